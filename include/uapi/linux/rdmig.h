@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * rdmig: guest-memory regions with dirty, zero and pin tracking, for live
+ * migration of virtual machines over RDMA.
+ *
+ * This is the one header shared by rdmig.ko and every userspace program.
+ * Documentation/uapi.md explains the model; the rules kept here are those
+ * of the kernel's modern uapis (iommufd):
+ *  - every ioctl argument starts with __u32 size: the kernel accepts any
+ *    size >= the first version of the struct and requires bytes it does not
+ *    know to be zero (-E2BIG otherwise), so structs can grow;
+ *  - unknown flags and non-zero reserved fields are -EINVAL;
+ *  - unknown ioctls are -ENOTTY;
+ *  - pointers travel as __u64, lifetimes are tied to file descriptors.
+ */
+#ifndef _UAPI_LINUX_RDMIG_H
+#define _UAPI_LINUX_RDMIG_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define RDMIG_API_VERSION	1
+
+#define RDMIG_DEVICE_NAME	"rdmig"		/* /dev/rdmig */
+#define RDMIG_NAME_LEN		32		/* region name, NUL included */
+
+/*
+ * Largest region, in bytes. Per-page state is one byte in a kvmalloc'ed
+ * array, so 1 TiB costs 256 MiB of bookkeeping; the module refuses more.
+ */
+#define RDMIG_REGION_MAX_BYTES	(1ULL << 40)
+
+#define RDMIG_IOC_MAGIC		0xB6
+
+/* ---- ioctls on /dev/rdmig -------------------------------------------- */
+
+/**
+ * struct rdmig_version - RDMIG_GET_VERSION
+ * @size: sizeof(struct rdmig_version)
+ * @api_version: out, RDMIG_API_VERSION of the running module
+ * @module_version: out, NUL-terminated module version string
+ */
+struct rdmig_version {
+	__u32 size;
+	__u32 api_version;
+	char module_version[32];
+};
+
+/* Region starts with dirty tracking enabled (as RDMIG_REGION_SET would). */
+#define RDMIG_REGION_F_TRACK	(1U << 0)
+#define RDMIG_REGION_F_ALL	(RDMIG_REGION_F_TRACK)
+
+/**
+ * struct rdmig_create_region - RDMIG_CREATE_REGION
+ * @size: sizeof(struct rdmig_create_region)
+ * @flags: RDMIG_REGION_F_*
+ * @length: bytes; a non-zero multiple of the page size, at most
+ *          RDMIG_REGION_MAX_BYTES
+ * @name: NUL-terminated name for operators (may be empty)
+ * @out_region_id: out, module-wide id, also used on netlink
+ * @out_fd: out, the region fd (O_CLOEXEC); the ioctl also returns it
+ *
+ * The region fd is the guest view: mmap(MAP_SHARED) it to get guest RAM.
+ * Pages are allocated on first touch and charged to the faulting task's
+ * memory cgroup; a page never touched reads as zero and costs nothing.
+ */
+struct rdmig_create_region {
+	__u32 size;
+	__u32 flags;
+	__u64 length;
+	char name[RDMIG_NAME_LEN];
+	__u32 out_region_id;
+	__s32 out_fd;
+};
+
+/* ---- ioctls on a region fd (guest view) or a transfer fd -------------- */
+
+/**
+ * struct rdmig_region_info - RDMIG_REGION_INFO
+ * @size: sizeof(struct rdmig_region_info)
+ * @flags: out, RDMIG_INFO_F_*
+ * @region_id: out
+ * @length: out, bytes
+ * @present_pages: out, pages allocated
+ * @written_pages: out, pages with RDMIG_PM_WRITTEN
+ * @dirty_pages: out, pages with RDMIG_PM_DIRTY
+ * @pinned_pages: out, pages with RDMIG_PM_PINNED (folio_maybe_dma_pinned)
+ * @dirty_watermark: out, see struct rdmig_region_set
+ * @name: out
+ */
+struct rdmig_region_info {
+	__u32 size;
+	__u32 flags;
+	__u64 region_id;
+	__u64 length;
+	__u64 present_pages;
+	__u64 written_pages;
+	__u64 dirty_pages;
+	__u64 pinned_pages;
+	__u64 dirty_watermark;
+	char name[RDMIG_NAME_LEN];
+};
+
+#define RDMIG_INFO_F_TRACKING	(1U << 0)	/* dirty tracking is on */
+#define RDMIG_INFO_F_BOUND	(1U << 1)	/* a netlink port is bound */
+
+/* Which fields of struct rdmig_region_set to apply. */
+#define RDMIG_SET_TRACKING	(1U << 0)
+#define RDMIG_SET_WATERMARK	(1U << 1)
+#define RDMIG_SET_ALL		(RDMIG_SET_TRACKING | RDMIG_SET_WATERMARK)
+
+/**
+ * struct rdmig_region_set - RDMIG_REGION_SET
+ * @size: sizeof(struct rdmig_region_set)
+ * @flags: RDMIG_SET_*, which of the fields below to apply
+ * @tracking: 1 = on, 0 = off. Turning tracking on clears every DIRTY bit
+ *            and write-protects every present page, so from then on DIRTY
+ *            means "written since tracking started or since the page's
+ *            last get-and-clear". Turning it off leaves the bits as they are.
+ * @reserved: must be zero
+ * @dirty_watermark: when the number of dirty pages rises to this value a
+ *            netlink event is sent (once, until a get-and-clear brings the
+ *            count below it again); 0 disables the event
+ */
+struct rdmig_region_set {
+	__u32 size;
+	__u32 flags;
+	__u32 tracking;
+	__u32 reserved;
+	__u64 dirty_watermark;
+};
+
+/* Clear (and write-protect) every page reported dirty, in the same call. */
+#define RDMIG_DIRTY_F_CLEAR	(1U << 0)
+#define RDMIG_DIRTY_F_ALL	(RDMIG_DIRTY_F_CLEAR)
+
+/**
+ * struct rdmig_dirty_bitmap - RDMIG_GET_DIRTY
+ * @size: sizeof(struct rdmig_dirty_bitmap)
+ * @flags: RDMIG_DIRTY_F_*
+ * @first_page: first page of the range; a multiple of 64
+ * @npages: pages in the range; non-zero and a multiple of 64 unless the
+ *          range ends at the region's last page
+ * @bitmap: user pointer to DIV_ROUND_UP(npages, 64) __u64 words; bit b of
+ *          word w describes page first_page + 64 * w + b
+ * @out_dirty: out, number of bits set
+ *
+ * The invariant (as KVM's dirty log gives it): a write that completes
+ * after this call returns for its page is reported by a later call; a
+ * write that completed before it is visible to any read made after it.
+ * With RDMIG_DIRTY_F_CLEAR, tracking must be on (-EINVAL otherwise).
+ */
+struct rdmig_dirty_bitmap {
+	__u32 size;
+	__u32 flags;
+	__u64 first_page;
+	__u64 npages;
+	__u64 bitmap;
+	__u64 out_dirty;
+};
+
+/* Free WRITTEN pages found all-zero that are neither mapped-pinned nor busy. */
+#define RDMIG_ZERO_F_RECLAIM	(1U << 0)
+#define RDMIG_ZERO_F_ALL	(RDMIG_ZERO_F_RECLAIM)
+
+/**
+ * struct rdmig_zero_scan - RDMIG_ZERO_SCAN
+ * @size: sizeof(struct rdmig_zero_scan)
+ * @flags: RDMIG_ZERO_F_*
+ * @first_page: first page to scan
+ * @npages: pages to scan; the range must lie within the region
+ * @out_zero_pages: out, WRITTEN pages found to hold only zeroes
+ * @out_reclaimed_pages: out, of those, pages given back (absent again)
+ *
+ * Only WRITTEN pages are read: the others are known zero already. A page
+ * found zero gets RDMIG_PM_ZERO until its next write; it is write-protected
+ * so that write is seen. A reclaimed page loses WRITTEN as well.
+ */
+struct rdmig_zero_scan {
+	__u32 size;
+	__u32 flags;
+	__u64 first_page;
+	__u64 npages;
+	__u64 out_zero_pages;
+	__u64 out_reclaimed_pages;
+};
+
+/**
+ * struct rdmig_transfer - RDMIG_TRANSFER_FD, on a region fd only
+ * @size: sizeof(struct rdmig_transfer)
+ * @flags: must be zero
+ *
+ * Returns a new fd (O_CLOEXEC) for the transfer view of the same pages:
+ * mmap(MAP_SHARED) of it sees and may write the same memory, but its
+ * mappings have no write notification, so ibv_reg_mr() on them (which
+ * pins with FOLL_WRITE | FOLL_LONGTERM) marks nothing dirty or written.
+ * A page faulted in only through the transfer view stays known zero.
+ */
+struct rdmig_transfer {
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct rdmig_bind - RDMIG_BIND_NETLINK, on a transfer fd only
+ * @size: sizeof(struct rdmig_bind)
+ * @flags: must be zero
+ * @nl_portid: port id of a generic netlink socket in the caller's netns;
+ *             0 unbinds
+ * @reserved: must be zero
+ *
+ * Gives that socket authority over the region: RDMIG_CMD_REGION_SET,
+ * RDMIG_CMD_DIRTY_GET and RDMIG_CMD_ZERO_SCAN on this region are accepted
+ * from a bound port or from a caller with CAP_NET_ADMIN. One port per
+ * region; binding again replaces it. Closing the socket unbinds.
+ */
+struct rdmig_bind {
+	__u32 size;
+	__u32 flags;
+	__u32 nl_portid;
+	__u32 reserved;
+};
+
+#define RDMIG_GET_VERSION	_IOWR(RDMIG_IOC_MAGIC, 0x00, struct rdmig_version)
+#define RDMIG_CREATE_REGION	_IOWR(RDMIG_IOC_MAGIC, 0x01, struct rdmig_create_region)
+#define RDMIG_REGION_INFO	_IOWR(RDMIG_IOC_MAGIC, 0x10, struct rdmig_region_info)
+#define RDMIG_REGION_SET	_IOW(RDMIG_IOC_MAGIC, 0x11, struct rdmig_region_set)
+#define RDMIG_GET_DIRTY		_IOWR(RDMIG_IOC_MAGIC, 0x12, struct rdmig_dirty_bitmap)
+#define RDMIG_ZERO_SCAN		_IOWR(RDMIG_IOC_MAGIC, 0x13, struct rdmig_zero_scan)
+#define RDMIG_TRANSFER_FD	_IOW(RDMIG_IOC_MAGIC, 0x14, struct rdmig_transfer)
+#define RDMIG_BIND_NETLINK	_IOW(RDMIG_IOC_MAGIC, 0x15, struct rdmig_bind)
+
+/*
+ * ---- pagemap view ------------------------------------------------------
+ *
+ * pread(region or transfer fd, buf, 8 * n, 8 * first_page) returns one
+ * __u64 per page, in the spirit of /proc/pid/pagemap. Offset and count
+ * must be multiples of 8 (-EINVAL); reading past the last page returns a
+ * short count, at the end 0. Bits not defined here read as zero.
+ */
+#define RDMIG_PM_PRESENT	(1ULL << 0)	/* a page is allocated */
+#define RDMIG_PM_DIRTY		(1ULL << 1)	/* written since last clear */
+#define RDMIG_PM_WRITTEN	(1ULL << 2)	/* ever written via guest view */
+#define RDMIG_PM_ZERO		(1ULL << 3)	/* known to hold only zeroes */
+#define RDMIG_PM_PINNED		(1ULL << 4)	/* folio_maybe_dma_pinned() */
+
+/*
+ * ---- generic netlink family "rdmig" --------------------------------------
+ *
+ * Documentation/netlink/specs/rdmig.yaml describes it in the kernel's
+ * netlink spec format. Attribute and command numbers start at 1; every
+ * command has a strict policy and rejections carry an extack message.
+ */
+#define RDMIG_GENL_NAME		"rdmig"
+#define RDMIG_GENL_VERSION	1
+#define RDMIG_GENL_MCGRP_EVENTS	"events"
+
+enum rdmig_cmd {
+	RDMIG_CMD_UNSPEC,
+	RDMIG_CMD_VERSION_GET,		/* -> API_VERSION, MODULE_VERSION */
+	RDMIG_CMD_REGION_GET,		/* doit by REGION_ID, or dump */
+	RDMIG_CMD_REGION_SET,		/* REGION_ID, TRACKING?, WATERMARK? */
+	RDMIG_CMD_DIRTY_GET,		/* REGION_ID, FIRST_PAGE, NPAGES, FLAGS */
+	RDMIG_CMD_ZERO_SCAN,		/* REGION_ID, FIRST_PAGE, NPAGES, FLAGS */
+	RDMIG_CMD_STATS_GET,		/* REGION_ID -> STATS */
+	RDMIG_CMD_REGION_NEW_NTF,	/* events: region created */
+	RDMIG_CMD_REGION_DEL_NTF,	/* events: region destroyed */
+	RDMIG_CMD_DIRTY_WATERMARK_NTF,	/* events: dirty count reached mark */
+
+	__RDMIG_CMD_MAX,
+	RDMIG_CMD_MAX = __RDMIG_CMD_MAX - 1
+};
+
+enum rdmig_attr {
+	RDMIG_A_UNSPEC,
+	RDMIG_A_API_VERSION,		/* u32 */
+	RDMIG_A_MODULE_VERSION,		/* string */
+	RDMIG_A_REGION_ID,		/* u32 */
+	RDMIG_A_REGION_NAME,		/* string */
+	RDMIG_A_REGION_LENGTH,		/* u64, bytes */
+	RDMIG_A_REGION_OWNER_PID,	/* u32, creator's tgid in caller's pidns */
+	RDMIG_A_REGION_TRACKING,	/* u8, 0 or 1 */
+	RDMIG_A_REGION_WATERMARK,	/* u64, pages; 0 = no event */
+	RDMIG_A_REGION_BOUND_PORTID,	/* u32, 0 = none */
+	RDMIG_A_PRESENT_PAGES,		/* u64 */
+	RDMIG_A_WRITTEN_PAGES,		/* u64 */
+	RDMIG_A_DIRTY_PAGES,		/* u64 */
+	RDMIG_A_PINNED_PAGES,		/* u64 */
+	RDMIG_A_FIRST_PAGE,		/* u64 */
+	RDMIG_A_NPAGES,			/* u64 */
+	RDMIG_A_FLAGS,			/* u32, RDMIG_DIRTY_F_* / RDMIG_ZERO_F_* */
+	RDMIG_A_BITMAP,			/* binary, __u64 words as in the ioctl */
+	RDMIG_A_ZERO_PAGES,		/* u64 */
+	RDMIG_A_RECLAIMED_PAGES,	/* u64 */
+	RDMIG_A_STATS,			/* nest, RDMIG_STATS_A_* */
+	RDMIG_A_PAD,
+
+	__RDMIG_A_MAX,
+	RDMIG_A_MAX = __RDMIG_A_MAX - 1
+};
+
+enum rdmig_stats_attr {
+	RDMIG_STATS_A_UNSPEC,
+	RDMIG_STATS_A_PRESENT_PAGES,	/* u64 */
+	RDMIG_STATS_A_WRITTEN_PAGES,	/* u64 */
+	RDMIG_STATS_A_DIRTY_PAGES,	/* u64 */
+	RDMIG_STATS_A_PINNED_PAGES,	/* u64 */
+	RDMIG_STATS_A_ZERO_PAGES,	/* u64, known zero (never written or scanned) */
+	RDMIG_STATS_A_WRITE_FAULTS,	/* u64, page_mkwrite calls */
+	RDMIG_STATS_A_REARMS,		/* u64, pages cleared and write-protected */
+	RDMIG_STATS_A_REARM_NS,		/* u64, time spent re-arming */
+	RDMIG_STATS_A_DIRTY_GETS,	/* u64, get-and-clear calls */
+	RDMIG_STATS_A_ZERO_RECLAIMED,	/* u64, pages given back by scans */
+	RDMIG_STATS_A_PAD,
+
+	__RDMIG_STATS_A_MAX,
+	RDMIG_STATS_A_MAX = __RDMIG_STATS_A_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_RDMIG_H */

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "rdmig": the agent's and operator's channel.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "rdmig.h"
+
+static struct genl_family rdmig_genl_family;
+
+static int rdmig_nl_version_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0,
+				RDMIG_CMD_VERSION_GET);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, RDMIG_A_API_VERSION, RDMIG_API_VERSION) ||
+	    nla_put_string(msg, RDMIG_A_MODULE_VERSION, RDMIG_MODULE_VERSION))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct nla_policy rdmig_nl_policy[RDMIG_A_MAX + 1] = {
+};
+
+static const struct genl_small_ops rdmig_nl_ops[] = {
+	{
+		.cmd = RDMIG_CMD_VERSION_GET,
+		.validate = GENL_DONT_VALIDATE_DUMP,
+		.doit = rdmig_nl_version_get,
+	},
+};
+
+static const struct genl_multicast_group rdmig_nl_mcgrps[] = {
+	{ .name = RDMIG_GENL_MCGRP_EVENTS, },
+};
+
+static struct genl_family rdmig_genl_family __ro_after_init = {
+	.name = RDMIG_GENL_NAME,
+	.version = RDMIG_GENL_VERSION,
+	.maxattr = RDMIG_A_MAX,
+	.policy = rdmig_nl_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.small_ops = rdmig_nl_ops,
+	.n_small_ops = ARRAY_SIZE(rdmig_nl_ops),
+	.resv_start_op = RDMIG_CMD_MAX + 1,
+	.mcgrps = rdmig_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(rdmig_nl_mcgrps),
+};
+
+int __init rdmig_netlink_init(void)
+{
+	return genl_register_family(&rdmig_genl_family);
+}
+
+void rdmig_netlink_exit(void)
+{
+	genl_unregister_family(&rdmig_genl_family);
+}

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Runs inside the test guest (chroot into this machine's root), started by
+# the initramfs that scripts/guest.sh boots: prepares the scratch mounts,
+# the soft-RoCE pair and rdmig.ko, then runs the command and records its
+# exit status and the kernel log in the results share.
+out=/run/rdmig/out
+# shellcheck source=/dev/null
+. "$out/env.sh"
+
+read -r up _ </proc/uptime
+echo "$up" >"$out/boot-seconds"
+
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs shm /dev/shm
+# /tmp is the host's, read-only; hide it with a tmpfs unless the checkout
+# lives there (CI may clone under /tmp).
+case "$RDMIG_TOP/" in
+/tmp/*) ;;
+*) mount -t tmpfs tmp /tmp ;;
+esac
+mkdir -p /run/rdmig/tmp /run/rdmig/home
+export TMPDIR=/run/rdmig/tmp HOME=/run/rdmig/home RDMIG_OUT=$out
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ulimit -l unlimited
+
+setup() {
+	ip link set lo up || return 1
+	if [ -n "$RDMIG_PEER" ]; then
+		local id=${RDMIG_PEER##*:}
+		ip addr add "198.18.1.$id/24" dev eth0 || return 1
+		ip link set eth0 up || return 1
+		[ "$RDMIG_RXE" = 1 ] && { rdma link add rxe0 type rxe netdev eth0 || return 1; }
+	elif [ "$RDMIG_RXE" = 1 ]; then
+		ip link add veth0 type veth peer name veth1 || return 1
+		ip addr add 198.18.0.1/24 dev veth0 || return 1
+		ip addr add 198.18.0.2/24 dev veth1 || return 1
+		ip link set veth0 up && ip link set veth1 up || return 1
+		rdma link add rxe0 type rxe netdev veth0 || return 1
+		rdma link add rxe1 type rxe netdev veth1 || return 1
+	fi
+	if [ "$RDMIG_LOAD_MODULE" = 1 ]; then
+		insmod "$RDMIG_TOP/kmod/rdmig.ko" || return 1
+	fi
+}
+
+if setup >"$out/setup.log" 2>&1; then
+	bash "$out/cmd.sh" >"$out/output.log" 2>&1 </dev/null
+	rc=$?
+else
+	echo "guest-init: setup failed:" >/dev/console
+	cat "$out/setup.log" >/dev/console
+	rc=125
+fi
+dmesg >"$out/dmesg.log"
+echo "$rc" >"$out/exit-status"
+sync
