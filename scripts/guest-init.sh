@@ -35,6 +35,19 @@ setup() {
 		ip addr add 198.18.0.1/24 dev veth0 || return 1
 		ip addr add 198.18.0.2/24 dev veth1 || return 1
 		ip link set veth0 up && ip link set veth1 up || return 1
+		# Both addresses are local to this one kernel, so it would route
+		# .1 -> .2 over lo and rdma_cm would fail to resolve a bound
+		# source. Policy routing sends locally generated traffic between
+		# them across the veth instead; the receiving end must accept
+		# packets from its own host's address.
+		for i in all veth0 veth1; do
+			sysctl -qw net.ipv4.conf.$i.accept_local=1 \
+				net.ipv4.conf.$i.rp_filter=0 || return 1
+		done
+		ip rule add pref 10 iif lo from 198.18.0.1 to 198.18.0.2 lookup 10 &&
+		ip rule add pref 11 iif lo from 198.18.0.2 to 198.18.0.1 lookup 11 &&
+		ip route add 198.18.0.2 dev veth0 table 10 &&
+		ip route add 198.18.0.1 dev veth1 table 11 || return 1
 		rdma link add rxe0 type rxe netdev veth0 || return 1
 		rdma link add rxe1 type rxe netdev veth1 || return 1
 	fi

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Run every test: host unit tests (cmocka, sanitizers), then each in-guest
+# suite tests/guest/NN-*.sh in a freshly booted test guest, then each
+# two-guest suite tests/pair/*.sh. Every suite speaks TAP ("ok"/"not ok"
+# lines); a suite that crashes, times out or leaves a kernel warning counts
+# as one more failure. Ends with "N passed, M failed".
+#
+#   tests/run.sh [PATTERN...]   run only suites whose name contains PATTERN
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+res=${RDMIG_RESULTS:-$top/results}
+rm -rf "$res"
+mkdir -p "$res/unit" "$res/guest" "$res/pair"
+
+passed=0
+failed=0
+pats=("$@")
+
+wanted() {
+	[ ${#pats[@]} -eq 0 ] && return 0
+	local p
+	for p in "${pats[@]}"; do
+		case "$1" in *"$p"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# tally NAME RC TAPFILE: add a suite's results to the totals.
+tally() {
+	local name=$1 rc=$2 tap=$3 p f
+	p=$(grep -cE '^ok\b' "$tap" 2>/dev/null)
+	f=$(grep -cE '^not ok\b' "$tap" 2>/dev/null)
+	grep -E '^not ok\b' "$tap" | sed "s|^|  $name: |"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "  $name: not ok - suite exited $rc"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "  $name: not ok - suite ran no test"
+		f=1
+	fi
+	printf '%-28s %3d passed, %d failed\n' "$name" "$p" "$f"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+t0=$(date +%s)
+for bin in build/tests/unit/test_*; do
+	[ -x "$bin" ] || continue
+	name=unit/$(basename "$bin")
+	wanted "$name" || continue
+	CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$res/$name.tap" 2>&1
+	tally "$name" $? "$res/$name.tap"
+done
+
+for suite in tests/guest/[0-9]*.sh; do
+	name=guest/$(basename "$suite" .sh)
+	wanted "$name" || continue
+	args=()
+	# A suite may ask for guest options in a "# guest: ..." line.
+	opts=$(sed -n 's/^# guest: //p' "$suite")
+	[ -n "$opts" ] && read -ra args <<<"$opts"
+	scripts/guest.sh -q --out "$res/$name" "${args[@]}" -- "$suite" \
+		>"$res/$name.log" 2>&1
+	rc=$?
+	[ "$rc" -ne 0 ] && sed 's/^/    /' "$res/$name.log" | tail -n 60
+	tally "$name" $rc "$res/$name/output.log"
+done
+
+for suite in tests/pair/*.sh; do
+	[ -e "$suite" ] || continue
+	name=pair/$(basename "$suite" .sh)
+	wanted "$name" || continue
+	"$suite" "$res/$name" >"$res/$name.tap" 2>&1
+	tally "$name" $? "$res/$name.tap"
+done
+
+echo "all tests took $(( $(date +%s) - t0 ))s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The uapi is an ABI: these layouts are what binaries built today will
+ * pass to every future module. A change here must be a new struct version
+ * (larger size), never a moved field.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <linux/rdmig.h>
+
+#define ASSERT_FIELD(type, field, off) \
+	assert_int_equal(offsetof(struct type, field), (off))
+
+static void test_sizes_have_no_hidden_padding(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct rdmig_version), 40);
+	assert_int_equal(sizeof(struct rdmig_create_region), 56);
+	assert_int_equal(sizeof(struct rdmig_region_info), 96);
+	assert_int_equal(sizeof(struct rdmig_region_set), 24);
+	assert_int_equal(sizeof(struct rdmig_dirty_bitmap), 40);
+	assert_int_equal(sizeof(struct rdmig_zero_scan), 40);
+	assert_int_equal(sizeof(struct rdmig_transfer), 8);
+	assert_int_equal(sizeof(struct rdmig_bind), 16);
+}
+
+static void test_every_struct_starts_with_size(void **state)
+{
+	(void)state;
+	ASSERT_FIELD(rdmig_version, size, 0);
+	ASSERT_FIELD(rdmig_create_region, size, 0);
+	ASSERT_FIELD(rdmig_region_info, size, 0);
+	ASSERT_FIELD(rdmig_region_set, size, 0);
+	ASSERT_FIELD(rdmig_dirty_bitmap, size, 0);
+	ASSERT_FIELD(rdmig_zero_scan, size, 0);
+	ASSERT_FIELD(rdmig_transfer, size, 0);
+	ASSERT_FIELD(rdmig_bind, size, 0);
+}
+
+static void test_u64_fields_are_naturally_aligned(void **state)
+{
+	(void)state;
+	ASSERT_FIELD(rdmig_create_region, length, 8);
+	ASSERT_FIELD(rdmig_create_region, out_region_id, 48);
+	ASSERT_FIELD(rdmig_dirty_bitmap, first_page, 8);
+	ASSERT_FIELD(rdmig_dirty_bitmap, bitmap, 24);
+	ASSERT_FIELD(rdmig_region_set, dirty_watermark, 16);
+	ASSERT_FIELD(rdmig_zero_scan, out_reclaimed_pages, 32);
+}
+
+static void test_ioctl_numbers_encode_struct_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(_IOC_SIZE(RDMIG_CREATE_REGION),
+			 sizeof(struct rdmig_create_region));
+	assert_int_equal(_IOC_SIZE(RDMIG_GET_DIRTY),
+			 sizeof(struct rdmig_dirty_bitmap));
+	assert_int_equal(_IOC_TYPE(RDMIG_REGION_INFO), RDMIG_IOC_MAGIC);
+	assert_int_not_equal(RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK);
+}
+
+static void test_pagemap_bits_are_distinct(void **state)
+{
+	uint64_t all = RDMIG_PM_PRESENT | RDMIG_PM_DIRTY | RDMIG_PM_WRITTEN |
+		       RDMIG_PM_ZERO | RDMIG_PM_PINNED;
+
+	(void)state;
+	assert_int_equal(__builtin_popcountll(all), 5);
+}
+
+static void test_netlink_numbering_starts_at_one(void **state)
+{
+	(void)state;
+	assert_int_equal(RDMIG_CMD_VERSION_GET, 1);
+	assert_int_equal(RDMIG_A_API_VERSION, 1);
+	assert_int_equal(RDMIG_STATS_A_PRESENT_PAGES, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes_have_no_hidden_padding),
+		cmocka_unit_test(test_every_struct_starts_with_size),
+		cmocka_unit_test(test_u64_fields_are_naturally_aligned),
+		cmocka_unit_test(test_ioctl_numbers_encode_struct_sizes),
+		cmocka_unit_test(test_pagemap_bits_are_distinct),
+		cmocka_unit_test(test_netlink_numbering_starts_at_one),
+	};
+
+	return cmocka_run_group_tests_name("uapi", tests, NULL, NULL);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * librdmig: the C API of rdmig for VMMs and agents.
+ *
+ * Two halves:
+ *  - regions, over ioctls on /dev/rdmig and region fds (what a VMM needs to
+ *    create its guest RAM and hand a transfer view to rdmigd);
+ *  - the generic netlink family "rdmig", over libnl-genl-3 (what rdmigd and
+ *    rdmigctl use for everything but the memory mapping itself).
+ *
+ * Every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure; none prints. The netlink half keeps the
+ * kernel's extack message of the last failure: rdmig_nl_errmsg().
+ */
+#ifndef LIBRDMIG_H
+#define LIBRDMIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/rdmig.h>
+
+/* ---- regions (ioctl) ---------------------------------------------------- */
+
+/* Opens /dev/rdmig (O_RDWR | O_CLOEXEC); returns the fd or -errno. */
+int rdmig_dev_open(void);
+int rdmig_dev_version(int devfd, struct rdmig_version *v);
+
+/* A region as a VMM holds it: its fd (guest view), id, size and mapping. */
+struct rdmig_region {
+	int fd;
+	uint32_t id;
+	uint64_t length;
+	void *mem;		/* MAP_SHARED mapping of fd, or NULL */
+};
+
+/*
+ * Creates a region of @length bytes named @name with RDMIG_REGION_F_*
+ * @flags, and maps it read-write unless @map is false.
+ */
+int rdmig_region_create(int devfd, const char *name, uint64_t length,
+			uint32_t flags, bool map, struct rdmig_region *r);
+/* Unmaps and closes; the kernel frees the region when nothing uses it. */
+void rdmig_region_close(struct rdmig_region *r);
+
+/* Returns a transfer-view fd (O_CLOEXEC) for @region_fd, or -errno. */
+int rdmig_transfer_fd(int region_fd);
+int rdmig_region_info(int fd, struct rdmig_region_info *info);
+int rdmig_region_set_tracking(int fd, bool on);
+int rdmig_region_set_watermark(int fd, uint64_t pages);
+/*
+ * Dirty bitmap of [first, first + npages), see struct rdmig_dirty_bitmap;
+ * @bitmap holds DIV_ROUND_UP(npages, 64) words. Returns pages set, or -errno.
+ */
+int64_t rdmig_dirty_get(int fd, uint64_t first, uint64_t npages, bool clear,
+			uint64_t *bitmap);
+int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
+		    uint64_t *zero, uint64_t *reclaimed);
+/* Reads @n pagemap entries (RDMIG_PM_*) from page @first; returns count. */
+int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
+			   uint64_t *entries);
+int rdmig_bind_netlink(int transfer_fd, uint32_t portid);
+
+/* ---- generic netlink (libnl-genl-3) ------------------------------------- */
+
+struct rdmig_nl;
+
+/* Opens a generic netlink socket and resolves the "rdmig" family. */
+int rdmig_nl_open(struct rdmig_nl **out);
+void rdmig_nl_close(struct rdmig_nl *nl);
+/* The socket's port id, for rdmig_bind_netlink(). */
+uint32_t rdmig_nl_portid(const struct rdmig_nl *nl);
+/* Extack message of the last failed request, or "" if none. */
+const char *rdmig_nl_errmsg(const struct rdmig_nl *nl);
+
+int rdmig_nl_version(struct rdmig_nl *nl, uint32_t *api_version,
+		     char *module_version, size_t len);
+
+struct rdmig_nl_region {
+	uint32_t id;
+	char name[RDMIG_NAME_LEN];
+	uint64_t length;
+	uint32_t owner_pid;
+	bool tracking;
+	uint64_t watermark;
+	uint32_t bound_portid;
+	uint64_t present_pages;
+	uint64_t written_pages;
+	uint64_t dirty_pages;
+	uint64_t pinned_pages;
+};
+
+int rdmig_nl_region_get(struct rdmig_nl *nl, uint32_t id,
+			struct rdmig_nl_region *r);
+/*
+ * Calls @cb for every region visible to the caller. A non-zero return from
+ * @cb stops the walk and is returned. -EINTR: the list changed during the
+ * dump (NLM_F_DUMP_INTR); the caller may retry.
+ */
+int rdmig_nl_region_dump(struct rdmig_nl *nl,
+			 int (*cb)(const struct rdmig_nl_region *r, void *arg),
+			 void *arg);
+/* @tracking: 0, 1, or -1 to leave; @watermark: pages, or -1 to leave. */
+int rdmig_nl_region_set(struct rdmig_nl *nl, uint32_t id, int tracking,
+			int64_t watermark);
+/* As rdmig_dirty_get(), over netlink (a dump for large ranges). */
+int64_t rdmig_nl_dirty_get(struct rdmig_nl *nl, uint32_t id, uint64_t first,
+			   uint64_t npages, bool clear, uint64_t *bitmap);
+int rdmig_nl_zero_scan(struct rdmig_nl *nl, uint32_t id, uint64_t first,
+		       uint64_t npages, bool reclaim, uint64_t *zero,
+		       uint64_t *reclaimed);
+
+struct rdmig_nl_stats {
+	uint64_t present_pages;
+	uint64_t written_pages;
+	uint64_t dirty_pages;
+	uint64_t pinned_pages;
+	uint64_t zero_pages;
+	uint64_t write_faults;
+	uint64_t rearms;
+	uint64_t rearm_ns;
+	uint64_t dirty_gets;
+	uint64_t zero_reclaimed;
+};
+
+int rdmig_nl_stats_get(struct rdmig_nl *nl, uint32_t id,
+		       struct rdmig_nl_stats *s);
+
+/* ---- events (multicast group "events") ------------------------------------ */
+
+enum rdmig_nl_event_type {
+	RDMIG_EV_REGION_NEW = RDMIG_CMD_REGION_NEW_NTF,
+	RDMIG_EV_REGION_DEL = RDMIG_CMD_REGION_DEL_NTF,
+	RDMIG_EV_DIRTY_WATERMARK = RDMIG_CMD_DIRTY_WATERMARK_NTF,
+};
+
+struct rdmig_nl_event {
+	enum rdmig_nl_event_type type;
+	uint32_t region_id;
+	char name[RDMIG_NAME_LEN];	/* REGION_NEW/DEL */
+	uint64_t length;		/* REGION_NEW */
+	uint64_t dirty_pages;		/* DIRTY_WATERMARK */
+};
+
+/*
+ * A separate socket joined to the events group, so that replies to
+ * requests and events never interleave.
+ */
+struct rdmig_nl_events;
+
+int rdmig_nl_events_open(struct rdmig_nl_events **out);
+void rdmig_nl_events_close(struct rdmig_nl_events *ev);
+/* For poll(): readable when an event may be waiting. */
+int rdmig_nl_events_fd(const struct rdmig_nl_events *ev);
+/*
+ * Receives one event, waiting at most @timeout_ms (-1: forever).
+ * Returns 1 with *e filled, 0 on timeout, or -errno.
+ */
+int rdmig_nl_events_recv(struct rdmig_nl_events *ev, struct rdmig_nl_event *e,
+			 int timeout_ms);
+
+#endif /* LIBRDMIG_H */
