@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The region core: one implementation of every region operation, called
+ * by both the ioctl path (chardev.c, region_fops.c) and netlink.c.
+ */
+#ifndef _RDMIG_REGION_H
+#define _RDMIG_REGION_H
+
+#include <linux/types.h>
+#include <linux/kref.h>
+
+#include <uapi/linux/rdmig.h>
+
+struct net;
+struct rdmig_region;
+
+/* Lookup by id; takes a reference. NULL if no such region. */
+struct rdmig_region *rdmig_region_get_by_id(u32 id);
+void rdmig_region_put(struct rdmig_region *r);
+
+/*
+ * Walk for netlink dumps: the region with the smallest id >= *id, with a
+ * reference held, and *id set to its id; NULL when none is left.
+ * rdmig_regions_generation() changes whenever a region is created or
+ * destroyed, for NLM_F_DUMP_INTR.
+ */
+struct rdmig_region *rdmig_region_next(u32 *id);
+unsigned int rdmig_regions_generation(void);
+
+struct rdmig_region_snapshot {
+	u32 id;
+	char name[RDMIG_NAME_LEN];
+	u64 length;
+	pid_t owner_tgid;		/* in the init pid namespace */
+	bool tracking;
+	bool bound;
+	u32 bound_portid;
+	u64 watermark;
+	u64 present_pages;
+	u64 written_pages;
+	u64 dirty_pages;
+	u64 pinned_pages;
+	u64 zero_pages;
+	u64 write_faults;
+	u64 rearms;
+	u64 rearm_ns;
+	u64 dirty_gets;
+	u64 zero_reclaimed;
+};
+
+void rdmig_region_snapshot(struct rdmig_region *r,
+			   struct rdmig_region_snapshot *s);
+/* Task that created the region, for permission checks (no ref taken). */
+bool rdmig_region_owned_by_current(struct rdmig_region *r);
+
+/* As struct rdmig_region_set; returns 0 or -errno. */
+int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
+		     u64 watermark);
+/*
+ * As RDMIG_GET_DIRTY, into a kernel buffer of DIV_ROUND_UP(npages, 64)
+ * words. Checks the range (-EINVAL); *ndirty gets the number of bits set.
+ */
+int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, u64 *bitmap, u64 *ndirty);
+int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, u64 *zero, u64 *reclaimed);
+
+/* Netlink authority (RDMIG_BIND_NETLINK), see netlink.c. */
+bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,
+			   u32 portid);
+void rdmig_regions_unbind_port(struct net *net, u32 portid);
+
+/*
+ * Provided by netlink.c: multicast events on the "events" group. Called
+ * in process context with no region lock held (they may sleep); the
+ * watermark event may be called from page_mkwrite (mmap_lock held).
+ */
+void rdmig_nl_notify_region_new(struct rdmig_region *r);
+void rdmig_nl_notify_region_del(struct rdmig_region *r);
+void rdmig_nl_notify_watermark(struct rdmig_region *r, u64 dirty_pages);
+
+#endif /* _RDMIG_REGION_H */
