@@ -25,8 +25,9 @@
 #define RDMIG_NAME_LEN		32		/* region name, NUL included */
 
 /*
- * Largest region, in bytes. Per-page state is one byte in a kvmalloc'ed
- * array, so 1 TiB costs 256 MiB of bookkeeping; the module refuses more.
+ * Largest region, in bytes. Per-page state is three bits (DIRTY, WRITTEN,
+ * scanned-zero) in kvmalloc'ed bitmaps charged to the creator's memory
+ * cgroup, so 1 TiB costs 96 MiB of bookkeeping; the module refuses more.
  */
 #define RDMIG_REGION_MAX_BYTES	(1ULL << 40)
 
