@@ -214,7 +214,7 @@ struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
  * caller unlocks, so a re-arm that takes the folio lock either sees this
  * bit or write-protects the page after the write was allowed.
  */
-void rdmig_region_mark_written(struct rdmig_region *r, pgoff_t index)
+void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index)
 {
 	u64 wm, n;
 
@@ -560,6 +560,55 @@ next:
 	mutex_unlock(&r->lock);
 	*zero = nzero;
 	*reclaimed = nrecl;
+	return 0;
+}
+
+/* ---- marking written ------------------------------------------------------ */
+
+/*
+ * Pages filled behind the guest view's back (RDMA WRITE through the
+ * transfer view) are data, not known zero. Only present pages are marked:
+ * an absent page was never stored to and reads as zero. r->lock keeps a
+ * zero scan from giving back a folio between the lookup and the marking,
+ * and from setting scanned-zero on a page this call has just cleared.
+ */
+int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, u64 *marked)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = first;
+	unsigned int i;
+	u64 n = 0;
+
+	if (flags)
+		return -EINVAL;
+	if (!npages || first >= r->npages || npages > r->npages - first)
+		return -EINVAL;
+
+	folio_batch_init(&fbatch);
+	mutex_lock(&r->lock);
+	while (filemap_get_folios(mapping, &index, first + npages - 1,
+				  &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+			pgoff_t idx = folio->index;
+			pgoff_t end = idx + folio_nr_pages(folio);
+
+			idx = max_t(pgoff_t, idx, first);
+			end = min_t(pgoff_t, end, first + npages);
+			for (; idx < end; idx++, n++) {
+				if (!test_and_set_bit(idx, r->written))
+					atomic64_inc(&r->nwritten);
+				if (test_and_clear_bit(idx, r->zeroed))
+					atomic64_dec(&r->nzeroed);
+			}
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	mutex_unlock(&r->lock);
+	*marked = n;
 	return 0;
 }
 

@@ -64,6 +64,12 @@ int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *bitmap, u64 *ndirty);
 int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *zero, u64 *reclaimed);
+/*
+ * As RDMIG_MARK_WRITTEN: present pages of the range become WRITTEN and lose
+ * scanned-zero; *marked gets how many present pages the range held.
+ */
+int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, u64 *marked);
 
 /* Netlink authority (RDMIG_BIND_NETLINK), see netlink.c. */
 bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,

@@ -52,7 +52,7 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
 		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
-	rdmig_region_mark_written(rdmig_region_of(inode), folio->index);
+	rdmig_region_write_fault(rdmig_region_of(inode), folio->index);
 	return VM_FAULT_LOCKED;
 }
 
@@ -254,6 +254,19 @@ static long rdmig_ioc_zero_scan(struct rdmig_region *r, void __user *uarg)
 	return copy_to_user(uarg, &zs, sizeof(zs)) ? -EFAULT : 0;
 }
 
+static long rdmig_ioc_mark_written(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_mark_written mw;
+	u64 marked;
+	int err;
+
+	err = rdmig_copy_in(&mw, sizeof(mw), uarg);
+	if (err)
+		return err;
+	return rdmig_region_mark_written(r, mw.first_page, mw.npages, mw.flags,
+					 &marked);
+}
+
 static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
 {
 	struct inode *inode = file_inode(file);
@@ -308,6 +321,8 @@ static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
 		return rdmig_ioc_get_dirty(r, uarg);
 	case RDMIG_ZERO_SCAN:
 		return rdmig_ioc_zero_scan(r, uarg);
+	case RDMIG_MARK_WRITTEN:
+		return rdmig_ioc_mark_written(r, uarg);
 	case RDMIG_TRANSFER_FD:
 		return guest ? rdmig_ioc_transfer_fd(file, uarg) : -ENOTTY;
 	case RDMIG_BIND_NETLINK:
