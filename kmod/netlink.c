@@ -466,7 +466,6 @@ static int rdmig_nl_dirty_dump_start(struct sk_buff *skb,
 	struct rdmig_nl_dirty_dump_ctx *ctx = (void *)cb->ctx;
 	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
 	struct netlink_ext_ack *extack = cb->extack;
-	struct rdmig_region_snapshot s;
 	struct rdmig_region *r;
 	u64 first, npages, last;
 	int err;
@@ -486,8 +485,7 @@ static int rdmig_nl_dirty_dump_start(struct sk_buff *skb,
 	 * Check the whole range before the first piece is cleared, so that a
 	 * bad request fails before it changes anything.
 	 */
-	rdmig_region_snapshot(r, &s);
-	last = s.length >> PAGE_SHIFT;
+	last = rdmig_region_length(r) >> PAGE_SHIFT;
 	if (first % RDMIG_PAGES_PER_WORD || first >= last ||
 	    npages > last - first ||
 	    (npages % RDMIG_PAGES_PER_WORD && first + npages != last)) {
@@ -497,7 +495,7 @@ static int rdmig_nl_dirty_dump_start(struct sk_buff *skb,
 		return -EINVAL;
 	}
 	ctx->r = r;
-	ctx->id = s.id;
+	ctx->id = rdmig_region_id(r);
 	ctx->next = first;
 	ctx->end = first + npages;
 	ctx->flags = attrs[RDMIG_A_FLAGS] ? nla_get_u32(attrs[RDMIG_A_FLAGS]) : 0;
@@ -720,12 +718,14 @@ static bool rdmig_nl_has_listeners(void)
  * Regions are not per network namespace (REGION_GET sees them from any),
  * so events go to listeners in every namespace.
  */
-static void rdmig_nl_notify(u8 cmd, const struct rdmig_region_snapshot *s,
-			    u64 dirty_pages)
+static void rdmig_nl_notify(u8 cmd, struct rdmig_region *r, u64 dirty_pages)
 {
+	char name[RDMIG_NAME_LEN];
 	struct sk_buff *msg;
 	void *hdr;
 
+	if (!rdmig_nl_has_listeners())
+		return;
 	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  nla_total_size(RDMIG_NAME_LEN) +
 			  3 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
@@ -734,20 +734,21 @@ static void rdmig_nl_notify(u8 cmd, const struct rdmig_region_snapshot *s,
 	hdr = genlmsg_put(msg, 0, 0, &rdmig_genl_family, 0, cmd);
 	if (!hdr)
 		goto err_free;
-	if (nla_put_u32(msg, RDMIG_A_REGION_ID, s->id) ||
-	    nla_put_string(msg, RDMIG_A_REGION_NAME, s->name))
+	rdmig_region_name(r, name);
+	if (nla_put_u32(msg, RDMIG_A_REGION_ID, rdmig_region_id(r)) ||
+	    nla_put_string(msg, RDMIG_A_REGION_NAME, name))
 		goto err_free;
 	switch (cmd) {
 	case RDMIG_CMD_REGION_NEW_NTF:
-		if (nla_put_u64_64bit(msg, RDMIG_A_REGION_LENGTH, s->length,
-				      RDMIG_A_PAD))
+		if (nla_put_u64_64bit(msg, RDMIG_A_REGION_LENGTH,
+				      rdmig_region_length(r), RDMIG_A_PAD))
 			goto err_free;
 		break;
 	case RDMIG_CMD_DIRTY_WATERMARK_NTF:
 		if (nla_put_u64_64bit(msg, RDMIG_A_DIRTY_PAGES, dirty_pages,
 				      RDMIG_A_PAD) ||
 		    nla_put_u64_64bit(msg, RDMIG_A_REGION_WATERMARK,
-				      s->watermark, RDMIG_A_PAD))
+				      rdmig_region_watermark(r), RDMIG_A_PAD))
 			goto err_free;
 		break;
 	}
@@ -763,37 +764,23 @@ err_free:
 
 void rdmig_nl_notify_region_new(struct rdmig_region *r)
 {
-	struct rdmig_region_snapshot s;
-
-	if (!rdmig_nl_has_listeners())
-		return;
-	rdmig_region_snapshot(r, &s);
-	rdmig_nl_notify(RDMIG_CMD_REGION_NEW_NTF, &s, 0);
+	rdmig_nl_notify(RDMIG_CMD_REGION_NEW_NTF, r, 0);
 }
 
+/* From ->evict_inode: only fixed fields are read, no page is walked. */
 void rdmig_nl_notify_region_del(struct rdmig_region *r)
 {
-	struct rdmig_region_snapshot s;
-
-	if (!rdmig_nl_has_listeners())
-		return;
-	rdmig_region_snapshot(r, &s);
-	rdmig_nl_notify(RDMIG_CMD_REGION_DEL_NTF, &s, 0);
+	rdmig_nl_notify(RDMIG_CMD_REGION_DEL_NTF, r, 0);
 }
 
 /*
  * Called from page_mkwrite with mmap_lock held: GFP_KERNEL allocation is
- * allowed there (faults allocate pages the same way) and the multicast
- * itself never sleeps.
+ * allowed there (faults allocate pages the same way), the multicast itself
+ * never sleeps, and nothing here walks the region's pages.
  */
 void rdmig_nl_notify_watermark(struct rdmig_region *r, u64 dirty_pages)
 {
-	struct rdmig_region_snapshot s;
-
-	if (!rdmig_nl_has_listeners())
-		return;
-	rdmig_region_snapshot(r, &s);
-	rdmig_nl_notify(RDMIG_CMD_DIRTY_WATERMARK_NTF, &s, dirty_pages);
+	rdmig_nl_notify(RDMIG_CMD_DIRTY_WATERMARK_NTF, r, dirty_pages);
 }
 
 /* ---- family ---------------------------------------------------------- */

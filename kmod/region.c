@@ -302,6 +302,27 @@ void rdmig_region_snapshot(struct rdmig_region *r,
 	s->zero_reclaimed = atomic64_read(&r->zero_reclaimed);
 }
 
+/* id, name and length are fixed at creation: no lock needed to read them. */
+u32 rdmig_region_id(const struct rdmig_region *r)
+{
+	return r->id;
+}
+
+void rdmig_region_name(const struct rdmig_region *r, char *buf)
+{
+	strscpy(buf, r->name, RDMIG_NAME_LEN);
+}
+
+u64 rdmig_region_length(const struct rdmig_region *r)
+{
+	return r->length;
+}
+
+u64 rdmig_region_watermark(const struct rdmig_region *r)
+{
+	return READ_ONCE(r->watermark);
+}
+
 /* ---- re-arming ----------------------------------------------------------- */
 
 static inline void rdmig_bitmap_out(u64 *bitmap, u64 bit)

@@ -48,8 +48,18 @@ struct rdmig_region_snapshot {
 	u64 zero_reclaimed;
 };
 
+/*
+ * Everything at once, for REGION_GET, STATS_GET and REGION_INFO. It walks
+ * the present pages to count pinned ones: not for hot paths.
+ */
 void rdmig_region_snapshot(struct rdmig_region *r,
 			   struct rdmig_region_snapshot *s);
+/* Cheap reads of single fields, for events and range checks. */
+u32 rdmig_region_id(const struct rdmig_region *r);
+/* Copies the name, NUL-terminated, into @buf of RDMIG_NAME_LEN bytes. */
+void rdmig_region_name(const struct rdmig_region *r, char *buf);
+u64 rdmig_region_length(const struct rdmig_region *r);
+u64 rdmig_region_watermark(const struct rdmig_region *r);
 /* Task that created the region, for permission checks (no ref taken). */
 bool rdmig_region_owned_by_current(struct rdmig_region *r);
 
