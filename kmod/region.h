@@ -72,6 +72,31 @@ int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
  */
 int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *bitmap, u64 *ndirty);
+/*
+ * The same with the result as a list of its non-zero words, for callers
+ * whose cost must follow the dirty pages rather than the range. @index is
+ * in 64-page words from @first. At most @cap (> 0) words are returned in
+ * *nwords; if more were dirty, the call stops at a word boundary and *next
+ * is where to go on (first + npages when the range is done).
+ */
+struct rdmig_dirty_word {
+	u64 index;
+	u64 bits;
+};
+
+int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
+				 u64 npages, u32 flags,
+				 struct rdmig_dirty_word *words,
+				 unsigned int cap, unsigned int *nwords,
+				 u64 *next, u64 *ndirty);
+/*
+ * Marks the pages of @words (relative to @first) DIRTY again, after a
+ * get-and-clear whose result could not be delivered. Over-reporting is
+ * safe; losing a report is not.
+ */
+void rdmig_region_redirty(struct rdmig_region *r, u64 first,
+			  const struct rdmig_dirty_word *words,
+			  unsigned int nwords);
 int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *zero, u64 *reclaimed);
 /*

@@ -226,6 +226,53 @@ static void test_get_and_clear(void **state)
 	close(fd);
 }
 
+/*
+ * More dirty words than the kernel collects at first (256), scattered one
+ * page per word with gaps, into a bitmap full of garbage: every word must
+ * come back exactly, set or zero, and the clear must be complete.
+ */
+static void test_get_and_clear_many_words(void **state)
+{
+	const uint64_t words = 1000, pages = words * 64 + 17;
+	int fd = ru_create(dev, pages * PG, RDMIG_REGION_F_TRACK, "w", NULL);
+	uint64_t *bm = malloc((words + 1) * 8), n, w, want;
+	char *p;
+	int pass;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(bm);
+	p = map(fd, pages * PG);
+	for (pass = 0; pass < 2; pass++) {
+		uint32_t flags = pass ? RDMIG_DIRTY_F_CLEAR : 0;
+
+		for (w = 0; w < words; w++)
+			if (w % 3)
+				p[(w * 64 + w % 64) * PG] = 1;
+		p[(pages - 1) * PG] = 1;
+		memset(bm, 0xa5, (words + 1) * 8);
+		assert_int_equal(ru_get_dirty(fd, 0, pages, flags, bm, &n), 0);
+		assert_int_equal(n, words - (words + 2) / 3 + 1);
+		for (w = 0; w < words; w++) {
+			want = w % 3 ? 1ULL << (w % 64) : 0;
+			assert_int_equal(bm[w], want);
+		}
+		assert_int_equal(bm[words], 1ULL << 16);
+	}
+	assert_int_equal(ru_get_dirty(fd, 0, pages, 0, bm, &n), 0);
+	assert_int_equal(n, 0);
+	for (w = 0; w <= words; w++)
+		assert_int_equal(bm[w], 0);
+	/* A sub-range starting mid-region reports relative to its start. */
+	p[(128 + 70) * PG] = 2;
+	assert_int_equal(ru_get_dirty(fd, 128, 640, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bm[1], 1ULL << 6);
+	munmap(p, pages * PG);
+	free(bm);
+	close(fd);
+}
+
 static void expect_dirty_errno(int fd, uint64_t first, uint64_t npages,
 			       uint32_t flags, uint64_t *bm, int err)
 {
@@ -583,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_mmap_rules),
 		cmocka_unit_test(test_write_sets_dirty_written),
 		cmocka_unit_test(test_get_and_clear),
+		cmocka_unit_test(test_get_and_clear_many_words),
 		cmocka_unit_test(test_get_dirty_bad_input),
 		cmocka_unit_test(test_region_set),
 		cmocka_unit_test(test_zero_scan),
