@@ -1,0 +1,5 @@
+# In-guest programs of the agent suite (tests/guest/30-agent.sh).
+GUEST_BINS += $(B)/tests/guest/agent_mig
+$(B)/tests/guest/agent_mig: $(B)/tests/guest/agent_mig.o $(LIBRDMIG)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) -ljson-c -lpthread
