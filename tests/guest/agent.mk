@@ -3,3 +3,8 @@ GUEST_BINS += $(B)/tests/guest/agent_mig
 $(B)/tests/guest/agent_mig: $(B)/tests/guest/agent_mig.o $(LIBRDMIG)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) -ljson-c -lpthread
+
+GUEST_BINS += $(B)/tests/guest/agent_peer
+$(B)/tests/guest/agent_peer: $(B)/tests/guest/agent_peer.o $(B)/user/rdmigd/wire.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -lrdmacm -libverbs
