@@ -9,6 +9,7 @@
 M=$B/tests/guest/agent_mig
 P=$B/tests/guest/agent_peer
 out=${RDMIG_OUT:-/tmp}/agent
+export AGENT_VERBOSE=1
 mkdir -p "$out"
 
 mig() { # NAME ARGS...: runs agent_mig, keeps its output

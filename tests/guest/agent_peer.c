@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	uint8_t pdb[WIRE_PD_LEN];
 	struct wire_pd p;
 	char *host, *port;
-	int i, listen_mode;
+	int i, listen_mode, attempts = 0;
 
 	if (argc < 3)
 		return 2;
@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sa(argv[3], NULL, &src);
+retry:
 	rdma_create_id(ec, &id, NULL, RDMA_PS_TCP);
 	if (rdma_resolve_addr(id, (struct sockaddr *)&src, (struct sockaddr *)&dst, 5000))
 		return 2;
@@ -310,7 +311,14 @@ int main(int argc, char **argv)
 				    &r, text, sizeof(text)) == 0)
 			printf("rejected: reason %u (%s), detail %u: %s\n", r.reason,
 			       wire_rej_reason_str(r.reason), r.detail, text);
-		else
+		else if (++attempts < 20) {
+			/* Nobody listening yet: the agent is still starting. */
+			rdma_ack_cm_event(ev);
+			rdma_destroy_qp(id);
+			rdma_destroy_id(id);
+			usleep(500000);
+			goto retry;
+		} else
 			printf("rejected without rdmig reason\n");
 		return mode ? 1 : 0;
 	}
