@@ -404,7 +404,16 @@ int main(int argc, char **argv)
 			for (p = 0; p < l / PAGE; p++)
 				if (memcmp((uint8_t *)src[i].mem + p * PAGE, (uint8_t *)dst[i].mem + p * PAGE, PAGE))
 					break;
-			printf("region %d differs first at page %llu\n", i, (unsigned long long)p);
+			{
+				uint64_t q, nd = 0;
+
+				for (q = p; q < l / PAGE; q++)
+					nd += !!memcmp((uint8_t *)src[i].mem + q * PAGE,
+						       (uint8_t *)dst[i].mem + q * PAGE, PAGE);
+				printf("region %d differs first at page %llu (%llu pages differ; src %02x dst %02x)\n",
+				       i, (unsigned long long)p, (unsigned long long)nd,
+				       ((uint8_t *)src[i].mem)[p * PAGE], ((uint8_t *)dst[i].mem)[p * PAGE]);
+			}
 			rc = 1;
 		}
 	}
