@@ -363,7 +363,7 @@ void *dest_main(void *arg)
 	}
 	d->a = a;
 	d->t0 = now_us();
-	conn_init(&d->c, &a->cancel, on_msg, d);
+	conn_init(&d->c, &a->cancel, a->timeout_ms, on_msg, d);
 	pd.chunk_size = (uint32_t)a->defaults.chunk_size;
 	pd.pin_budget = a->defaults.pin_budget;
 	if (setup(d) || conn_listen(&d->c, a->addr, a->port) ||

@@ -64,6 +64,7 @@ struct agent {
 	uint32_t nregions;
 	int state_fd;
 	struct mig_params defaults;
+	uint32_t timeout_ms;	/* peer inactivity limit, 0 = none */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

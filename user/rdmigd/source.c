@@ -829,7 +829,7 @@ void *source_main(void *arg)
 	s->p = a->params;
 	a->status = ST_SETUP;
 	pthread_mutex_unlock(&a->lock);
-	conn_init(&s->c, &a->cancel, on_msg, s);
+	conn_init(&s->c, &a->cancel, a->timeout_ms, on_msg, s);
 	ok = migrate(s, t_start) == 0;
 	if (!ok && !s->c.peer_error)
 		conn_send_error(&s->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :
