@@ -32,6 +32,8 @@ static void usage(FILE *f)
 "  --pin-all              register all memory up front (default: dynamic)\n"
 "  --timeout-ms MS        abort when the connected peer is silent or work requests\n"
 "                         do not complete for MS ms, 0 = never (default 30000)\n"
+"  --zero-scan            source: find written pages that hold only zeroes before\n"
+"                         the first round (module zero scan) and skip them\n"
 "  -v, --verbose          debug messages on stderr\n"
 "  --help, --version\n");
 }
@@ -87,7 +89,7 @@ static int split_addr(char *s, const char **host, const char **port)
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
-	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_HELP, O_VERSION };
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_ZSCAN, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 		{ "pin-budget", required_argument, NULL, O_BUDGET },
 		{ "pin-all", no_argument, NULL, O_PINALL },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_PINALL: a.defaults.pin_all = true; break;
+		case O_ZSCAN: a.zero_scan = true; break;
 		case O_TIMEOUT: {
 			uint64_t v;
 

@@ -65,6 +65,7 @@ struct agent {
 	int state_fd;
 	struct mig_params defaults;
 	uint32_t timeout_ms;	/* peer inactivity limit, 0 = none */
+	bool zero_scan;		/* source: zero scan before iteration 0 */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
