@@ -29,6 +29,8 @@ t "the budget run unregistered chunks" \
 	grep -qE '"unregistrations":[1-9]' "$out/budget.log"
 t "the budget run never pinned over budget at the destination" \
 	bash -c "grep -E '\"remote_peak_pinned_bytes\":' $out/budget.log | grep -qE '\"remote_peak_pinned_bytes\":(262144|524288|786432|1048576)[,}]'"
+t "destination marks what it received written: written_pages = source's non-zero written pages" \
+	bash -c "grep -c 'destination written_pages \([0-9]*\), source non-zero written pages \1\$' $out/dyn.log | grep -qx 2 && grep -q 'destination written_pages [1-9]' $out/pinall.log"
 t "never-written pages are skipped, not sent" \
 	grep -qE '"zero_pages_skipped":[1-9]' "$out/dyn.log"
 t "cancel right after migrate: fails, pins released, tracking off" \

@@ -437,6 +437,30 @@ int main(int argc, char **argv)
 			rc = 1;
 		}
 	}
+	/*
+	 * The destination marks what it received written and gives back the
+	 * zero pages: its region says exactly what a migration onwards sends,
+	 * the source's written pages that are not all zero.
+	 */
+	for (i = 0; i < nreg; i++) {
+		uint64_t l = len + (uint64_t)i * 2 * PAGE, np = l / PAGE, p, want = 0;
+		uint64_t *pm = calloc(np, 8);
+		struct rdmig_region_info di;
+		static const uint8_t zero[PAGE];
+
+		if (!pm || rdmig_pagemap_read(src[i].fd, 0, np, pm) != (int64_t)np)
+			die("source pagemap read failed%s", "");
+		for (p = 0; p < np; p++)
+			if ((pm[p] & RDMIG_PM_WRITTEN) &&
+			    memcmp((uint8_t *)src[i].mem + p * PAGE, zero, PAGE))
+				want++;
+		rdmig_region_info(dst[i].fd, &di);
+		printf("region %d: destination written_pages %llu, source non-zero written pages %llu\n",
+		       i, (unsigned long long)di.written_pages, (unsigned long long)want);
+		if (di.written_pages != want)
+			rc = 1;
+		free(pm);
+	}
 	{
 		uint8_t *got = malloc(state_len + 1);
 		ssize_t k, n = 0;

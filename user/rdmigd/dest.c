@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/rdmig.h>
+#include <rdmig/librdmig.h>
+
 #include "chunks.h"
 #include "conn.h"
 #include "log.h"
@@ -29,6 +32,7 @@ struct dst {
 	struct wire_layout wl;
 	struct ibv_mr **mr;		/* per global chunk (dynamic) */
 	struct ibv_mr *bmr[MAX_REGIONS];	/* per block (pin-all) */
+	uint8_t *touched;		/* per global chunk: ever registered */
 	struct chunk_lru lru;
 	bool blocks_done;
 	bool finished;
@@ -153,6 +157,7 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 						 "registering block %u chunk %u: %s",
 						 e.block, e.chunk, strerror(errno));
 			chunk_lru_add(&d->lru, g, len);
+			d->touched[g] = 1;
 			d->a->stats.registrations++;
 		}
 		res.block = e.block;
@@ -257,6 +262,50 @@ static int write_state(struct dst *d)
 	return 0;
 }
 
+/*
+ * The data arrived through the transfer view, which sets no WRITTEN bit:
+ * mark every range the source could have written (registered chunks, or
+ * whole blocks under pin-all), then let a zero scan give back the pages
+ * of those that hold only zeroes (the registrations pinned and so
+ * allocated them). The region then says exactly what a migration onwards
+ * must send. Runs after release_all(): a pinned page is never given back.
+ */
+static int mark_range(struct dst *d, uint32_t b, uint64_t off, uint64_t len)
+{
+	uint64_t first = off / WIRE_PAGE_SIZE, n = len / WIRE_PAGE_SIZE, zero, freed;
+	int rc = rdmig_mark_written(d->r[b].fd, first, n);
+
+	if (!rc)
+		rc = rdmig_zero_scan(d->r[b].fd, first, n, true, &zero, &freed);
+	if (rc)
+		return proto_err(d, WIRE_E_INTERNAL, "marking pages %llu+%llu of region %u written: %s",
+				 (unsigned long long)first, (unsigned long long)n,
+				 d->r[b].id, strerror(-rc));
+	return 0;
+}
+
+static int mark_received(struct dst *d)
+{
+	uint32_t b, g;
+
+	if (d->c.caps & WIRE_CAP_PIN_ALL) {
+		for (b = 0; b < d->nb; b++)
+			if (mark_range(d, b, 0, d->r[b].length))
+				return -1;
+		return 0;
+	}
+	for (g = 0; g < d->L.total; g++) {
+		uint32_t c;
+
+		if (!d->touched[g])
+			continue;
+		b = chunk_block_of(&d->L, g, &c);
+		if (mark_range(d, b, chunk_offset(&d->L, g), chunk_bytes(&d->L, g)))
+			return -1;
+	}
+	return 0;
+}
+
 static int on_finished(struct dst *d, const uint8_t *data)
 {
 	struct wire_finished f, ack = { 0 };
@@ -280,7 +329,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	d->a->stats.state_bytes = d->state_len;
 	pthread_mutex_unlock(&d->a->lock);
 	release_all(d);
-	if (write_state(d))
+	if (mark_received(d) || write_state(d))
 		return -1;
 	ack.iteration = f.iteration;
 	ack.flags = WIRE_FIN_ACK;
@@ -336,7 +385,8 @@ static int setup(struct dst *d)
 	    chunk_lru_init(&d->lru, d->L.total, a->defaults.pin_budget))
 		return conn_fail(&d->c, "cannot lay out %u regions in chunks", d->nb);
 	d->mr = calloc(d->L.total ? d->L.total : 1, sizeof(*d->mr));
-	if (!d->mr)
+	d->touched = calloc(d->L.total ? d->L.total : 1, 1);
+	if (!d->mr || !d->touched)
 		return conn_fail(&d->c, "out of memory");
 	d->wl.nblocks = d->nb;
 	d->wl.lengths = d->L.lengths;
@@ -395,6 +445,7 @@ out:
 	chunk_layout_free(&d->L);
 	chunk_lru_free(&d->lru);
 	free(d->mr);
+	free(d->touched);
 	free(d->state);
 	free(d);
 	engine_finish(a, ok, reason);
