@@ -40,6 +40,7 @@ struct dst {
 	uint8_t *state;
 	size_t state_len, state_cap;
 	uint64_t t0;
+	uint64_t *pm;			/* pagemap entries of one chunk */
 	uint8_t out[WIRE_MAX_DATA];
 };
 
@@ -198,6 +199,31 @@ static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t 
 			 h->repeat * WIRE_CHUNK_LEN);
 }
 
+/*
+ * Clears the present pages of a zero range. An absent page already reads
+ * as zero, and writing it would allocate it (and make it no longer known
+ * zero to a later migration onwards).
+ */
+static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t len)
+{
+	uint64_t max = d->L.chunk_size / WIRE_PAGE_SIZE;
+	uint64_t p = off / WIRE_PAGE_SIZE, end = (off + len) / WIRE_PAGE_SIZE;
+
+	while (p < end) {
+		uint64_t n = end - p < max ? end - p : max, i;
+		int rc = region_pagemap(r, p, n, d->pm);
+
+		if (rc)
+			return proto_err(d, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
+					 r->id, strerror(-rc));
+		for (i = 0; i < n; i++)
+			if (d->pm[i] & RDMIG_PM_PRESENT)
+				memset(r->mem + (p + i) * WIRE_PAGE_SIZE, 0, WIRE_PAGE_SIZE);
+		p += n;
+	}
+	return 0;
+}
+
 static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
 {
 	const char *why;
@@ -213,7 +239,8 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 			return proto_err(d, WIRE_E_RANGE, "zero range %u+%llu/%llu: %s",
 					 e.block, (unsigned long long)e.offset,
 					 (unsigned long long)e.length, why);
-		memset(d->r[e.block].mem + e.offset, 0, e.length);
+		if (zero_present(d, &d->r[e.block], e.offset, e.length))
+			return -1;
 	}
 	return 0;
 }
@@ -386,7 +413,8 @@ static int setup(struct dst *d)
 		return conn_fail(&d->c, "cannot lay out %u regions in chunks", d->nb);
 	d->mr = calloc(d->L.total ? d->L.total : 1, sizeof(*d->mr));
 	d->touched = calloc(d->L.total ? d->L.total : 1, 1);
-	if (!d->mr || !d->touched)
+	d->pm = calloc(d->L.chunk_size / WIRE_PAGE_SIZE, 8);
+	if (!d->mr || !d->touched || !d->pm)
 		return conn_fail(&d->c, "out of memory");
 	d->wl.nblocks = d->nb;
 	d->wl.lengths = d->L.lengths;
@@ -446,6 +474,7 @@ out:
 	chunk_lru_free(&d->lru);
 	free(d->mr);
 	free(d->touched);
+	free(d->pm);
 	free(d->state);
 	free(d);
 	engine_finish(a, ok, reason);
