@@ -295,7 +295,11 @@ static int write_state(struct dst *d)
  * whole blocks under pin-all), then let a zero scan give back the pages
  * of those that hold only zeroes (the registrations pinned and so
  * allocated them). The region then says exactly what a migration onwards
- * must send. Runs after release_all(): a pinned page is never given back.
+ * must send. Runs after release_all() (a pinned page is never given back)
+ * and after "completed", beside the resumed guest: scanning is outside
+ * the downtime, and the module write-protects a page before checking it,
+ * so a guest write either comes first (the page is kept) or faults and
+ * waits for the scan to let go of the page.
  */
 static int mark_range(struct dst *d, uint32_t b, uint64_t off, uint64_t len)
 {
@@ -305,10 +309,10 @@ static int mark_range(struct dst *d, uint32_t b, uint64_t off, uint64_t len)
 	if (!rc)
 		rc = rdmig_zero_scan(d->r[b].fd, first, n, true, &zero, &freed);
 	if (rc)
-		return proto_err(d, WIRE_E_INTERNAL, "marking pages %llu+%llu of region %u written: %s",
-				 (unsigned long long)first, (unsigned long long)n,
-				 d->r[b].id, strerror(-rc));
-	return 0;
+		log_err("marking pages %llu+%llu of region %u written: %s",
+			(unsigned long long)first, (unsigned long long)n,
+			d->r[b].id, strerror(-rc));
+	return rc;
 }
 
 static int mark_received(struct dst *d)
@@ -356,7 +360,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	d->a->stats.state_bytes = d->state_len;
 	pthread_mutex_unlock(&d->a->lock);
 	release_all(d);
-	if (mark_received(d) || write_state(d))
+	if (write_state(d))
 		return -1;
 	ack.iteration = f.iteration;
 	ack.flags = WIRE_FIN_ACK;
@@ -468,6 +472,17 @@ out:
 	pthread_mutex_unlock(&a->lock);
 	snprintf(reason, sizeof(reason), "%s", d->c.err[0] ? d->c.err : "failed");
 	conn_destroy(&d->c);
+	if (ok) {
+		/* The VMM may resume now; a failure to mark only costs a later
+		 * migration onwards its knowledge of zero pages, so it is
+		 * logged, not fatal, and the exit status says so. */
+		engine_report(a, true, NULL);
+		if (mark_received(d)) {
+			pthread_mutex_lock(&a->lock);
+			a->exit_code = 1;
+			pthread_mutex_unlock(&a->lock);
+		}
+	}
 	for (i = 0; i < d->nb; i++)
 		region_close(&d->r[i]);
 	chunk_layout_free(&d->L);

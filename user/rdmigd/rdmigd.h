@@ -74,6 +74,7 @@ struct agent {
 	enum mig_status status;
 	struct mig_stats stats;
 	bool started;
+	bool reported;		/* "completed" or "failed" was sent */
 	bool engine_done;
 	int exit_code;
 	char fail_reason[512];
@@ -102,6 +103,7 @@ void *dest_main(void *arg);
 /* Destination: starts dest_main at once (it waits for the source). */
 void engine_start_dest(struct agent *a);
 /* Common end of an engine: records status, emits the event, wakes main. */
+void engine_report(struct agent *a, bool ok, const char *reason);
 void engine_finish(struct agent *a, bool ok, const char *reason);
 
 uint64_t now_us(void);
