@@ -255,6 +255,14 @@ struct rdmig_bind {
 #define RDMIG_GENL_VERSION	1
 #define RDMIG_GENL_MCGRP_EVENTS	"events"
 
+/*
+ * RDMIG_CMD_DIRTY_GET as a plain request answers with one message, for
+ * ranges of at most this many pages (a 4 KiB bitmap); larger ranges are
+ * asked for with NLM_F_DUMP and come back in several pieces, each with its
+ * own RDMIG_A_FIRST_PAGE, RDMIG_A_NPAGES, RDMIG_A_BITMAP, RDMIG_A_DIRTY_PAGES.
+ */
+#define RDMIG_NL_DIRTY_DOIT_MAX_PAGES	32768
+
 enum rdmig_cmd {
 	RDMIG_CMD_UNSPEC,
 	RDMIG_CMD_VERSION_GET,		/* -> API_VERSION, MODULE_VERSION */

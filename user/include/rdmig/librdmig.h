@@ -75,6 +75,16 @@ uint32_t rdmig_nl_portid(const struct rdmig_nl *nl);
 /* Extack message of the last failed request, or "" if none. */
 const char *rdmig_nl_errmsg(const struct rdmig_nl *nl);
 
+/*
+ * For tests and tools that build their own requests with libnl: the
+ * family's id, and a request that sends @msg (consumed; it needs only the
+ * genl header and attributes) and waits for its ACK or error, keeping the
+ * extack message like every other call. Returns 0 or the kernel's -errno.
+ */
+struct nl_msg;
+int rdmig_nl_family_id(const struct rdmig_nl *nl);
+int rdmig_nl_request_raw(struct rdmig_nl *nl, struct nl_msg *msg);
+
 int rdmig_nl_version(struct rdmig_nl *nl, uint32_t *api_version,
 		     char *module_version, size_t len);
 

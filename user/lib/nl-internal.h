@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * librdmig internals shared by nl.c and events.c, and the pure helpers
+ * the host unit tests exercise (tests/unit/test_nlpieces.c).
+ */
+#ifndef RDMIG_NL_INTERNAL_H
+#define RDMIG_NL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl_msg;
+struct nl_sock;
+
+/*
+ * Where the next piece of a dirty bitmap must start, and what arrived:
+ * pieces of a DIRTY_GET reply come in order, contiguous, inside the range
+ * asked for, each with DIV_ROUND_UP(npages, 64) words and a count that
+ * matches its bits.
+ */
+struct rdmig_dirty_pieces {
+	uint64_t first;		/* range asked for */
+	uint64_t npages;
+	uint64_t next;		/* first page of the next piece */
+	uint64_t ndirty;	/* sum of the pieces' counts */
+	uint64_t *bitmap;	/* DIV_ROUND_UP(npages, 64) words */
+};
+
+void rdmig_dirty_pieces_init(struct rdmig_dirty_pieces *p, uint64_t first,
+			     uint64_t npages, uint64_t *bitmap);
+/* Places one piece; -EPROTO if it breaks any of the rules above. */
+int rdmig_dirty_pieces_add(struct rdmig_dirty_pieces *p, uint64_t first,
+			   uint64_t npages, uint64_t ndirty, const void *words,
+			   size_t len);
+/* 0 when every page of the range arrived, -EPROTO otherwise. */
+int rdmig_dirty_pieces_complete(const struct rdmig_dirty_pieces *p);
+
+/* A negative libnl error (-NLE_*) as a negative errno. */
+int rdmig_nl_err_to_errno(int nlerr);
+
+/* NETLINK_EXT_ACK and NETLINK_CAP_ACK on a libnl socket. */
+int rdmig_nl_sock_setup(struct nl_sock *sk);
+
+#endif /* RDMIG_NL_INTERNAL_H */

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * librdmig, region half: thin wrappers over the ioctls of /dev/rdmig and
+ * of region and transfer fds. Each fills the struct's size so that an
+ * older library keeps working against a newer module.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <rdmig/librdmig.h>
+
+static int ioctl_ret(int ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+int rdmig_dev_open(void)
+{
+	return ioctl_ret(open("/dev/" RDMIG_DEVICE_NAME, O_RDWR | O_CLOEXEC));
+}
+
+int rdmig_dev_version(int devfd, struct rdmig_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	return ioctl_ret(ioctl(devfd, RDMIG_GET_VERSION, v));
+}
+
+int rdmig_region_create(int devfd, const char *name, uint64_t length,
+			uint32_t flags, bool map, struct rdmig_region *r)
+{
+	struct rdmig_create_region c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.length = length,
+	};
+	void *mem = NULL;
+	int fd;
+
+	if (name) {
+		if (strlen(name) >= sizeof(c.name))
+			return -ENAMETOOLONG;
+		strcpy(c.name, name);
+	}
+	fd = ioctl(devfd, RDMIG_CREATE_REGION, &c);
+	if (fd < 0)
+		return -errno;
+	if (map) {
+		mem = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   fd, 0);
+		if (mem == MAP_FAILED) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	r->fd = fd;
+	r->id = c.out_region_id;
+	r->length = length;
+	r->mem = mem;
+	return 0;
+}
+
+void rdmig_region_close(struct rdmig_region *r)
+{
+	if (r->mem)
+		munmap(r->mem, r->length);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->mem = NULL;
+	r->fd = -1;
+}
+
+int rdmig_transfer_fd(int region_fd)
+{
+	struct rdmig_transfer t = { .size = sizeof(t) };
+
+	return ioctl_ret(ioctl(region_fd, RDMIG_TRANSFER_FD, &t));
+}
+
+int rdmig_region_info(int fd, struct rdmig_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl_ret(ioctl(fd, RDMIG_REGION_INFO, info));
+}
+
+static int region_set(int fd, uint32_t flags, uint32_t tracking,
+		      uint64_t watermark)
+{
+	struct rdmig_region_set s = {
+		.size = sizeof(s),
+		.flags = flags,
+		.tracking = tracking,
+		.dirty_watermark = watermark,
+	};
+
+	return ioctl_ret(ioctl(fd, RDMIG_REGION_SET, &s));
+}
+
+int rdmig_region_set_tracking(int fd, bool on)
+{
+	return region_set(fd, RDMIG_SET_TRACKING, on, 0);
+}
+
+int rdmig_region_set_watermark(int fd, uint64_t pages)
+{
+	return region_set(fd, RDMIG_SET_WATERMARK, 0, pages);
+}
+
+int64_t rdmig_dirty_get(int fd, uint64_t first, uint64_t npages, bool clear,
+			uint64_t *bitmap)
+{
+	struct rdmig_dirty_bitmap d = {
+		.size = sizeof(d),
+		.flags = clear ? RDMIG_DIRTY_F_CLEAR : 0,
+		.first_page = first,
+		.npages = npages,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	if (ioctl(fd, RDMIG_GET_DIRTY, &d) < 0)
+		return -errno;
+	return (int64_t)d.out_dirty;
+}
+
+int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
+		    uint64_t *zero, uint64_t *reclaimed)
+{
+	struct rdmig_zero_scan z = {
+		.size = sizeof(z),
+		.flags = reclaim ? RDMIG_ZERO_F_RECLAIM : 0,
+		.first_page = first,
+		.npages = npages,
+	};
+
+	if (ioctl(fd, RDMIG_ZERO_SCAN, &z) < 0)
+		return -errno;
+	if (zero)
+		*zero = z.out_zero_pages;
+	if (reclaimed)
+		*reclaimed = z.out_reclaimed_pages;
+	return 0;
+}
+
+int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
+			   uint64_t *entries)
+{
+	uint64_t done = 0;
+
+	if (first > INT64_MAX / 8 || n > (INT64_MAX / 8) - first)
+		return -EINVAL;
+	/* pread may return less than asked for; only the end gives 0. */
+	while (done < n) {
+		size_t want = (n - done) * 8;
+		ssize_t got;
+
+		if (want > (1U << 30))
+			want = 1U << 30;
+		got = pread(fd, entries + done, want, (off_t)(first + done) * 8);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (got == 0)
+			break;
+		if (got % 8)
+			return -EIO;
+		done += (uint64_t)got / 8;
+	}
+	return (int64_t)done;
+}
+
+int rdmig_bind_netlink(int transfer_fd, uint32_t portid)
+{
+	struct rdmig_bind b = { .size = sizeof(b), .nl_portid = portid };
+
+	return ioctl_ret(ioctl(transfer_fd, RDMIG_BIND_NETLINK, &b));
+}
