@@ -2,12 +2,14 @@
 /*
  * /dev/rdmig: the VMM's entry point.
  */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
 #include "rdmig.h"
+#include "region_priv.h"
 
 static long rdmig_get_version(void __user *uarg)
 {
@@ -30,6 +32,46 @@ static long rdmig_get_version(void __user *uarg)
 	return 0;
 }
 
+static long rdmig_create_region(void __user *uarg)
+{
+	struct rdmig_create_region req;
+	struct rdmig_region *r;
+	struct file *file;
+	u32 usize;
+	int err, fd;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(req))
+		return -EINVAL;
+	err = copy_struct_from_user(&req, sizeof(req), uarg, usize);
+	if (err)
+		return err;
+	if (req.out_region_id || req.out_fd)
+		return -EINVAL;	/* out fields double as reserved on input */
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	err = rdmig_region_create(&req, &file);
+	if (err) {
+		put_unused_fd(fd);
+		return err;
+	}
+	r = rdmig_region_of(file_inode(file));
+	req.size = sizeof(req);
+	req.out_region_id = r->id;
+	req.out_fd = fd;
+	if (copy_to_user(uarg, &req, sizeof(req))) {
+		put_unused_fd(fd);
+		fput(file);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	rdmig_region_announce(r);
+	return fd;
+}
+
 static long rdmig_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -38,6 +80,8 @@ static long rdmig_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case RDMIG_GET_VERSION:
 		return rdmig_get_version(uarg);
+	case RDMIG_CREATE_REGION:
+		return rdmig_create_region(uarg);
 	default:
 		return -ENOTTY;
 	}

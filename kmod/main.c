@@ -9,14 +9,18 @@
 #include <net/genetlink.h>
 
 #include "rdmig.h"
+#include "region_priv.h"
 
 static int __init rdmig_init(void)
 {
 	int err;
 
-	err = rdmig_netlink_init();
+	err = rdmig_fs_init();
 	if (err)
 		return err;
+	err = rdmig_netlink_init();
+	if (err)
+		goto err_fs;
 	err = rdmig_chardev_init();
 	if (err)
 		goto err_netlink;
@@ -25,6 +29,8 @@ static int __init rdmig_init(void)
 
 err_netlink:
 	rdmig_netlink_exit();
+err_fs:
+	rdmig_fs_exit();
 	return err;
 }
 
@@ -32,6 +38,8 @@ static void __exit rdmig_exit(void)
 {
 	rdmig_chardev_exit();
 	rdmig_netlink_exit();
+	/* Every region file holds a module reference: none is left here. */
+	rdmig_fs_exit();
 }
 
 module_init(rdmig_init);

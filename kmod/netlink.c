@@ -6,6 +6,7 @@
 #include <net/genetlink.h>
 
 #include "rdmig.h"
+#include "region.h"
 
 static struct genl_family rdmig_genl_family;
 
@@ -60,6 +61,59 @@ static struct genl_family rdmig_genl_family __ro_after_init = {
 	.mcgrps = rdmig_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(rdmig_nl_mcgrps),
 };
+
+enum { RDMIG_NL_MCGRP_EVENTS };
+
+/* A minimal event: the region's id and, for a watermark, its dirty count. */
+static void rdmig_nl_notify(struct rdmig_region *r, u8 cmd, u64 dirty,
+			    gfp_t gfp)
+{
+	struct rdmig_region_snapshot s;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&rdmig_genl_family, &init_net,
+				RDMIG_NL_MCGRP_EVENTS))
+		return;
+	rdmig_region_snapshot(r, &s);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, gfp);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &rdmig_genl_family, 0, cmd);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, RDMIG_A_REGION_ID, s.id) ||
+	    nla_put_string(msg, RDMIG_A_REGION_NAME, s.name) ||
+	    nla_put_u64_64bit(msg, RDMIG_A_REGION_LENGTH, s.length,
+			      RDMIG_A_PAD) ||
+	    (cmd == RDMIG_CMD_DIRTY_WATERMARK_NTF &&
+	     nla_put_u64_64bit(msg, RDMIG_A_DIRTY_PAGES, dirty, RDMIG_A_PAD)))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&rdmig_genl_family, msg, 0, RDMIG_NL_MCGRP_EVENTS,
+			  gfp);
+	return;
+
+err_free:
+	nlmsg_free(msg);
+}
+
+void rdmig_nl_notify_region_new(struct rdmig_region *r)
+{
+	rdmig_nl_notify(r, RDMIG_CMD_REGION_NEW_NTF, 0, GFP_KERNEL);
+}
+
+void rdmig_nl_notify_region_del(struct rdmig_region *r)
+{
+	rdmig_nl_notify(r, RDMIG_CMD_REGION_DEL_NTF, 0, GFP_KERNEL);
+}
+
+void rdmig_nl_notify_watermark(struct rdmig_region *r, u64 dirty_pages)
+{
+	/* From page_mkwrite with the folio locked: do not enter reclaim. */
+	rdmig_nl_notify(r, RDMIG_CMD_DIRTY_WATERMARK_NTF, dirty_pages,
+			GFP_NOWAIT);
+}
 
 int __init rdmig_netlink_init(void)
 {

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The region core: creation, lookup, per-page state and every operation
+ * the ioctl and netlink paths share. Documentation/regions.md has the
+ * model and the argument for why no write is lost.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/pid.h>
+#include <linux/rmap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+
+#include "region_priv.h"
+
+/*
+ * Runs of at least this many consecutive dirty pages are write-protected
+ * with one unmap_mapping_pages() instead of one folio_mkclean() per page;
+ * 0 disables batching. scripts/bench-dirty.sh measures both.
+ */
+unsigned int rdmig_rearm_batch = 16;
+module_param_named(rearm_batch, rdmig_rearm_batch, uint, 0644);
+MODULE_PARM_DESC(rearm_batch,
+		 "dirty runs at least this long are re-armed by unmapping (0 = never)");
+
+static DEFINE_XARRAY_ALLOC1(rdmig_regions);
+static atomic_t rdmig_generation = ATOMIC_INIT(0);
+
+unsigned int rdmig_regions_generation(void)
+{
+	return atomic_read(&rdmig_generation);
+}
+
+static void rdmig_region_free(struct rdmig_region *r)
+{
+	if (r->bound_net)
+		put_net(r->bound_net);
+	put_pid(r->owner);
+	kvfree(r->dirty);
+	kvfree(r->written);
+	kvfree(r->zeroed);
+	kfree(r);
+}
+
+/* Called from ->evict_inode: the last file, mapping and lookup are gone. */
+void rdmig_region_evict(struct rdmig_region *r)
+{
+	if (r->id) {
+		xa_erase(&rdmig_regions, r->id);
+		atomic_inc(&rdmig_generation);
+		if (test_bit(RDMIG_R_ANNOUNCED, &r->flags))
+			rdmig_nl_notify_region_del(r);
+	}
+	rdmig_region_free(r);
+}
+
+static unsigned long *rdmig_bitmap_alloc(pgoff_t npages)
+{
+	return kvcalloc(BITS_TO_LONGS(npages), sizeof(unsigned long),
+			GFP_KERNEL_ACCOUNT);
+}
+
+int rdmig_region_create(const struct rdmig_create_region *req,
+			struct file **filep)
+{
+	struct rdmig_region *r;
+	struct inode *inode;
+	struct file *file;
+	u32 id;
+	int err;
+
+	if (req->flags & ~RDMIG_REGION_F_ALL)
+		return -EINVAL;
+	if (!req->length || !PAGE_ALIGNED(req->length) ||
+	    req->length > RDMIG_REGION_MAX_BYTES)
+		return -EINVAL;
+	if (!memchr(req->name, '\0', sizeof(req->name)))
+		return -EINVAL;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	r->length = req->length;
+	r->npages = req->length >> PAGE_SHIFT;
+	strscpy(r->name, req->name, sizeof(r->name));
+	r->owner = get_pid(task_tgid(current));
+	r->tracking = req->flags & RDMIG_REGION_F_TRACK;
+	mutex_init(&r->lock);
+	spin_lock_init(&r->bind_lock);
+	r->dirty = rdmig_bitmap_alloc(r->npages);
+	r->written = rdmig_bitmap_alloc(r->npages);
+	r->zeroed = rdmig_bitmap_alloc(r->npages);
+	if (!r->dirty || !r->written || !r->zeroed) {
+		rdmig_region_free(r);
+		return -ENOMEM;
+	}
+
+	inode = rdmig_fs_alloc_inode();
+	if (IS_ERR(inode)) {
+		rdmig_region_free(r);
+		return PTR_ERR(inode);
+	}
+	inode->i_size = r->length;
+	inode->i_private = r;
+	r->inode = inode;
+
+	/* From here on, the last iput() frees the region (->evict_inode). */
+	file = rdmig_fs_file(inode, "[rdmig]", &rdmig_guest_fops);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+
+	err = xa_alloc(&rdmig_regions, &id, r, xa_limit_32b, GFP_KERNEL);
+	if (err) {
+		fput(file);
+		return err == -EBUSY ? -ENOSPC : err;
+	}
+	r->id = id;
+	atomic_inc(&rdmig_generation);
+	*filep = file;
+	return 0;
+}
+
+/* After the fd is installed: tell listeners. */
+void rdmig_region_announce(struct rdmig_region *r)
+{
+	set_bit(RDMIG_R_ANNOUNCED, &r->flags);
+	rdmig_nl_notify_region_new(r);
+}
+
+struct rdmig_region *rdmig_region_get_by_id(u32 id)
+{
+	struct rdmig_region *r;
+
+	xa_lock(&rdmig_regions);
+	r = xa_load(&rdmig_regions, id);
+	if (r && !igrab(r->inode))
+		r = NULL;
+	xa_unlock(&rdmig_regions);
+	return r;
+}
+
+struct rdmig_region *rdmig_region_next(u32 *id)
+{
+	unsigned long idx = *id;
+	struct rdmig_region *r;
+
+	xa_lock(&rdmig_regions);
+	xa_for_each_start(&rdmig_regions, idx, r, idx) {
+		if (igrab(r->inode)) {
+			xa_unlock(&rdmig_regions);
+			*id = idx;
+			return r;
+		}
+	}
+	xa_unlock(&rdmig_regions);
+	return NULL;
+}
+
+void rdmig_region_put(struct rdmig_region *r)
+{
+	iput(r->inode);
+}
+
+bool rdmig_region_owned_by_current(struct rdmig_region *r)
+{
+	return r->owner == task_tgid(current);
+}
+
+/* ---- faults ------------------------------------------------------------ */
+
+/*
+ * The folio at @index, locked, with a reference; allocated zeroed and
+ * charged to the current task's memory cgroup if absent.
+ */
+struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	struct folio *folio;
+	int err;
+
+	for (;;) {
+		folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+		if (folio)
+			return folio;
+		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
+		if (!folio)
+			return ERR_PTR(-ENOMEM);
+		__folio_mark_uptodate(folio);
+		err = filemap_add_folio(mapping, folio, index, gfp);
+		if (!err)
+			return folio;	/* locked by filemap_add_folio() */
+		folio_put(folio);
+		if (err != -EEXIST)
+			return ERR_PTR(err);
+	}
+}
+
+/*
+ * page_mkwrite, folio locked: the PTE becomes writable only after the
+ * caller unlocks, so a re-arm that takes the folio lock either sees this
+ * bit or write-protects the page after the write was allowed.
+ */
+void rdmig_region_mark_written(struct rdmig_region *r, pgoff_t index)
+{
+	u64 wm, n;
+
+	atomic64_inc(&r->write_faults);
+	if (!test_and_set_bit(index, r->written))
+		atomic64_inc(&r->nwritten);
+	if (test_and_clear_bit(index, r->zeroed))
+		atomic64_dec(&r->nzeroed);
+	if (test_and_set_bit(index, r->dirty))
+		return;
+	n = atomic64_inc_return(&r->ndirty);
+	wm = READ_ONCE(r->watermark);
+	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))
+		rdmig_nl_notify_watermark(r, n);
+}
+
+u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	struct folio *folio;
+	u64 e = 0;
+
+	folio = filemap_get_folio(mapping, index);
+	if (folio) {
+		e |= RDMIG_PM_PRESENT;
+		if (folio_maybe_dma_pinned(folio))
+			e |= RDMIG_PM_PINNED;
+		folio_put(folio);
+	}
+	if (test_bit(index, r->dirty))
+		e |= RDMIG_PM_DIRTY;
+	if (test_bit(index, r->written))
+		e |= RDMIG_PM_WRITTEN;
+	if (!test_bit(index, r->written) || test_bit(index, r->zeroed))
+		e |= RDMIG_PM_ZERO;
+	return e;
+}
+
+/* ---- info -------------------------------------------------------------- */
+
+static u64 rdmig_region_count_pinned(struct rdmig_region *r)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+	unsigned int i;
+	u64 pinned = 0;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, r->npages - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++)
+			if (folio_maybe_dma_pinned(fbatch.folios[i]))
+				pinned += folio_nr_pages(fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return pinned;
+}
+
+void rdmig_region_snapshot(struct rdmig_region *r,
+			   struct rdmig_region_snapshot *s)
+{
+	u64 written = atomic64_read(&r->nwritten);
+
+	memset(s, 0, sizeof(*s));
+	s->id = r->id;
+	strscpy(s->name, r->name, sizeof(s->name));
+	s->length = r->length;
+	s->owner_tgid = pid_nr(r->owner);
+	s->tracking = READ_ONCE(r->tracking);
+	spin_lock(&r->bind_lock);
+	s->bound = r->bound_portid != 0;
+	s->bound_portid = r->bound_portid;
+	spin_unlock(&r->bind_lock);
+	s->watermark = READ_ONCE(r->watermark);
+	s->present_pages = READ_ONCE(r->inode->i_mapping->nrpages);
+	s->written_pages = written;
+	s->dirty_pages = atomic64_read(&r->ndirty);
+	s->pinned_pages = rdmig_region_count_pinned(r);
+	s->zero_pages = r->npages - written + atomic64_read(&r->nzeroed);
+	s->write_faults = atomic64_read(&r->write_faults);
+	s->rearms = atomic64_read(&r->rearms);
+	s->rearm_ns = atomic64_read(&r->rearm_ns);
+	s->dirty_gets = atomic64_read(&r->dirty_gets);
+	s->zero_reclaimed = atomic64_read(&r->zero_reclaimed);
+}
+
+/* ---- re-arming ----------------------------------------------------------- */
+
+static inline void rdmig_bitmap_out(u64 *bitmap, u64 bit)
+{
+	bitmap[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* Clear @index's DIRTY bit and write-protect it; true if it was dirty. */
+static bool rdmig_rearm_one(struct rdmig_region *r, pgoff_t index)
+{
+	struct folio *folio;
+	bool was;
+
+	folio = filemap_lock_folio(r->inode->i_mapping, index);
+	was = test_and_clear_bit(index, r->dirty);
+	if (folio) {
+		if (was)
+			folio_mkclean(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	return was;
+}
+
+/*
+ * The same for a run of consecutive dirty pages: lock them all, clear the
+ * bits, then zap every PTE of the run at once. Zapping also drops read
+ * mappings, which the next read faults back in.
+ */
+static void rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
+			    unsigned int len, u64 *bitmap, u64 first)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		r->run[i] = filemap_lock_folio(mapping, start + i);
+	for (i = 0; i < len; i++)
+		if (test_and_clear_bit(start + i, r->dirty))
+			rdmig_bitmap_out(bitmap, start + i - first);
+	unmap_mapping_pages(mapping, start, len, false);
+	for (i = 0; i < len; i++) {
+		if (!r->run[i])
+			continue;
+		folio_unlock(r->run[i]);
+		folio_put(r->run[i]);
+	}
+}
+
+/* Clear every DIRTY bit and write-protect every present page. */
+static void rdmig_rearm_all(struct rdmig_region *r)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, r->npages - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			if (folio->mapping == mapping) {
+				if (test_and_clear_bit(folio->index, r->dirty))
+					atomic64_dec(&r->ndirty);
+				folio_mkclean(folio);
+			}
+			folio_unlock(folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	clear_bit(RDMIG_R_WM_FIRED, &r->flags);
+}
+
+int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
+		     u64 watermark)
+{
+	if (flags & ~RDMIG_SET_ALL)
+		return -EINVAL;
+	if ((flags & RDMIG_SET_TRACKING) && tracking > 1)
+		return -EINVAL;
+	if ((flags & RDMIG_SET_WATERMARK) && watermark > r->npages)
+		return -EINVAL;
+
+	mutex_lock(&r->lock);
+	if (flags & RDMIG_SET_WATERMARK) {
+		WRITE_ONCE(r->watermark, watermark);
+		clear_bit(RDMIG_R_WM_FIRED, &r->flags);
+	}
+	if (flags & RDMIG_SET_TRACKING) {
+		if (tracking)
+			rdmig_rearm_all(r);
+		WRITE_ONCE(r->tracking, tracking);
+	}
+	mutex_unlock(&r->lock);
+	return 0;
+}
+
+/* A range for GET_DIRTY: word-aligned, as the uapi header says. */
+static int rdmig_check_dirty_range(struct rdmig_region *r, u64 first,
+				   u64 npages)
+{
+	if (!npages || first >= r->npages || npages > r->npages - first)
+		return -EINVAL;
+	if (first % 64)
+		return -EINVAL;
+	if (npages % 64 && first + npages != r->npages)
+		return -EINVAL;
+	return 0;
+}
+
+int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, u64 *bitmap, u64 *ndirty)
+{
+	u64 end = first + npages, count = 0, t0;
+	unsigned int batch = READ_ONCE(rdmig_rearm_batch);
+	unsigned long idx, run_end;
+	int err;
+
+	if (flags & ~RDMIG_DIRTY_F_ALL)
+		return -EINVAL;
+	err = rdmig_check_dirty_range(r, first, npages);
+	if (err)
+		return err;
+	memset(bitmap, 0, DIV_ROUND_UP(npages, 64) * sizeof(u64));
+
+	if (!(flags & RDMIG_DIRTY_F_CLEAR)) {
+		idx = first;
+		for_each_set_bit_from(idx, r->dirty, end) {
+			rdmig_bitmap_out(bitmap, idx - first);
+			count++;
+		}
+		*ndirty = count;
+		return 0;
+	}
+
+	mutex_lock(&r->lock);
+	if (!r->tracking) {
+		mutex_unlock(&r->lock);
+		return -EINVAL;
+	}
+	t0 = ktime_get_ns();
+	idx = find_next_bit(r->dirty, end, first);
+	while (idx < end) {
+		run_end = find_next_zero_bit(r->dirty,
+					     min_t(u64, end, idx + RDMIG_REARM_RUN_MAX),
+					     idx);
+		if (batch && run_end - idx >= batch) {
+			rdmig_rearm_run(r, idx, run_end - idx, bitmap, first);
+		} else {
+			for (; idx < run_end; idx++)
+				if (rdmig_rearm_one(r, idx))
+					rdmig_bitmap_out(bitmap, idx - first);
+		}
+		idx = find_next_bit(r->dirty, end, run_end);
+		cond_resched();
+	}
+	count = bitmap_weight((unsigned long *)bitmap, npages);
+	atomic64_sub(count, &r->ndirty);
+	if (atomic64_read(&r->ndirty) < READ_ONCE(r->watermark))
+		clear_bit(RDMIG_R_WM_FIRED, &r->flags);
+	atomic64_add(count, &r->rearms);
+	atomic64_add(ktime_get_ns() - t0, &r->rearm_ns);
+	atomic64_inc(&r->dirty_gets);
+	mutex_unlock(&r->lock);
+	*ndirty = count;
+	return 0;
+}
+
+/* ---- zero scan ----------------------------------------------------------- */
+
+static bool rdmig_folio_is_zero(struct folio *folio)
+{
+	void *kaddr = kmap_local_folio(folio, 0);
+	bool zero = !memchr_inv(kaddr, 0, PAGE_SIZE);
+
+	kunmap_local(kaddr);
+	return zero;
+}
+
+/*
+ * Give back a locked, zero folio: unmap it from both views, then remove it
+ * only if nobody but the page cache and us holds it. With the folio locked
+ * and unmapped, no new mapping or pin can appear (faults take the lock).
+ */
+static bool rdmig_reclaim_folio(struct rdmig_region *r, struct folio *folio)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+
+	if (folio_maybe_dma_pinned(folio))
+		return false;
+	unmap_mapping_pages(mapping, folio->index, 1, false);
+	if (folio_mapped(folio) || folio_ref_count(folio) != 2 ||
+	    !rdmig_folio_is_zero(folio))
+		return false;
+	return generic_error_remove_page(mapping, &folio->page) == 0;
+}
+
+int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, u64 *zero, u64 *reclaimed)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	u64 end = first + npages, nzero = 0, nrecl = 0;
+	unsigned long idx;
+
+	if (flags & ~RDMIG_ZERO_F_ALL)
+		return -EINVAL;
+	if (!npages || first >= r->npages || npages > r->npages - first)
+		return -EINVAL;
+
+	mutex_lock(&r->lock);
+	idx = first;
+	for_each_set_bit_from(idx, r->written, end) {
+		struct folio *folio = filemap_lock_folio(mapping, idx);
+
+		if (!folio)
+			continue;
+		if (folio_test_hwpoison(folio))
+			goto next;
+		/* Write-protect first: a write during the scan then faults. */
+		folio_mkclean(folio);
+		if (!rdmig_folio_is_zero(folio))
+			goto next;
+		nzero++;
+		/*
+		 * A dirty zero page is kept while tracking is on: the agent
+		 * must still learn that it changed (to zero) since last sync.
+		 */
+		if ((flags & RDMIG_ZERO_F_RECLAIM) &&
+		    !(r->tracking && test_bit(idx, r->dirty)) &&
+		    rdmig_reclaim_folio(r, folio)) {
+			nrecl++;
+			if (test_and_clear_bit(idx, r->dirty))
+				atomic64_dec(&r->ndirty);
+			if (test_and_clear_bit(idx, r->zeroed))
+				atomic64_dec(&r->nzeroed);
+			clear_bit(idx, r->written);
+			atomic64_dec(&r->nwritten);
+		} else if (!test_and_set_bit(idx, r->zeroed)) {
+			atomic64_inc(&r->nzeroed);
+		}
+next:
+		folio_unlock(folio);
+		folio_put(folio);
+		cond_resched();
+	}
+	atomic64_add(nrecl, &r->zero_reclaimed);
+	mutex_unlock(&r->lock);
+	*zero = nzero;
+	*reclaimed = nrecl;
+	return 0;
+}
+
+/* ---- netlink authority --------------------------------------------------- */
+
+int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid)
+{
+	struct net *old;
+
+	if (portid)
+		get_net(net);
+	else
+		net = NULL;
+	spin_lock(&r->bind_lock);
+	old = r->bound_net;
+	r->bound_net = net;
+	r->bound_portid = portid;
+	spin_unlock(&r->bind_lock);
+	if (old)
+		put_net(old);
+	return 0;
+}
+
+bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,
+			   u32 portid)
+{
+	bool ret;
+
+	spin_lock(&r->bind_lock);
+	ret = portid && r->bound_portid == portid && r->bound_net &&
+	      net_eq(r->bound_net, net);
+	spin_unlock(&r->bind_lock);
+	return ret;
+}
+
+void rdmig_regions_unbind_port(struct net *net, u32 portid)
+{
+	struct rdmig_region *r;
+	unsigned long idx;
+
+	/* Regions are freed only after xa_erase(), so xa_lock keeps them. */
+	xa_lock(&rdmig_regions);
+	xa_for_each(&rdmig_regions, idx, r) {
+		struct net *old = NULL;
+
+		spin_lock(&r->bind_lock);
+		if (r->bound_portid == portid && r->bound_net &&
+		    net_eq(r->bound_net, net)) {
+			old = r->bound_net;
+			r->bound_net = NULL;
+			r->bound_portid = 0;
+		}
+		spin_unlock(&r->bind_lock);
+		if (old)
+			put_net(old);
+	}
+	xa_unlock(&rdmig_regions);
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The two views of a region: the guest view (the region fd, whose shared
+ * mappings report the first write after each re-arm through page_mkwrite)
+ * and the transfer view (same pages, no write notification, for RDMA
+ * registration). Both take the region ioctls and the pagemap pread().
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/nsproxy.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+
+#include "region_priv.h"
+
+/* ---- mappings ------------------------------------------------------------ */
+
+static vm_fault_t rdmig_fault(struct vm_fault *vmf)
+{
+	struct rdmig_region *r = rdmig_region_of(file_inode(vmf->vma->vm_file));
+	struct folio *folio;
+
+	if (vmf->pgoff >= r->npages)
+		return VM_FAULT_SIGBUS;
+	folio = rdmig_region_get_folio(r, vmf->pgoff);
+	if (IS_ERR(folio))
+		return vmf_error(PTR_ERR(folio));
+	if (folio_test_hwpoison(folio)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_HWPOISON;
+	}
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+/*
+ * As fb_defio: set the bits with the folio locked and return it locked;
+ * the fault path makes the PTE writable before unlocking it.
+ */
+static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping) {
+		/* Given back by a zero scan meanwhile: fault it in again. */
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	rdmig_region_mark_written(rdmig_region_of(inode), folio->index);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct rdmig_guest_vm_ops = {
+	.fault = rdmig_fault,
+	.page_mkwrite = rdmig_page_mkwrite,
+};
+
+static const struct vm_operations_struct rdmig_transfer_vm_ops = {
+	.fault = rdmig_fault,
+};
+
+static int rdmig_mmap(struct file *file, struct vm_area_struct *vma,
+		      const struct vm_operations_struct *ops)
+{
+	struct rdmig_region *r = rdmig_region_of(file_inode(file));
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= r->npages ||
+	    vma_pages(vma) > r->npages - vma->vm_pgoff)
+		return -EINVAL;
+	/* mremap() may not grow a mapping past what was checked here. */
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_ops = ops;
+	return 0;
+}
+
+static int rdmig_guest_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return rdmig_mmap(file, vma, &rdmig_guest_vm_ops);
+}
+
+static int rdmig_transfer_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return rdmig_mmap(file, vma, &rdmig_transfer_vm_ops);
+}
+
+/* ---- pagemap pread() ----------------------------------------------------- */
+
+#define RDMIG_PM_CHUNK	512
+
+static ssize_t rdmig_pagemap_read(struct file *file, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	struct rdmig_region *r = rdmig_region_of(file_inode(file));
+	u64 first, n, i, done = 0;
+	u64 *ents;
+
+	if (*ppos < 0 || *ppos % 8 || count % 8)
+		return -EINVAL;
+	first = *ppos / 8;
+	if (first >= r->npages || !count)
+		return 0;
+	n = min_t(u64, count / 8, r->npages - first);
+	ents = kmalloc_array(RDMIG_PM_CHUNK, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	while (done < n) {
+		u64 k = min_t(u64, n - done, RDMIG_PM_CHUNK);
+
+		for (i = 0; i < k; i++)
+			ents[i] = rdmig_region_pagemap_entry(r, first + done + i);
+		if (copy_to_user(buf + done * 8, ents, k * 8)) {
+			if (!done) {
+				kfree(ents);
+				return -EFAULT;
+			}
+			break;
+		}
+		done += k;
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	kfree(ents);
+	*ppos += done * 8;
+	return done * 8;
+}
+
+/* ---- ioctls ---------------------------------------------------------------- */
+
+/* Copy in an extensible struct whose first member is __u32 size. */
+static int rdmig_copy_in(void *dst, size_t ksize, void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static long rdmig_ioc_info(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_region_snapshot s;
+	struct rdmig_region_info info;
+	int err;
+
+	err = rdmig_copy_in(&info, sizeof(info), uarg);
+	if (err)
+		return err;
+	rdmig_region_snapshot(r, &s);
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.flags = (s.tracking ? RDMIG_INFO_F_TRACKING : 0) |
+		     (s.bound ? RDMIG_INFO_F_BOUND : 0);
+	info.region_id = s.id;
+	info.length = s.length;
+	info.present_pages = s.present_pages;
+	info.written_pages = s.written_pages;
+	info.dirty_pages = s.dirty_pages;
+	info.pinned_pages = s.pinned_pages;
+	info.dirty_watermark = s.watermark;
+	memcpy(info.name, s.name, sizeof(info.name));
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long rdmig_ioc_set(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_region_set set;
+	int err;
+
+	err = rdmig_copy_in(&set, sizeof(set), uarg);
+	if (err)
+		return err;
+	if (set.reserved)
+		return -EINVAL;
+	return rdmig_region_set(r, set.flags, set.tracking, set.dirty_watermark);
+}
+
+static long rdmig_ioc_get_dirty(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_dirty_bitmap req;
+	void __user *ubitmap;
+	size_t bytes;
+	u64 *bitmap, ndirty, i;
+	int err;
+
+	err = rdmig_copy_in(&req, sizeof(req), uarg);
+	if (err)
+		return err;
+	if (req.flags & ~RDMIG_DIRTY_F_ALL)
+		return -EINVAL;
+	/* Checked again by the core; here to size the buffer safely. */
+	if (!req.npages || req.first_page >= r->npages ||
+	    req.npages > r->npages - req.first_page)
+		return -EINVAL;
+	ubitmap = u64_to_user_ptr(req.bitmap);
+	bytes = DIV_ROUND_UP(req.npages, 64) * sizeof(u64);
+	/* Fault before clearing anything, so a bad pointer loses no bits. */
+	if (clear_user(ubitmap, bytes))
+		return -EFAULT;
+	bitmap = kvmalloc(bytes, GFP_KERNEL);
+	if (!bitmap)
+		return -ENOMEM;
+	err = rdmig_region_get_dirty(r, req.first_page, req.npages, req.flags,
+				     bitmap, &ndirty);
+	if (err)
+		goto out;
+	if (copy_to_user(ubitmap, bitmap, bytes)) {
+		/*
+		 * The buffer went away under us: report the pages again
+		 * next time rather than lose them. Over-reporting is safe.
+		 */
+		if (req.flags & RDMIG_DIRTY_F_CLEAR)
+			for (i = 0; i < req.npages; i++)
+				if (bitmap[i / 64] & (1ULL << (i % 64)) &&
+				    !test_and_set_bit(req.first_page + i, r->dirty))
+					atomic64_inc(&r->ndirty);
+		err = -EFAULT;
+		goto out;
+	}
+	req.out_dirty = ndirty;
+	if (put_user(req.out_dirty,
+		     (u64 __user *)(uarg + offsetof(struct rdmig_dirty_bitmap,
+						    out_dirty))))
+		err = -EFAULT;
+out:
+	kvfree(bitmap);
+	return err;
+}
+
+static long rdmig_ioc_zero_scan(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_zero_scan zs;
+	int err;
+
+	err = rdmig_copy_in(&zs, sizeof(zs), uarg);
+	if (err)
+		return err;
+	err = rdmig_region_zero_scan(r, zs.first_page, zs.npages, zs.flags,
+				     &zs.out_zero_pages,
+				     &zs.out_reclaimed_pages);
+	if (err)
+		return err;
+	zs.size = sizeof(zs);
+	return copy_to_user(uarg, &zs, sizeof(zs)) ? -EFAULT : 0;
+}
+
+static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
+{
+	struct inode *inode = file_inode(file);
+	struct rdmig_transfer req;
+	struct file *tfile;
+	int err, fd;
+
+	err = rdmig_copy_in(&req, sizeof(req), uarg);
+	if (err)
+		return err;
+	if (req.flags)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	ihold(inode);
+	tfile = rdmig_fs_file(inode, "[rdmig-transfer]", &rdmig_transfer_fops);
+	if (IS_ERR(tfile)) {
+		put_unused_fd(fd);
+		return PTR_ERR(tfile);
+	}
+	fd_install(fd, tfile);
+	return fd;
+}
+
+static long rdmig_ioc_bind(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_bind req;
+	int err;
+
+	err = rdmig_copy_in(&req, sizeof(req), uarg);
+	if (err)
+		return err;
+	if (req.flags || req.reserved)
+		return -EINVAL;
+	return rdmig_region_bind(r, current->nsproxy->net_ns, req.nl_portid);
+}
+
+static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct rdmig_region *r = rdmig_region_of(file_inode(file));
+	bool guest = file->f_op == &rdmig_guest_fops;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case RDMIG_REGION_INFO:
+		return rdmig_ioc_info(r, uarg);
+	case RDMIG_REGION_SET:
+		return rdmig_ioc_set(r, uarg);
+	case RDMIG_GET_DIRTY:
+		return rdmig_ioc_get_dirty(r, uarg);
+	case RDMIG_ZERO_SCAN:
+		return rdmig_ioc_zero_scan(r, uarg);
+	case RDMIG_TRANSFER_FD:
+		return guest ? rdmig_ioc_transfer_fd(file, uarg) : -ENOTTY;
+	case RDMIG_BIND_NETLINK:
+		return guest ? -ENOTTY : rdmig_ioc_bind(r, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations rdmig_guest_fops = {
+	.owner = THIS_MODULE,
+	.mmap = rdmig_guest_mmap,
+	.read = rdmig_pagemap_read,
+	.unlocked_ioctl = rdmig_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = default_llseek,
+};
+
+const struct file_operations rdmig_transfer_fops = {
+	.owner = THIS_MODULE,
+	.mmap = rdmig_transfer_mmap,
+	.read = rdmig_pagemap_read,
+	.unlocked_ioctl = rdmig_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = default_llseek,
+};

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Region internals shared by region.c (state and operations), region_file.c
+ * (the two views: files, mappings, faults, ioctls) and region_fs.c (the
+ * pseudo filesystem whose inodes back regions).
+ */
+#ifndef _RDMIG_REGION_PRIV_H
+#define _RDMIG_REGION_PRIV_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+#include "region.h"
+
+/* Longest run of dirty pages re-armed with one unmap_mapping_pages(). */
+#define RDMIG_REARM_RUN_MAX	64
+
+/* r->flags bits */
+#define RDMIG_R_ANNOUNCED	0	/* region-new event was sent */
+#define RDMIG_R_WM_FIRED	1	/* watermark event sent, not re-armed */
+
+/*
+ * One region. Its lifetime is its inode's: every file (guest view, transfer
+ * view) holds the inode, every mapping holds a file, and netlink lookups
+ * take an inode reference with igrab(). The region is freed by
+ * ->evict_inode once the last of these is gone.
+ *
+ * Per-page state lives in three bitmaps updated with atomic bit operations.
+ * DIRTY and WRITTEN are set only in page_mkwrite with the folio locked;
+ * DIRTY is cleared only with the folio locked and r->lock held, and the
+ * folio is write-protected before it is unlocked. That is the whole
+ * no-lost-write argument (Documentation/regions.md).
+ */
+struct rdmig_region {
+	u32 id;
+	char name[RDMIG_NAME_LEN];
+	u64 length;
+	pgoff_t npages;
+	struct inode *inode;
+	struct pid *owner;
+	unsigned long flags;
+
+	unsigned long *dirty;
+	unsigned long *written;
+	unsigned long *zeroed;		/* written, then found zero by a scan */
+
+	/* Serialises re-arming (tracking on, get-and-clear) and zero scans. */
+	struct mutex lock;
+	bool tracking;
+	u64 watermark;
+
+	spinlock_t bind_lock;
+	struct net *bound_net;
+	u32 bound_portid;
+
+	atomic64_t ndirty;
+	atomic64_t nwritten;
+	atomic64_t nzeroed;
+	atomic64_t write_faults;
+	atomic64_t rearms;
+	atomic64_t rearm_ns;
+	atomic64_t dirty_gets;
+	atomic64_t zero_reclaimed;
+
+	/* Folios of the run being re-armed in one batch, under r->lock. */
+	struct folio *run[RDMIG_REARM_RUN_MAX];
+};
+
+static inline struct rdmig_region *rdmig_region_of(struct inode *inode)
+{
+	return inode->i_private;
+}
+
+/* region_fs.c */
+int rdmig_fs_init(void);
+void rdmig_fs_exit(void);
+struct inode *rdmig_fs_alloc_inode(void);
+struct file *rdmig_fs_file(struct inode *inode, const char *name,
+			   const struct file_operations *fops);
+
+/* region.c */
+int rdmig_region_create(const struct rdmig_create_region *req,
+			struct file **filep);
+void rdmig_region_evict(struct rdmig_region *r);
+void rdmig_region_announce(struct rdmig_region *r);
+struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index);
+void rdmig_region_mark_written(struct rdmig_region *r, pgoff_t index);
+u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index);
+int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid);
+extern unsigned int rdmig_rearm_batch;
+
+/* region_file.c */
+extern const struct file_operations rdmig_guest_fops;
+extern const struct file_operations rdmig_transfer_fops;
+
+#endif /* _RDMIG_REGION_PRIV_H */

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: creation, the two views, dirty/written/zero bits, get-and-clear,
+ * zero scan, pagemap, lifetime, and every bad input the uapi documents.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "region_util.h"
+
+#define PG		4096UL
+#define NPAGES		200UL	/* not a multiple of 64, on purpose */
+
+static int dev = -1;
+
+static int open_dev(void **state)
+{
+	(void)state;
+	dev = open("/dev/rdmig", O_RDWR | O_CLOEXEC);
+	return dev < 0 ? -1 : 0;
+}
+
+static int close_dev(void **state)
+{
+	(void)state;
+	close(dev);
+	return 0;
+}
+
+/* An address with nothing mapped, hidden from the compiler's checks. */
+static void *bad_ptr(void)
+{
+	volatile uintptr_t a = 8;
+
+	return (void *)a;
+}
+
+static int new_region(uint32_t flags)
+{
+	int fd = ru_create(dev, NPAGES * PG, flags, "t", NULL);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static char *map(int fd, size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	assert_true(p != MAP_FAILED);
+	return p;
+}
+
+static long modrefs(void)
+{
+	FILE *f = fopen("/sys/module/rdmig/refcnt", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static void test_create(void **state)
+{
+	struct rdmig_create_region c = { .size = sizeof(c),
+					 .length = NPAGES * PG };
+	struct rdmig_region_info info;
+	int fd;
+
+	(void)state;
+	strcpy(c.name, "guest-ram");
+	fd = ioctl(dev, RDMIG_CREATE_REGION, &c);
+	assert_true(fd >= 0);
+	assert_int_equal(c.out_fd, fd);
+	assert_true(c.out_region_id > 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.region_id, c.out_region_id);
+	assert_int_equal(info.length, NPAGES * PG);
+	assert_string_equal(info.name, "guest-ram");
+	assert_int_equal(info.present_pages, 0);
+	assert_int_equal(info.written_pages, 0);
+	assert_int_equal(info.dirty_pages, 0);
+	assert_int_equal(info.flags & RDMIG_INFO_F_TRACKING, 0);
+	close(fd);
+
+	fd = new_region(RDMIG_REGION_F_TRACK);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_true(info.flags & RDMIG_INFO_F_TRACKING);
+	close(fd);
+}
+
+static void expect_create_errno(struct rdmig_create_region *c, int err)
+{
+	errno = 0;
+	assert_int_equal(ioctl(dev, RDMIG_CREATE_REGION, c), -1);
+	assert_int_equal(errno, err);
+}
+
+static void test_create_bad_input(void **state)
+{
+	struct {
+		struct rdmig_create_region c;
+		uint64_t tail;
+	} big = { { .size = sizeof(big), .length = PG }, 0 };
+	struct rdmig_create_region c;
+
+	(void)state;
+#define RESET() (c = (struct rdmig_create_region){ .size = sizeof(c), .length = PG })
+	RESET(); c.size = 8; expect_create_errno(&c, EINVAL);
+	RESET(); c.length = 0; expect_create_errno(&c, EINVAL);
+	RESET(); c.length = PG + 1; expect_create_errno(&c, EINVAL);
+	RESET(); c.length = RDMIG_REGION_MAX_BYTES + PG; expect_create_errno(&c, EINVAL);
+	RESET(); c.flags = 1U << 31; expect_create_errno(&c, EINVAL);
+	RESET(); memset(c.name, 'x', sizeof(c.name)); expect_create_errno(&c, EINVAL);
+	RESET(); c.out_fd = 5; expect_create_errno(&c, EINVAL);
+	big.tail = 1;
+	expect_create_errno(&big.c, E2BIG);
+	big.tail = 0;
+	{
+		int fd = ioctl(dev, RDMIG_CREATE_REGION, &big);
+
+		assert_true(fd >= 0);	/* a larger, zero-tailed struct is fine */
+		close(fd);
+	}
+	errno = 0;
+	assert_int_equal(ioctl(dev, RDMIG_CREATE_REGION, (void *)8), -1);
+	assert_int_equal(errno, EFAULT);
+#undef RESET
+}
+
+static void test_mmap_rules(void **state)
+{
+	int fd = new_region(0);
+	void *p;
+
+	(void)state;
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(p == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	p = mmap(NULL, (NPAGES + 1) * PG, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	p = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, fd, (NPAGES - 1) * PG);
+	assert_true(p == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	p = mmap(NULL, PG, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	assert_true(p == MAP_FAILED);
+	/* The last page alone is fine; growing it with mremap is not. */
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, (NPAGES - 1) * PG);
+	assert_true(p != MAP_FAILED);
+	assert_true(mremap(p, PG, 2 * PG, MREMAP_MAYMOVE) == MAP_FAILED);
+	munmap(p, PG);
+	close(fd);
+}
+
+static void test_write_sets_dirty_written(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	char *p = map(fd, NPAGES * PG);
+	struct rdmig_region_info info;
+	volatile char c;
+
+	(void)state;
+	assert_int_equal(ru_pm(fd, 3), RDMIG_PM_ZERO);	/* absent, zero */
+	c = p[3 * PG];	/* read: present, still zero, not dirty */
+	(void)c;
+	assert_int_equal(ru_pm(fd, 3), RDMIG_PM_PRESENT | RDMIG_PM_ZERO);
+	p[5 * PG + 7] = 1;
+	assert_int_equal(ru_pm(fd, 5), RDMIG_PM_PRESENT | RDMIG_PM_DIRTY |
+					RDMIG_PM_WRITTEN);
+	p[NPAGES * PG - 1] = 1;
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.present_pages, 3);
+	assert_int_equal(info.written_pages, 2);
+	assert_int_equal(info.dirty_pages, 2);
+	munmap(p, NPAGES * PG);
+	close(fd);
+}
+
+static void test_get_and_clear(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	char *p = map(fd, NPAGES * PG);
+	uint64_t bm[4], n;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < NPAGES; i += 3)
+		p[i * PG] = (char)i;
+	/* A dense run too, so both re-arm strategies are used. */
+	for (i = 64; i < 128; i++)
+		p[i * PG + 1] = 1;
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, 0, bm, &n), 0);
+	for (i = 0; i < NPAGES; i++) {
+		int want = i % 3 == 0 || (i >= 64 && i < 128);
+
+		assert_int_equal(!!(bm[i / 64] & (1ULL << (i % 64))), want);
+	}
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 67 + 64 - 21);
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, 0, bm, &n), 0);
+	assert_int_equal(n, 0);
+	/* Re-armed: the next write to any of them is reported again. */
+	p[66 * PG] = 9;
+	p[3 * PG] = 9;
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(bm[1] & (1ULL << 2));
+	assert_true(bm[0] & (1ULL << 3));
+	/* Tail range ending at the last page may be a partial word. */
+	p[199 * PG] = 1;
+	assert_int_equal(ru_get_dirty(fd, 192, 8, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bm[0], 1ULL << 7);
+	assert_int_equal(ru_pm(fd, 199) & RDMIG_PM_DIRTY, 0);
+	assert_true(ru_pm(fd, 199) & RDMIG_PM_WRITTEN);
+	munmap(p, NPAGES * PG);
+	close(fd);
+}
+
+static void expect_dirty_errno(int fd, uint64_t first, uint64_t npages,
+			       uint32_t flags, uint64_t *bm, int err)
+{
+	errno = 0;
+	assert_int_equal(ru_get_dirty(fd, first, npages, flags, bm, NULL), -1);
+	assert_int_equal(errno, err);
+}
+
+static void test_get_dirty_bad_input(void **state)
+{
+	int fd = new_region(0);
+	char *p = map(fd, NPAGES * PG);
+	uint64_t bm[4], n;
+	struct rdmig_dirty_bitmap d = { .size = 4 };
+
+	(void)state;
+	p[0] = 1;
+	expect_dirty_errno(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, EINVAL); /* tracking off */
+	assert_int_equal(ru_tracking(fd, 1), 0);
+	p[0] = 2;
+	expect_dirty_errno(fd, 1, 64, 0, bm, EINVAL);		/* unaligned first */
+	expect_dirty_errno(fd, 0, 0, 0, bm, EINVAL);		/* empty */
+	expect_dirty_errno(fd, 0, 65, 0, bm, EINVAL);		/* partial word */
+	expect_dirty_errno(fd, 192, 9, 0, bm, EINVAL);		/* past the end */
+	expect_dirty_errno(fd, 256, 64, 0, bm, EINVAL);		/* beyond */
+	expect_dirty_errno(fd, 0, ~0ULL, 0, bm, EINVAL);	/* overflow */
+	expect_dirty_errno(fd, 0, 64, 1U << 9, bm, EINVAL);	/* flags */
+	expect_dirty_errno(fd, 0, 64, RDMIG_DIRTY_F_CLEAR, (uint64_t *)8, EFAULT);
+	errno = 0;
+	assert_int_equal(ioctl(fd, RDMIG_GET_DIRTY, &d), -1);
+	assert_int_equal(errno, EINVAL);
+	/* The failed calls lost nothing: page 0 is still reported. */
+	assert_int_equal(ru_get_dirty(fd, 0, 64, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 1);
+	munmap(p, NPAGES * PG);
+	close(fd);
+}
+
+static void test_region_set(void **state)
+{
+	int fd = new_region(0);
+	char *p = map(fd, NPAGES * PG);
+	struct rdmig_region_set s = { .size = sizeof(s) };
+	struct rdmig_region_info info;
+
+	(void)state;
+	p[0] = 1;
+	p[PG] = 1;	/* tracking off: still written and dirty */
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.dirty_pages, 2);
+	assert_int_equal(ru_tracking(fd, 1), 0);	/* clears and arms */
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.dirty_pages, 0);
+	assert_int_equal(info.written_pages, 2);
+	assert_true(info.flags & RDMIG_INFO_F_TRACKING);
+	p[PG] = 2;
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.dirty_pages, 1);
+
+	s.flags = RDMIG_SET_WATERMARK;
+	s.dirty_watermark = 10;
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, &s), 0);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.dirty_watermark, 10);
+
+	s.flags = 1U << 7;
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	s.flags = RDMIG_SET_TRACKING;
+	s.tracking = 2;
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	s.tracking = 1;
+	s.reserved = 1;
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	s.reserved = 0;
+	s.flags = RDMIG_SET_WATERMARK;
+	s.dirty_watermark = NPAGES + 1;
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ioctl(fd, RDMIG_REGION_SET, (void *)8), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(ru_tracking(fd, 0), 0);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.flags & RDMIG_INFO_F_TRACKING, 0);
+	munmap(p, NPAGES * PG);
+	close(fd);
+}
+
+static void test_zero_scan(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	char *p = map(fd, NPAGES * PG);
+	struct rdmig_region_info info;
+	uint64_t zero, recl, bm[4];
+
+	(void)state;
+	p[10 * PG] = 1;
+	p[10 * PG] = 0;		/* written, but zero again */
+	p[11 * PG] = 1;		/* written, not zero */
+	p[12 * PG] = 0;		/* written zero */
+	assert_int_equal(ru_pm(fd, 10) & RDMIG_PM_ZERO, 0);
+	assert_int_equal(ru_zero_scan(fd, 0, NPAGES, 0, &zero, &recl), 0);
+	assert_int_equal(zero, 2);
+	assert_int_equal(recl, 0);
+	assert_true(ru_pm(fd, 10) & RDMIG_PM_ZERO);
+	assert_true(ru_pm(fd, 12) & RDMIG_PM_ZERO);
+	assert_int_equal(ru_pm(fd, 11) & RDMIG_PM_ZERO, 0);
+	/* Found zero, then written: no longer zero (the scan write-protected it). */
+	p[12 * PG + 5] = 3;
+	assert_int_equal(ru_pm(fd, 12) & RDMIG_PM_ZERO, 0);
+	p[12 * PG + 5] = 0;
+
+	/* Dirty zero pages are kept while tracking: the agent must see them. */
+	assert_int_equal(ru_zero_scan(fd, 0, NPAGES, RDMIG_ZERO_F_RECLAIM, &zero, &recl), 0);
+	assert_int_equal(zero, 2);
+	assert_int_equal(recl, 0);
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, NULL), 0);
+	assert_int_equal(ru_zero_scan(fd, 0, NPAGES, RDMIG_ZERO_F_RECLAIM, &zero, &recl), 0);
+	assert_int_equal(zero, 2);
+	assert_int_equal(recl, 2);
+	assert_int_equal(ru_pm(fd, 10), RDMIG_PM_ZERO);	/* absent again */
+	assert_int_equal(ru_pm(fd, 12), RDMIG_PM_ZERO);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.present_pages, 1);
+	assert_int_equal(info.written_pages, 1);
+	/* The mapping still works: reads see zero, writes are tracked. */
+	assert_int_equal(p[10 * PG], 0);
+	p[10 * PG] = 4;
+	assert_int_equal(ru_pm(fd, 10), RDMIG_PM_PRESENT | RDMIG_PM_DIRTY |
+					 RDMIG_PM_WRITTEN);
+	assert_int_equal(p[11 * PG], 1);
+
+	assert_int_equal(ru_zero_scan(fd, 0, 0, 0, &zero, &recl), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ru_zero_scan(fd, NPAGES, 1, 0, &zero, &recl), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ru_zero_scan(fd, 1, NPAGES, 0, &zero, &recl), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ru_zero_scan(fd, 0, 1, 1U << 5, &zero, &recl), -1);
+	assert_int_equal(errno, EINVAL);
+	munmap(p, NPAGES * PG);
+	close(fd);
+}
+
+static void test_pagemap_read(void **state)
+{
+	int fd = new_region(0);
+	uint64_t e[NPAGES + 8];
+
+	(void)state;
+	assert_int_equal(pread(fd, e, 8 * NPAGES, 0), 8 * NPAGES);
+	assert_int_equal(e[0], RDMIG_PM_ZERO);
+	assert_int_equal(pread(fd, e, 8 * (NPAGES + 8), 0), 8 * NPAGES);
+	assert_int_equal(pread(fd, e, 16, 8 * (NPAGES - 1)), 8);
+	assert_int_equal(pread(fd, e, 8, 8 * NPAGES), 0);
+	assert_int_equal(pread(fd, e, 8, 4), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(pread(fd, e, 7, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(pread(fd, bad_ptr(), 8, 0), -1);
+	assert_int_equal(errno, EFAULT);
+	close(fd);
+}
+
+static void test_transfer_view(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	int tfd = ru_transfer(fd);
+	struct rdmig_bind b = { .size = sizeof(b), .nl_portid = 1234 };
+	struct rdmig_region_info info;
+	struct rdmig_transfer t = { .size = sizeof(t), .flags = 1 };
+	char *p, *q;
+
+	(void)state;
+	assert_true(tfd >= 0);
+	assert_true(fcntl(tfd, F_GETFD) & FD_CLOEXEC);
+	p = map(fd, NPAGES * PG);
+	q = map(tfd, NPAGES * PG);
+	/* Writes through the transfer view mark nothing and stay zero-known. */
+	q[7 * PG] = 5;
+	assert_int_equal(p[7 * PG], 5);
+	assert_int_equal(ru_pm(tfd, 7), RDMIG_PM_PRESENT | RDMIG_PM_ZERO);
+	/* Writes through the guest view are seen through both. */
+	p[8 * PG] = 6;
+	assert_int_equal(q[8 * PG], 6);
+	assert_int_equal(ru_pm(tfd, 8), RDMIG_PM_PRESENT | RDMIG_PM_DIRTY |
+					 RDMIG_PM_WRITTEN);
+	assert_int_equal(ru_info(tfd, &info), 0);
+	assert_int_equal(info.written_pages, 1);
+
+	assert_int_equal(ioctl(fd, RDMIG_TRANSFER_FD, &t), -1);
+	assert_int_equal(errno, EINVAL);
+	t.flags = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_TRANSFER_FD, &t), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(ioctl(fd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, ENOTTY);
+	b.reserved = 1;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, EINVAL);
+	b.reserved = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), 0);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_true(info.flags & RDMIG_INFO_F_BOUND);
+	b.nl_portid = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), 0);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.flags & RDMIG_INFO_F_BOUND, 0);
+
+	assert_int_equal(ioctl(fd, _IO(RDMIG_IOC_MAGIC, 0x7e), 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(ioctl(fd, RDMIG_CREATE_REGION, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	munmap(q, NPAGES * PG);
+	munmap(p, NPAGES * PG);
+	close(tfd);
+	close(fd);
+}
+
+static void test_lifetime(void **state)
+{
+	long base = modrefs();
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	int tfd = ru_transfer(fd);
+	struct rdmig_region_info info;
+	uint32_t id;
+	char *p;
+
+	(void)state;
+	assert_true(base >= 0);
+	assert_true(tfd >= 0);
+	assert_int_equal(ru_info(fd, &info), 0);
+	id = (uint32_t)info.region_id;
+	p = map(fd, NPAGES * PG);
+	p[0] = 42;
+	close(fd);
+	close(tfd);
+	/* The mapping keeps the region and the module alive. */
+	assert_true(modrefs() > base);
+	assert_int_equal(p[0], 42);
+	p[PG] = 43;
+	assert_int_equal(p[PG], 43);
+	munmap(p, NPAGES * PG);
+	/* fput is deferred to task work: it has run by the time we return. */
+	assert_int_equal(modrefs(), base);
+	(void)id;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_create_bad_input),
+		cmocka_unit_test(test_mmap_rules),
+		cmocka_unit_test(test_write_sets_dirty_written),
+		cmocka_unit_test(test_get_and_clear),
+		cmocka_unit_test(test_get_dirty_bad_input),
+		cmocka_unit_test(test_region_set),
+		cmocka_unit_test(test_zero_scan),
+		cmocka_unit_test(test_pagemap_read),
+		cmocka_unit_test(test_transfer_view),
+		cmocka_unit_test(test_lifetime),
+	};
+
+	return cmocka_run_group_tests_name("region", tests, open_dev, close_dev);
+}
