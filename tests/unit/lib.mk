@@ -1,0 +1,12 @@
+# Host unit tests of librdmig's and rdmigctl's pure helpers.
+TEST_BINS += $(B)/tests/unit/test_nlpieces $(B)/tests/unit/test_rdmigctl_args
+
+$(B)/tests/unit/test_nlpieces: $(B)/san/tests/unit/test_nlpieces.o \
+		$(B)/san/user/lib/pieces.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)
+
+$(B)/tests/unit/test_rdmigctl_args: $(B)/san/tests/unit/test_rdmigctl_args.o \
+		$(B)/san/user/rdmigctl/args.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One RC connection: librdmacm setup (cm.c) and the control channel with
+ * credits plus RDMA WRITE batching (ctrl.c).
+ */
+#ifndef RDMIGD_CONN_H
+#define RDMIGD_CONN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include "wire.h"
+
+#define CONN_RECV_DEPTH		32	/* receive buffers, = credits granted */
+#define CONN_SEND_BUFS		16
+#define CONN_SQ_DEPTH		512
+#define CONN_WRITE_BATCH	32	/* one signaled WRITE per this many */
+
+struct conn;
+/*
+ * Called for each valid received message other than READY (and ERROR,
+ * which fails the connection). Returns 0, or -1 after conn_fail().
+ */
+typedef int (*conn_msg_fn)(struct conn *c, const struct wire_hdr *h,
+			   const uint8_t *data, void *arg);
+
+/* A received message, copied out so its receive buffer can be reposted. */
+struct conn_msg {
+	struct conn_msg *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct conn {
+	struct rdma_event_channel *ec;
+	struct rdma_cm_id *listen_id;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *cc;
+	struct ibv_cq *cq;
+	bool qp_created;
+	bool connected;
+
+	uint8_t *rbuf;
+	struct ibv_mr *rmr;
+	uint8_t *sbuf;
+	struct ibv_mr *smr;
+	uint32_t sfree[CONN_SEND_BUFS];
+	uint32_t nsfree;
+
+	/* Credits: how many messages the peer can still take from us. */
+	uint32_t credits;
+	uint32_t peer_credits_max;
+	uint32_t to_return;	/* buffers reposted, not yet announced */
+	struct conn_msg *rxq_head, *rxq_tail;
+	uint64_t rxq_bytes;
+	int depth;		/* nesting of conn_progress() */
+
+	/* Send queue accounting (sequence numbers of posted WRs). */
+	uint64_t posted;
+	uint64_t done;
+	uint64_t last_signaled;
+	uint32_t unsignaled_writes;
+
+	struct wire_pd local, peer;
+	uint32_t caps;		/* intersection */
+
+	conn_msg_fn on_msg;
+	void *arg;
+	atomic_bool *cancel;
+	bool failed;
+	bool peer_error;	/* the peer sent ERROR or went away */
+	char err[512];
+	uint64_t msgs_sent, msgs_recv, ready_sent;
+};
+
+void conn_init(struct conn *c, atomic_bool *cancel, conn_msg_fn fn,
+	       void *arg);
+/* Records the first failure; later ones are only logged. Returns -1. */
+int conn_fail(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* cm.c */
+int conn_listen(struct conn *c, const char *addr, const char *port);
+int conn_accept(struct conn *c, const struct wire_pd *local,
+		uint32_t accept_caps);
+int conn_connect(struct conn *c, const char *addr, const char *port,
+		 const char *bind, const struct wire_pd *local);
+/* Disconnects and destroys the QP: no WR can touch memory afterwards. */
+void conn_stop(struct conn *c);
+void conn_destroy(struct conn *c);
+
+/* ctrl.c */
+int conn_setup_buffers(struct conn *c);
+int conn_post_initial_recvs(struct conn *c);
+/* Sends one control message (waits for a credit and a buffer). */
+int conn_send(struct conn *c, uint32_t type, uint32_t repeat,
+	      const void *data, uint32_t len);
+/* Sends ERROR with @code and text, best effort (no waiting). */
+void conn_send_error(struct conn *c, uint32_t code, const char *text);
+/*
+ * Polls completions and dispatches received messages, waiting at most
+ * @timeout_ms for something to happen. Returns 0 or -1 (failed).
+ */
+int conn_progress(struct conn *c, int timeout_ms);
+/* Posts an RDMA WRITE; returns its sequence number or 0 on failure. */
+uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
+		    uint64_t raddr, uint32_t rkey);
+/* Waits until every WR posted so far has completed. */
+int conn_flush(struct conn *c);
+/* Waits until WR @seq has completed. */
+int conn_wait_seq(struct conn *c, uint64_t seq);
+
+#endif

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The control channel over SEND/RECV, with credits instead of one READY
+ * per message, and the RDMA WRITE path.
+ *
+ * Credits: each side posts CONN_RECV_DEPTH receives and tells the peer in
+ * the private data. Every SEND uses one credit. A received message is
+ * copied out and its buffer reposted at once, so a side never holds the
+ * peer's credits while it is itself blocked sending; reposted buffers are
+ * announced back with READY {credits} once a quarter of the depth is
+ * pending. The last credit is kept for READY and ERROR, which cannot then
+ * deadlock: a side with at most one credit left implies the peer holds at
+ * least depth-1 returns and will announce them.
+ *
+ * Send queue: WRs carry a sequence number; one signaled WR completing
+ * retires every WR before it (RC completes in order), so WRITEs are
+ * signaled once per CONN_WRITE_BATCH.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+
+#define KIND_RECV	1ull
+#define KIND_SEND	2ull
+#define KIND_WRITE	3ull
+#define WRID(kind, idx, seq) ((kind) << 56 | (uint64_t)(idx) << 40 | (seq))
+#define WRID_KIND(w)	((w) >> 56)
+#define WRID_IDX(w)	((uint32_t)(((w) >> 40) & 0xffff))
+#define WRID_SEQ(w)	((w) & ((1ull << 40) - 1))
+#define RXQ_MAX_BYTES	(256ull << 20)
+
+static uint8_t *rbuf_at(struct conn *c, uint32_t i)
+{
+	return c->rbuf + (size_t)i * WIRE_MAX_MSG;
+}
+
+static uint8_t *sbuf_at(struct conn *c, uint32_t i)
+{
+	return c->sbuf + (size_t)i * WIRE_MAX_MSG;
+}
+
+int conn_setup_buffers(struct conn *c)
+{
+	uint32_t i;
+
+	c->rbuf = calloc(CONN_RECV_DEPTH, WIRE_MAX_MSG);
+	c->sbuf = calloc(CONN_SEND_BUFS, WIRE_MAX_MSG);
+	if (!c->rbuf || !c->sbuf)
+		return conn_fail(c, "out of memory for message buffers");
+	c->rmr = ibv_reg_mr(c->pd, c->rbuf, (size_t)CONN_RECV_DEPTH * WIRE_MAX_MSG,
+			    IBV_ACCESS_LOCAL_WRITE);
+	c->smr = ibv_reg_mr(c->pd, c->sbuf, (size_t)CONN_SEND_BUFS * WIRE_MAX_MSG,
+			    IBV_ACCESS_LOCAL_WRITE);
+	if (!c->rmr || !c->smr)
+		return conn_fail(c, "ibv_reg_mr of message buffers: %s",
+				 strerror(errno));
+	for (i = 0; i < CONN_SEND_BUFS; i++)
+		c->sfree[i] = i;
+	c->nsfree = CONN_SEND_BUFS;
+	return 0;
+}
+
+static int post_recv(struct conn *c, uint32_t i)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)rbuf_at(c, i),
+		.length = WIRE_MAX_MSG,
+		.lkey = c->rmr->lkey,
+	};
+	struct ibv_recv_wr wr = {
+		.wr_id = WRID(KIND_RECV, i, 0), .sg_list = &sge, .num_sge = 1,
+	}, *bad;
+
+	if (ibv_post_recv(c->id->qp, &wr, &bad))
+		return conn_fail(c, "ibv_post_recv: %s", strerror(errno));
+	return 0;
+}
+
+int conn_post_initial_recvs(struct conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < CONN_RECV_DEPTH; i++)
+		if (post_recv(c, i))
+			return -1;
+	return 0;
+}
+
+static uint32_t sq_room(const struct conn *c)
+{
+	return CONN_SQ_DEPTH - (uint32_t)(c->posted - c->done);
+}
+
+static int post_send_wr(struct conn *c, struct ibv_send_wr *wr)
+{
+	struct ibv_send_wr *bad;
+
+	if (ibv_post_send(c->id->qp, wr, &bad))
+		return conn_fail(c, "ibv_post_send: %s", strerror(errno));
+	return 0;
+}
+
+/* Posts a SEND from a free buffer; the caller checked credits/buffers. */
+static int send_now(struct conn *c, uint32_t type, uint32_t repeat,
+		    const void *data, uint32_t len)
+{
+	uint32_t bi = c->sfree[--c->nsfree];
+	uint8_t *b = sbuf_at(c, bi);
+	uint64_t seq = ++c->posted;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)b, .length = WIRE_HDR_LEN + len,
+		.lkey = c->smr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WRID(KIND_SEND, bi, seq), .sg_list = &sge,
+		.num_sge = 1, .opcode = IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	};
+
+	wire_hdr_encode(b, type, repeat, len);
+	if (len)
+		memcpy(b + WIRE_HDR_LEN, data, len);
+	c->credits--;
+	c->last_signaled = seq;
+	c->msgs_sent++;
+	log_dbg("send %s repeat %u len %u (credits left %u)",
+		wire_type_name(type), repeat, len, c->credits);
+	if (post_send_wr(c, &wr)) {
+		c->nsfree++;
+		return -1;
+	}
+	return 0;
+}
+
+static void maybe_send_ready(struct conn *c)
+{
+	uint8_t d[WIRE_READY_LEN];
+
+	if (c->failed || !c->to_return || c->to_return < CONN_RECV_DEPTH / 4 ||
+	    c->credits < 1 || !c->nsfree || sq_room(c) < 2)
+		return;
+	wire_put32(d, c->to_return);
+	if (send_now(c, WIRE_READY, 1, d, sizeof(d)) == 0) {
+		c->to_return = 0;
+		c->ready_sent++;
+	}
+}
+
+static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
+{
+	const uint8_t *b = rbuf_at(c, idx);
+	struct wire_hdr h;
+	struct conn_msg *m;
+	const char *why;
+
+	c->msgs_recv++;
+	if (wire_msg_check(b, len, &h, &why))
+		return conn_fail(c, "malformed message from peer (%u bytes, type %u): %s",
+				 len, len >= 8 ? wire_get32(b + 4) : 0, why);
+	log_dbg("recv %s repeat %u len %u", wire_type_name(h.type), h.repeat,
+		h.length);
+	if (h.type == WIRE_ERROR) {
+		char text[WIRE_ERROR_TEXT_MAX + 1];
+		uint32_t n = h.length - WIRE_ERROR_MIN, i;
+
+		for (i = 0; i < n; i++) {
+			uint8_t ch = b[WIRE_HDR_LEN + WIRE_ERROR_MIN + i];
+
+			text[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		}
+		text[n] = '\0';
+		c->peer_error = true;
+		return conn_fail(c, "peer aborted (error %u): %s",
+				 wire_get32(b + WIRE_HDR_LEN), text);
+	}
+	if (h.type == WIRE_READY) {
+		uint32_t n = wire_get32(b + WIRE_HDR_LEN);
+
+		if (!n || n > c->peer_credits_max - c->credits)
+			return conn_fail(c, "peer returned %u credits, more than it could owe",
+					 n);
+		c->credits += n;
+	} else {
+		if (c->rxq_bytes + len > RXQ_MAX_BYTES)
+			return conn_fail(c, "peer floods the control channel");
+		m = malloc(sizeof(*m) + len);
+		if (!m)
+			return conn_fail(c, "out of memory for a received message");
+		m->next = NULL;
+		m->len = len;
+		memcpy(m->data, b, len);
+		if (c->rxq_tail)
+			c->rxq_tail->next = m;
+		else
+			c->rxq_head = m;
+		c->rxq_tail = m;
+		c->rxq_bytes += len;
+	}
+	if (post_recv(c, idx))
+		return -1;
+	c->to_return++;
+	return 0;
+}
+
+static int poll_cq(struct conn *c)
+{
+	struct ibv_wc wc[32];
+	int n, i, got = 0;
+
+	while ((n = ibv_poll_cq(c->cq, 32, wc)) > 0) {
+		got += n;
+		for (i = 0; i < n; i++) {
+			uint64_t k = WRID_KIND(wc[i].wr_id);
+
+			if (wc[i].status != IBV_WC_SUCCESS) {
+				if (k == KIND_SEND)
+					c->sfree[c->nsfree++] = WRID_IDX(wc[i].wr_id);
+				if (!c->failed)
+					conn_fail(c, "%s failed: %s",
+						  k == KIND_RECV ? "receive" :
+						  k == KIND_SEND ? "send" : "RDMA write",
+						  ibv_wc_status_str(wc[i].status));
+				c->peer_error = true;
+				continue;
+			}
+			if (k == KIND_RECV) {
+				if (!c->failed)
+					handle_recv(c, WRID_IDX(wc[i].wr_id), wc[i].byte_len);
+				continue;
+			}
+			if (k == KIND_SEND)
+				c->sfree[c->nsfree++] = WRID_IDX(wc[i].wr_id);
+			if (WRID_SEQ(wc[i].wr_id) > c->done)
+				c->done = WRID_SEQ(wc[i].wr_id);
+		}
+	}
+	if (n < 0)
+		return conn_fail(c, "ibv_poll_cq failed");
+	return got;
+}
+
+static void check_cm(struct conn *c)
+{
+	struct rdma_cm_event *ev;
+
+	while (rdma_get_cm_event(c->ec, &ev) == 0) {
+		enum rdma_cm_event_type t = ev->event;
+
+		if (t == RDMA_CM_EVENT_CONNECT_REQUEST) {
+			/* One migration per agent: a second source is turned away. */
+			uint8_t buf[WIRE_REJ_LEN];
+			struct wire_rej r = { .version = WIRE_VERSION,
+					      .reason = WIRE_REJ_BUSY };
+
+			wire_rej_encode(buf, sizeof(buf), &r, NULL);
+			rdma_reject(ev->id, buf, sizeof(buf));
+			rdma_ack_cm_event(ev);
+			continue;
+		}
+		rdma_ack_cm_event(ev);
+		if (t == RDMA_CM_EVENT_DISCONNECTED ||
+		    t == RDMA_CM_EVENT_DEVICE_REMOVAL ||
+		    t == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
+			c->peer_error = true;
+			c->connected = false;
+			conn_fail(c, "peer disconnected (%s)", rdma_event_str(t));
+		}
+	}
+}
+
+/* Waits up to @timeout_ms for a completion or a CM event. */
+static int wait_event(struct conn *c, int timeout_ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = c->cc->fd, .events = POLLIN },
+		{ .fd = c->ec->fd, .events = POLLIN },
+	};
+	struct ibv_cq *cq;
+	void *ctx;
+	int rc;
+
+	if (ibv_req_notify_cq(c->cq, 0))
+		return conn_fail(c, "ibv_req_notify_cq failed");
+	rc = poll_cq(c);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = poll(p, 2, timeout_ms);
+	if (rc < 0 && errno != EINTR)
+		return conn_fail(c, "poll: %s", strerror(errno));
+	if (p[0].revents & POLLIN) {
+		while (ibv_get_cq_event(c->cc, &cq, &ctx) == 0)
+			ibv_ack_cq_events(cq, 1);
+	}
+	if (p[1].revents & POLLIN)
+		check_cm(c);
+	return 0;
+}
+
+static int progress(struct conn *c, int timeout_ms)
+{
+	int rc;
+
+	if (c->cancel && atomic_load(c->cancel))
+		return conn_fail(c, "migration cancelled");
+	rc = poll_cq(c);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && timeout_ms > 0 && !c->rxq_head && wait_event(c, timeout_ms))
+		return -1;
+	if (!c->failed)
+		poll_cq(c);
+	maybe_send_ready(c);
+	return c->failed ? -1 : 0;
+}
+
+int conn_progress(struct conn *c, int timeout_ms)
+{
+	if (c->failed)
+		return -1;
+	if (progress(c, timeout_ms))
+		return -1;
+	while (c->depth == 0 && c->rxq_head && !c->failed) {
+		struct conn_msg *m = c->rxq_head;
+		struct wire_hdr h;
+		const char *why;
+		int rc;
+
+		c->rxq_head = m->next;
+		if (!c->rxq_head)
+			c->rxq_tail = NULL;
+		c->rxq_bytes -= m->len;
+		wire_msg_check(m->data, m->len, &h, &why);
+		c->depth++;
+		rc = c->on_msg(c, &h, m->data + WIRE_HDR_LEN, c->arg);
+		c->depth--;
+		free(m);
+		if (rc)
+			return conn_fail(c, "handling %s failed", wire_type_name(h.type));
+	}
+	return c->failed ? -1 : 0;
+}
+
+int conn_send(struct conn *c, uint32_t type, uint32_t repeat,
+	      const void *data, uint32_t len)
+{
+	uint32_t need = (type == WIRE_READY || type == WIRE_ERROR) ? 1 : 2;
+
+	if (len > WIRE_MAX_DATA)
+		return conn_fail(c, "internal: message of %u bytes too large", len);
+	c->depth++;
+	while (!c->failed && (c->credits < need || !c->nsfree || sq_room(c) < 2))
+		progress(c, 100);
+	c->depth--;
+	if (c->failed)
+		return -1;
+	return send_now(c, type, repeat, data, len);
+}
+
+void conn_send_error(struct conn *c, uint32_t code, const char *text)
+{
+	uint8_t d[WIRE_ERROR_MIN + WIRE_ERROR_TEXT_MAX];
+	size_t n = strlen(text);
+	bool was_failed = c->failed;
+
+	if (!c->connected || c->peer_error || !c->id || !c->qp_created ||
+	    c->credits < 1 || !c->nsfree || sq_room(c) < 1)
+		return;
+	if (n > WIRE_ERROR_TEXT_MAX)
+		n = WIRE_ERROR_TEXT_MAX;
+	wire_put32(d, code);
+	memcpy(d + WIRE_ERROR_MIN, text, n);
+	c->failed = false;	/* send_now only refuses on post failure */
+	if (send_now(c, WIRE_ERROR, 1, d, (uint32_t)(WIRE_ERROR_MIN + n)) == 0) {
+		/* Give the ERROR a moment to leave before the QP is destroyed. */
+		uint64_t seq = c->posted;
+		int i;
+
+		for (i = 0; i < 20 && c->done < seq && !c->peer_error; i++) {
+			poll_cq(c);
+			if (c->done < seq) {
+				struct pollfd p = { .fd = c->cc->fd, .events = POLLIN };
+
+				ibv_req_notify_cq(c->cq, 0);
+				poll(&p, 1, 50);
+			}
+		}
+	}
+	c->failed = was_failed || c->failed;
+}
+
+uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
+		    uint64_t raddr, uint32_t rkey)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)laddr, .length = len, .lkey = lkey,
+	};
+	struct ibv_send_wr wr = {
+		.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	};
+	uint64_t seq;
+
+	c->depth++;
+	while (!c->failed && sq_room(c) < 2)
+		progress(c, 100);
+	c->depth--;
+	if (c->failed)
+		return 0;
+	seq = ++c->posted;
+	/* Unsignaled WRs hold SQ slots until a later signaled one completes. */
+	if (++c->unsignaled_writes >= CONN_WRITE_BATCH ||
+	    seq - c->last_signaled >= CONN_SQ_DEPTH / 2) {
+		wr.send_flags = IBV_SEND_SIGNALED;
+		c->unsignaled_writes = 0;
+		c->last_signaled = seq;
+	}
+	wr.wr_id = WRID(KIND_WRITE, 0, seq);
+	if (post_send_wr(c, &wr))
+		return 0;
+	return seq;
+}
+
+int conn_wait_seq(struct conn *c, uint64_t seq)
+{
+	if (seq > c->last_signaled) {
+		/*
+		 * Nothing signaled covers @seq yet. A zero-length RDMA WRITE
+		 * completes in order after it without touching remote memory
+		 * (no rkey is checked for length 0) or using a credit.
+		 */
+		struct ibv_send_wr wr = {
+			.opcode = IBV_WR_RDMA_WRITE, .num_sge = 0,
+			.send_flags = IBV_SEND_SIGNALED,
+		};
+		uint64_t s;
+
+		c->depth++;
+		while (!c->failed && sq_room(c) < 2)
+			progress(c, 100);
+		c->depth--;
+		if (c->failed)
+			return -1;
+		s = ++c->posted;
+		wr.wr_id = WRID(KIND_WRITE, 0, s);
+		c->last_signaled = s;
+		c->unsignaled_writes = 0;
+		if (post_send_wr(c, &wr))
+			return -1;
+	}
+	c->depth++;
+	while (!c->failed && c->done < seq)
+		progress(c, 100);
+	c->depth--;
+	return c->failed ? -1 : 0;
+}
+
+int conn_flush(struct conn *c)
+{
+	return conn_wait_seq(c, c->posted);
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The destination engine: accept one source, answer the RAM blocks
+ * exchange, register chunks on request (under the pin budget), apply zero
+ * ranges, collect the device state, and on the source's last
+ * REGISTER_FINISHED release every registration, hand the state to the
+ * VMM and acknowledge. Every index the source sends is checked against
+ * the regions before it is used.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chunks.h"
+#include "conn.h"
+#include "log.h"
+#include "rdmigd.h"
+#include "region.h"
+
+struct dst {
+	struct agent *a;
+	struct conn c;
+	struct region r[MAX_REGIONS];
+	uint32_t nb;
+	struct chunk_layout L;
+	struct wire_layout wl;
+	struct ibv_mr **mr;		/* per global chunk (dynamic) */
+	struct ibv_mr *bmr[MAX_REGIONS];	/* per block (pin-all) */
+	struct chunk_lru lru;
+	bool blocks_done;
+	bool finished;
+	uint32_t err_code;
+	uint8_t *state;
+	size_t state_len, state_cap;
+	uint64_t t0;
+	uint8_t out[WIRE_MAX_DATA];
+};
+
+static int proto_err(struct dst *d, uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int proto_err(struct dst *d, uint32_t code, const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!d->err_code)
+		d->err_code = code;
+	return conn_fail(&d->c, "%s", buf);
+}
+
+static void release_all(struct dst *d)
+{
+	uint32_t i;
+
+	if (d->mr) {
+		for (i = 0; i < d->L.total; i++) {
+			if (d->mr[i]) {
+				ibv_dereg_mr(d->mr[i]);
+				d->mr[i] = NULL;
+				chunk_lru_del(&d->lru, i);
+				d->a->stats.unregistrations++;
+			}
+		}
+	}
+	for (i = 0; i < d->nb; i++) {
+		if (d->bmr[i])
+			ibv_dereg_mr(d->bmr[i]);
+		d->bmr[i] = NULL;
+	}
+}
+
+static int on_blocks(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
+{
+	uint32_t i, access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	bool pin_all = d->c.caps & WIRE_CAP_PIN_ALL;
+
+	if (d->blocks_done)
+		return proto_err(d, WIRE_E_PROTO, "second RAM blocks request");
+	if (h->repeat != d->nb)
+		return proto_err(d, WIRE_E_BLOCKS, "source has %u RAM blocks, destination %u",
+				 h->repeat, d->nb);
+	for (i = 0; i < d->nb; i++) {
+		struct wire_block_req e;
+
+		wire_get_block_req(data, i, &e);
+		if (e.length != d->r[i].length)
+			return proto_err(d, WIRE_E_BLOCKS,
+					 "RAM block %u is %llu bytes on the source, %llu here",
+					 i, (unsigned long long)e.length,
+					 (unsigned long long)d->r[i].length);
+		if (e.flags)
+			return proto_err(d, WIRE_E_PROTO, "RAM block %u has unknown flags 0x%x",
+					 i, e.flags);
+	}
+	for (i = 0; i < d->nb; i++) {
+		struct wire_block_res res = { .addr = (uintptr_t)d->r[i].mem };
+
+		if (pin_all) {
+			d->bmr[i] = ibv_reg_mr(d->c.pd, d->r[i].mem, d->r[i].length, access);
+			if (!d->bmr[i])
+				return proto_err(d, WIRE_E_RESOURCES,
+						 "pin-all registration of block %u failed: %s",
+						 i, strerror(errno));
+			res.rkey = d->bmr[i]->rkey;
+			d->a->stats.registrations++;
+			d->lru.pinned += d->r[i].length;
+			if (d->lru.pinned > d->lru.peak)
+				d->lru.peak = d->lru.pinned;
+		}
+		wire_put_block_res(d->out, i, &res);
+	}
+	d->blocks_done = true;
+	return conn_send(&d->c, WIRE_RAM_BLOCKS_RES, d->nb, d->out,
+			 d->nb * WIRE_BLOCK_RES_LEN);
+}
+
+static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
+{
+	uint32_t i, access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	const char *why;
+
+	if (!d->blocks_done || (d->c.caps & WIRE_CAP_PIN_ALL))
+		return proto_err(d, WIRE_E_PROTO, "register request %s",
+				 d->blocks_done ? "under pin-all" : "before RAM blocks");
+	for (i = 0; i < h->repeat; i++) {
+		struct wire_chunk e;
+		struct wire_reg_res res;
+		uint32_t g;
+		uint64_t off, len;
+
+		wire_get_chunk(data, i, &e);
+		if (wire_check_chunk(&d->wl, &e, &why))
+			return proto_err(d, WIRE_E_RANGE, "register request %u/%u: %s",
+					 e.block, e.chunk, why);
+		g = chunk_gidx(&d->L, e.block, e.chunk);
+		off = (uint64_t)e.chunk * d->L.chunk_size;
+		len = chunk_bytes(&d->L, g);
+		if (!d->mr[g]) {
+			if (!chunk_lru_fits(&d->lru, len))
+				return proto_err(d, WIRE_E_RESOURCES,
+						 "register request over the pin budget (%llu of %llu bytes pinned)",
+						 (unsigned long long)d->lru.pinned,
+						 (unsigned long long)d->lru.budget);
+			d->mr[g] = ibv_reg_mr(d->c.pd, d->r[e.block].mem + off, len, access);
+			if (!d->mr[g])
+				return proto_err(d, WIRE_E_RESOURCES,
+						 "registering block %u chunk %u: %s",
+						 e.block, e.chunk, strerror(errno));
+			chunk_lru_add(&d->lru, g, len);
+			d->a->stats.registrations++;
+		}
+		res.block = e.block;
+		res.chunk = e.chunk;
+		res.rkey = d->mr[g]->rkey;
+		res.addr = (uintptr_t)(d->r[e.block].mem + off);
+		wire_put_reg_res(d->out, i, &res);
+	}
+	return conn_send(&d->c, WIRE_REG_RES, h->repeat, d->out,
+			 h->repeat * WIRE_REG_RES_LEN);
+}
+
+static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
+{
+	const char *why;
+	uint32_t i;
+
+	for (i = 0; i < h->repeat; i++) {
+		struct wire_chunk e;
+		uint32_t g;
+
+		wire_get_chunk(data, i, &e);
+		if (wire_check_chunk(&d->wl, &e, &why))
+			return proto_err(d, WIRE_E_RANGE, "unregister request %u/%u: %s",
+					 e.block, e.chunk, why);
+		g = chunk_gidx(&d->L, e.block, e.chunk);
+		if (!d->mr || !d->mr[g])
+			return proto_err(d, WIRE_E_PROTO,
+					 "unregister request for block %u chunk %u, which is not registered",
+					 e.block, e.chunk);
+		ibv_dereg_mr(d->mr[g]);
+		d->mr[g] = NULL;
+		chunk_lru_del(&d->lru, g);
+		d->a->stats.unregistrations++;
+	}
+	/* The answer echoes the entries: the request's bytes are the reply. */
+	return conn_send(&d->c, WIRE_UNREG_FINISHED, h->repeat, data,
+			 h->repeat * WIRE_CHUNK_LEN);
+}
+
+static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
+{
+	const char *why;
+	uint32_t i;
+
+	if (!(d->c.caps & WIRE_CAP_ZERO_RANGE) || !d->blocks_done)
+		return proto_err(d, WIRE_E_PROTO, "zero range not negotiated");
+	for (i = 0; i < h->repeat; i++) {
+		struct wire_range e;
+
+		wire_get_range(data, i, &e);
+		if (wire_check_range(&d->wl, &e, &why))
+			return proto_err(d, WIRE_E_RANGE, "zero range %u+%llu/%llu: %s",
+					 e.block, (unsigned long long)e.offset,
+					 (unsigned long long)e.length, why);
+		memset(d->r[e.block].mem + e.offset, 0, e.length);
+	}
+	return 0;
+}
+
+static int on_state(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
+{
+	if (d->state_len + h->length > MAX_STATE_BYTES)
+		return proto_err(d, WIRE_E_RESOURCES, "device state over %u bytes",
+				 MAX_STATE_BYTES);
+	if (d->state_len + h->length > d->state_cap) {
+		size_t cap = d->state_cap ? d->state_cap * 2 : 1u << 20;
+		uint8_t *p;
+
+		while (cap < d->state_len + h->length)
+			cap *= 2;
+		p = realloc(d->state, cap);
+		if (!p)
+			return proto_err(d, WIRE_E_RESOURCES, "out of memory for device state");
+		d->state = p;
+		d->state_cap = cap;
+	}
+	memcpy(d->state + d->state_len, data, h->length);
+	d->state_len += h->length;
+	return 0;
+}
+
+static int write_state(struct dst *d)
+{
+	int fd = d->a->state_fd;
+	size_t off = 0;
+
+	if (fd < 0)
+		return 0;
+	while (off < d->state_len) {
+		ssize_t k = write(fd, d->state + off, d->state_len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return proto_err(d, WIRE_E_INTERNAL, "writing the device state: %s",
+					 strerror(errno));
+		off += (size_t)k;
+	}
+	close(fd);
+	d->a->state_fd = -1;
+	return 0;
+}
+
+static int on_finished(struct dst *d, const uint8_t *data)
+{
+	struct wire_finished f, ack = { 0 };
+	uint8_t b[WIRE_FINISHED_LEN];
+
+	wire_get_finished(data, &f);
+	if (f.flags != WIRE_FIN_LAST || !d->blocks_done)
+		return proto_err(d, WIRE_E_PROTO, "unexpected REGISTER_FINISHED flags 0x%x",
+				 f.flags);
+	if (f.state_bytes != d->state_len)
+		return proto_err(d, WIRE_E_PROTO,
+				 "device state is %llu bytes, source announced %llu",
+				 (unsigned long long)d->state_len,
+				 (unsigned long long)f.state_bytes);
+	/*
+	 * RC delivers the WRITEs before this SEND, so all RAM is in place.
+	 * Release every pin before the VMM resumes on this memory.
+	 */
+	pthread_mutex_lock(&d->a->lock);
+	d->a->stats.iterations = f.iteration;
+	d->a->stats.state_bytes = d->state_len;
+	pthread_mutex_unlock(&d->a->lock);
+	release_all(d);
+	if (write_state(d))
+		return -1;
+	ack.iteration = f.iteration;
+	ack.flags = WIRE_FIN_ACK;
+	ack.state_bytes = d->state_len;
+	wire_put_finished(b, &ack);
+	if (conn_send(&d->c, WIRE_REG_FINISHED, 1, b, sizeof(b)) || conn_flush(&d->c))
+		return -1;
+	d->finished = true;
+	return 0;
+}
+
+static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
+		  void *arg)
+{
+	struct dst *d = arg;
+
+	(void)c;
+	if (d->finished)
+		return proto_err(d, WIRE_E_PROTO, "%s after the end", wire_type_name(h->type));
+	switch (h->type) {
+	case WIRE_RAM_BLOCKS_REQ:
+		return on_blocks(d, h, data);
+	case WIRE_REG_REQ:
+		return on_register(d, h, data);
+	case WIRE_UNREG_REQ:
+		return on_unregister(d, h, data);
+	case WIRE_COMPRESS:
+		return on_compress(d, h, data);
+	case WIRE_QEMU_FILE:
+		return on_state(d, h, data);
+	case WIRE_REG_FINISHED:
+		return on_finished(d, data);
+	}
+	return proto_err(d, WIRE_E_PROTO, "unexpected %s from the source",
+			 wire_type_name(h->type));
+}
+
+static int setup(struct dst *d)
+{
+	struct agent *a = d->a;
+	uint64_t lens[MAX_REGIONS];
+	char err[256];
+	uint32_t i;
+
+	for (i = 0; i < a->nregions; i++) {
+		if (region_open(&d->r[i], a->region_fds[i], err, sizeof(err)))
+			return conn_fail(&d->c, "%s", err);
+		d->nb++;
+		lens[i] = d->r[i].length;
+		a->stats.ram_bytes += d->r[i].length;
+	}
+	if (chunk_layout_init(&d->L, d->nb, lens, a->defaults.chunk_size) ||
+	    chunk_lru_init(&d->lru, d->L.total, a->defaults.pin_budget))
+		return conn_fail(&d->c, "cannot lay out %u regions in chunks", d->nb);
+	d->mr = calloc(d->L.total ? d->L.total : 1, sizeof(*d->mr));
+	if (!d->mr)
+		return conn_fail(&d->c, "out of memory");
+	d->wl.nblocks = d->nb;
+	d->wl.lengths = d->L.lengths;
+	d->wl.chunk_size = d->L.chunk_size;
+	return 0;
+}
+
+void *dest_main(void *arg)
+{
+	struct dst *d = calloc(1, sizeof(*d));
+	struct agent *a = arg;
+	struct wire_pd pd = {
+		.version = WIRE_VERSION,
+		.caps = WIRE_CAPS_KNOWN,
+		.credits = CONN_RECV_DEPTH,
+	};
+	char reason[600];
+	uint32_t i;
+	bool ok = false;
+
+	if (!d) {
+		engine_finish(a, false, "out of memory");
+		return NULL;
+	}
+	d->a = a;
+	d->t0 = now_us();
+	conn_init(&d->c, &a->cancel, on_msg, d);
+	pd.chunk_size = (uint32_t)a->defaults.chunk_size;
+	pd.pin_budget = a->defaults.pin_budget;
+	if (setup(d) || conn_listen(&d->c, a->addr, a->port) ||
+	    conn_accept(&d->c, &pd, WIRE_CAPS_KNOWN))
+		goto out;
+	pthread_mutex_lock(&a->lock);
+	a->status = ST_ACTIVE;
+	pthread_mutex_unlock(&a->lock);
+	while (!d->finished)
+		if (conn_progress(&d->c, 200))
+			goto out;
+	ok = true;
+out:
+	if (!ok && !d->c.peer_error)
+		conn_send_error(&d->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :
+				d->err_code ? d->err_code : WIRE_E_INTERNAL,
+				d->c.err);
+	if (!ok)
+		conn_stop(&d->c);
+	release_all(d);
+	pthread_mutex_lock(&a->lock);
+	a->stats.total_ms = (now_us() - d->t0) / 1000;
+	a->stats.peak_pinned_bytes = d->lru.peak;
+	pthread_mutex_unlock(&a->lock);
+	snprintf(reason, sizeof(reason), "%s", d->c.err[0] ? d->c.err : "failed");
+	conn_destroy(&d->c);
+	for (i = 0; i < d->nb; i++)
+		region_close(&d->r[i]);
+	chunk_layout_free(&d->L);
+	chunk_lru_free(&d->lru);
+	free(d->mr);
+	free(d->state);
+	free(d);
+	engine_finish(a, ok, reason);
+	return NULL;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rdmigd: command line. The VMM starts one agent per side and hands it
+ * inherited fds; the agent never forks away and exits when the migration
+ * ends (0 on success). See Documentation/control.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "rdmigd.h"
+#include "wire.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: rdmigd --listen ADDR:PORT  [options]   (destination)\n"
+"       rdmigd --connect ADDR:PORT [--bind ADDR] [options]   (source)\n"
+"\n"
+"  --region FD            transfer-view fd of a region (repeatable; order = block index)\n"
+"  --control FD           inherited connected unix stream socket for the JSON channel\n"
+"  --control-path PATH    unix socket path to listen on for one control client\n"
+"  --state-fd FD          device state: read to EOF (source) / written (destination)\n"
+"  --chunk-size BYTES     registration chunk, power of two (default 1048576)\n"
+"  --pin-budget BYTES     pinned-bytes limit, 0 = none (default 0)\n"
+"  --pin-all              register all memory up front (default: dynamic)\n"
+"  -v, --verbose          debug messages on stderr\n"
+"  --help, --version\n");
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_fd(const char *opt, const char *s, int *fd)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) || v > 65535) {
+		fprintf(stderr, "rdmigd: %s: '%s' is not a file descriptor\n", opt, s);
+		return -1;
+	}
+	if (fcntl((int)v, F_GETFD) < 0) {
+		fprintf(stderr, "rdmigd: %s %s: %s\n", opt, s, strerror(errno));
+		return -1;
+	}
+	*fd = (int)v;
+	return 0;
+}
+
+/* Splits "host:port" or "[v6]:port" in place. */
+static int split_addr(char *s, const char **host, const char **port)
+{
+	char *c = strrchr(s, ':');
+
+	if (!c || c == s || !c[1])
+		return -1;
+	*c = '\0';
+	*port = c + 1;
+	if (s[0] == '[' && c[-1] == ']') {
+		c[-1] = '\0';
+		s++;
+	}
+	*host = s;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_HELP, O_VERSION };
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "connect", required_argument, NULL, O_CONNECT },
+		{ "bind", required_argument, NULL, O_BIND },
+		{ "region", required_argument, NULL, O_REGION },
+		{ "control", required_argument, NULL, O_CONTROL },
+		{ "control-path", required_argument, NULL, O_CPATH },
+		{ "state-fd", required_argument, NULL, O_STATE },
+		{ "chunk-size", required_argument, NULL, O_CHUNK },
+		{ "pin-budget", required_argument, NULL, O_BUDGET },
+		{ "pin-all", no_argument, NULL, O_PINALL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ 0 },
+	};
+	static struct agent a;
+	char *listen_s = NULL, *connect_s = NULL;
+	const char *cpath = NULL;
+	int ctl_fd = -1, o, fd;
+
+	a.state_fd = -1;
+	a.defaults = (struct mig_params){
+		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
+	};
+	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (o) {
+		case O_LISTEN: listen_s = optarg; break;
+		case O_CONNECT: connect_s = optarg; break;
+		case O_BIND: a.bind = optarg; break;
+		case O_REGION:
+			if (parse_fd("--region", optarg, &fd))
+				return 2;
+			if (a.nregions == MAX_REGIONS) {
+				fprintf(stderr, "rdmigd: at most %d regions\n", MAX_REGIONS);
+				return 2;
+			}
+			a.region_fds[a.nregions++] = fd;
+			break;
+		case O_CONTROL:
+			if (parse_fd("--control", optarg, &ctl_fd))
+				return 2;
+			break;
+		case O_CPATH: cpath = optarg; break;
+		case O_STATE:
+			if (parse_fd("--state-fd", optarg, &a.state_fd))
+				return 2;
+			break;
+		case O_CHUNK:
+			if (parse_u64(optarg, &a.defaults.chunk_size) ||
+			    !wire_chunk_size_valid(a.defaults.chunk_size)) {
+				fprintf(stderr, "rdmigd: --chunk-size must be a power of two from 4096 to 1073741824\n");
+				return 2;
+			}
+			break;
+		case O_BUDGET:
+			if (parse_u64(optarg, &a.defaults.pin_budget)) {
+				fprintf(stderr, "rdmigd: --pin-budget: '%s' is not a byte count\n", optarg);
+				return 2;
+			}
+			break;
+		case O_PINALL: a.defaults.pin_all = true; break;
+		case 'v': log_verbose = 1; break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION: printf("rdmigd %s (protocol %u)\n", RDMIGD_VERSION, WIRE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rdmigd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!!listen_s == !!connect_s) {
+		fprintf(stderr, "rdmigd: give exactly one of --listen and --connect\n");
+		return 2;
+	}
+	if (listen_s && a.bind) {
+		fprintf(stderr, "rdmigd: --bind is for the source (--connect)\n");
+		return 2;
+	}
+	if (split_addr(listen_s ? listen_s : connect_s, &a.addr, &a.port)) {
+		fprintf(stderr, "rdmigd: expected ADDR:PORT, got '%s'\n", listen_s ? listen_s : connect_s);
+		return 2;
+	}
+	if (!a.nregions) {
+		fprintf(stderr, "rdmigd: no --region given\n");
+		return 2;
+	}
+	if ((ctl_fd >= 0) == !!cpath) {
+		fprintf(stderr, "rdmigd: give exactly one of --control and --control-path\n");
+		return 2;
+	}
+	if (a.defaults.pin_budget && a.defaults.pin_budget < a.defaults.chunk_size) {
+		fprintf(stderr, "rdmigd: --pin-budget must be 0 or at least one chunk\n");
+		return 2;
+	}
+	a.source = connect_s != NULL;
+	a.params = a.defaults;
+	log_role = a.source ? "source" : "destination";
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
+	if (pipe2(a.wake_fd, O_CLOEXEC | O_NONBLOCK)) {
+		fprintf(stderr, "rdmigd: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!a.source) {
+		a.started = true;
+		engine_start_dest(&a);
+	}
+	return ctl_run(&a, ctl_fd, cpath);
+}

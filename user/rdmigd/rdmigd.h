@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rdmigd: the migration agent. Two threads: the main thread serves the
+ * JSON control channel (control.c) and, on the source, reads the device
+ * state; the engine thread runs the migration (source.c or dest.c).
+ * Everything they share is in struct agent under @lock, except the
+ * atomic flags.
+ */
+#ifndef RDMIGD_H
+#define RDMIGD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define RDMIGD_VERSION	"0.1.0"
+#define MAX_REGIONS	64
+#define MAX_STATE_BYTES	(256u << 20)
+
+struct mig_params {
+	uint64_t downtime_ms;
+	uint64_t max_iterations;
+	uint64_t chunk_size;
+	uint64_t pin_budget;
+	bool pin_all;
+	uint64_t max_bandwidth_mbps;
+	bool fail_on_max;
+};
+
+enum mig_status {
+	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER, ST_COMPLETED, ST_FAILED,
+	ST_CANCELLED,
+};
+
+struct mig_stats {
+	uint64_t total_ms, downtime_ms, setup_ms;
+	uint64_t iterations;
+	uint64_t ram_bytes;
+	uint64_t sent_bytes;
+	uint64_t pages_sent;
+	uint64_t zero_pages_skipped;
+	uint64_t compressed_pages;
+	uint64_t registrations;
+	uint64_t registration_wait_us;
+	uint64_t unregistrations;
+	uint64_t throughput_mbps;
+	uint64_t peak_pinned_bytes;
+	uint64_t remote_peak_pinned_bytes;
+	uint64_t state_bytes;
+	/* live figures for progress/query */
+	uint64_t pages_remaining;
+	uint64_t dirty_rate_pps;
+	uint64_t bandwidth_mbps;
+	uint64_t total_pages;
+};
+
+struct agent {
+	bool source;
+	const char *addr, *port, *bind;
+	int region_fds[MAX_REGIONS];
+	uint32_t nregions;
+	int state_fd;
+	struct mig_params defaults;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* under lock */
+	struct mig_params params;
+	enum mig_status status;
+	struct mig_stats stats;
+	bool started;
+	bool engine_done;
+	int exit_code;
+	char fail_reason[512];
+	/* source device state, read by the main thread after switchover-ready */
+	uint8_t *state_buf;
+	size_t state_len, state_cap;
+	bool state_eof;
+	bool state_reading;
+	char state_err[128];
+
+	atomic_bool cancel;
+	atomic_bool paused;
+	int wake_fd[2];		/* engine -> main thread: something changed */
+};
+
+/* control.c */
+void ctl_event(struct agent *a, const char *name, json_object *data);
+void ctl_wake(struct agent *a);
+int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path);
+const char *status_name(enum mig_status s);
+json_object *stats_json(const struct mig_stats *s, bool source);
+
+/* source.c / dest.c: the engine thread bodies */
+void *source_main(void *arg);
+void *dest_main(void *arg);
+/* Destination: starts dest_main at once (it waits for the source). */
+void engine_start_dest(struct agent *a);
+/* Common end of an engine: records status, emits the event, wakes main. */
+void engine_finish(struct agent *a, bool ok, const char *reason);
+
+uint64_t now_us(void);
+
+#endif

@@ -1,0 +1,10 @@
+# rdmigd: the migration agent (see Documentation/protocol.md, control.md).
+RDMIGD_SRCS := main.c log.c wire.c chunks.c region.c cm.c ctrl.c control.c \
+	       source.c dest.c
+RDMIGD_OBJS := $(addprefix $(B)/user/rdmigd/,$(RDMIGD_SRCS:.c=.o))
+RDMIGD_LIBS := -lrdmacm -libverbs -ljson-c -lpthread
+
+USER_BINS += $(B)/rdmigd
+$(B)/rdmigd: $(RDMIGD_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RDMIGD_LIBS)

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Region access through the uapi ioctls on the transfer fd. These are the
+ * fd-authorised equivalents of the netlink commands: the agent holds the
+ * transfer fd, so it needs no netlink binding to drive its own regions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/rdmig.h>
+
+#include "region.h"
+#include "wire.h"
+
+int region_open(struct region *r, int fd, char *err, size_t errlen)
+{
+	struct rdmig_region_info info = { .size = sizeof(info) };
+	void *p;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	if (ioctl(fd, RDMIG_REGION_INFO, &info) < 0) {
+		snprintf(err, errlen, "fd %d is not an rdmig region: %s", fd,
+			 strerror(errno));
+		return -1;
+	}
+	if (!info.length || info.length % WIRE_PAGE_SIZE) {
+		snprintf(err, errlen, "region %llu has a bad length %llu",
+			 (unsigned long long)info.region_id,
+			 (unsigned long long)info.length);
+		return -1;
+	}
+	p = mmap(NULL, info.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of region %llu (fd %d): %s",
+			 (unsigned long long)info.region_id, fd,
+			 strerror(errno));
+		return -1;
+	}
+	r->fd = fd;
+	r->id = (uint32_t)info.region_id;
+	r->length = info.length;
+	r->npages = info.length / WIRE_PAGE_SIZE;
+	r->mem = p;
+	return 0;
+}
+
+void region_close(struct region *r)
+{
+	if (r->mem)
+		munmap(r->mem, r->length);
+	r->mem = NULL;
+}
+
+int region_set_tracking(struct region *r, bool on)
+{
+	struct rdmig_region_set s = {
+		.size = sizeof(s),
+		.flags = RDMIG_SET_TRACKING,
+		.tracking = on,
+	};
+
+	return ioctl(r->fd, RDMIG_REGION_SET, &s) < 0 ? -errno : 0;
+}
+
+int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
+		     uint64_t *bitmap)
+{
+	struct rdmig_dirty_bitmap d = {
+		.size = sizeof(d),
+		.flags = RDMIG_DIRTY_F_CLEAR,
+		.first_page = first,
+		.npages = n,
+		.bitmap = (uintptr_t)bitmap,
+	};
+
+	if (ioctl(r->fd, RDMIG_GET_DIRTY, &d) < 0)
+		return -errno;
+	return (int64_t)d.out_dirty;
+}
+
+int region_pagemap(struct region *r, uint64_t first, uint64_t n,
+		   uint64_t *entries)
+{
+	size_t want = n * sizeof(uint64_t), got = 0;
+
+	while (got < want) {
+		ssize_t k = pread(r->fd, (char *)entries + got, want - got,
+				  (off_t)(first * 8 + got));
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -EIO;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+int region_pinned_pages(struct region *r, uint64_t *pinned)
+{
+	struct rdmig_region_info info = { .size = sizeof(info) };
+
+	if (ioctl(r->fd, RDMIG_REGION_INFO, &info) < 0)
+		return -errno;
+	*pinned = info.pinned_pages;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The agent's view of one rdmig region: its transfer fd, mapped. Every
+ * access to guest memory goes through this mapping (the transfer view,
+ * which has no write notification, so pinning it marks nothing dirty).
+ */
+#ifndef RDMIGD_REGION_H
+#define RDMIGD_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct region {
+	int fd;
+	uint32_t id;
+	uint64_t length;
+	uint64_t npages;
+	uint8_t *mem;
+};
+
+/* Checks @fd is an rdmig transfer or region fd and maps it. */
+int region_open(struct region *r, int fd, char *err, size_t errlen);
+void region_close(struct region *r);
+int region_set_tracking(struct region *r, bool on);
+/* Dirty get-and-clear of [first, first + n): bitmap words; returns count. */
+int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
+		     uint64_t *bitmap);
+/* @n pagemap entries from page @first; returns 0 or -errno. */
+int region_pagemap(struct region *r, uint64_t first, uint64_t n,
+		   uint64_t *entries);
+int region_pinned_pages(struct region *r, uint64_t *pinned);
+
+#endif

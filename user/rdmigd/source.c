@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The source engine: live pre-copy over RDMA WRITE.
+ *
+ * Iteration 0 turns dirty tracking on first and only then looks at the
+ * pages (so a write racing with the first pass is reported by the next
+ * get-and-clear), and sends every page the module reports WRITTEN and not
+ * known ZERO. Later rounds send what get-and-clear reports. Each round:
+ *  1. classify: per chunk with pages to send, read the pagemap; known-zero
+ *     pages are skipped, or sent as zero ranges if they were sent before;
+ *  2. pipeline: registration requests for the next chunks go out in
+ *     batches ahead of the writes that need them (LOOKAHEAD chunks), so
+ *     the data path waits for at most one round trip per round; pinned
+ *     chunks stay registered across rounds until the budget evicts the
+ *     least recently used (UNREGISTER_REQUEST before the next REGISTER);
+ *  3. write: one RDMA WRITE per run of contiguous pages, one signaled
+ *     completion per CONN_WRITE_BATCH writes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/rdmig.h>
+
+#include "chunks.h"
+#include "conn.h"
+#include "log.h"
+#include "rdmigd.h"
+#include "region.h"
+
+#define LOOKAHEAD	128u
+#define PAGE		WIRE_PAGE_SIZE
+
+struct src {
+	struct agent *a;
+	struct mig_params p;
+	struct conn c;
+	struct region r[MAX_REGIONS];
+	uint32_t nb;
+	bool tracking[MAX_REGIONS];
+	struct chunk_layout L;
+	struct wire_layout wl;
+	/* remote (destination) registrations */
+	struct chunk_map rm;
+	struct chunk_lru rlru;
+	uint64_t raddr[MAX_REGIONS];
+	uint32_t rkey[MAX_REGIONS];
+	/* local registrations of the transfer view */
+	struct ibv_mr **lmr;
+	uint64_t *lseq;		/* last WR that reads the chunk */
+	struct chunk_lru llru;
+	struct ibv_mr *bmr[MAX_REGIONS];
+	uint8_t *inwin;		/* in the pipeline window: not evictable */
+	uint64_t *todo[MAX_REGIONS];
+	uint64_t *sent[MAX_REGIONS];
+	uint64_t *pm;
+	uint32_t *work;
+	uint32_t nwork;
+	bool pin_all, zero_range;
+	bool blocks_done, got_ack;
+	uint32_t unreg_outstanding;
+	uint32_t err_code;
+	uint64_t round_left;	/* pages of this round not yet written */
+	uint64_t last_progress_us;
+	uint64_t bw_bps;	/* bytes per second, estimate */
+	uint64_t rate_t0, rate_b0;
+	uint32_t iteration;
+	uint32_t nreq, nunreg, ncomp;
+	uint8_t reqbuf[WIRE_MAX_REPEAT * WIRE_CHUNK_LEN];
+	uint8_t unregbuf[WIRE_MAX_REPEAT * WIRE_CHUNK_LEN];
+	uint8_t compbuf[WIRE_MAX_REPEAT * WIRE_RANGE_LEN];
+	struct wire_range pend;	/* zero range being coalesced */
+	bool have_pend;
+};
+
+static int proto_err(struct src *s, uint32_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int proto_err(struct src *s, uint32_t code, const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!s->err_code)
+		s->err_code = code;
+	return conn_fail(&s->c, "%s", buf);
+}
+
+static inline bool bit(const uint64_t *bm, uint64_t i)
+{
+	return bm[i / 64] >> (i % 64) & 1;
+}
+
+static inline void set_bit(uint64_t *bm, uint64_t i)
+{
+	bm[i / 64] |= 1ull << (i % 64);
+}
+
+static inline void clear_bit(uint64_t *bm, uint64_t i)
+{
+	bm[i / 64] &= ~(1ull << (i % 64));
+}
+
+/* ---- messages from the destination ---------------------------------- */
+
+static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
+		  void *arg)
+{
+	struct src *s = arg;
+	const char *why;
+	uint32_t i;
+
+	(void)c;
+	switch (h->type) {
+	case WIRE_RAM_BLOCKS_RES:
+		if (s->blocks_done || h->repeat != s->nb)
+			return proto_err(s, WIRE_E_PROTO, "unexpected RAM blocks result (%u blocks)",
+					 h->repeat);
+		for (i = 0; i < s->nb; i++) {
+			struct wire_block_res e;
+
+			wire_get_block_res(data, i, &e);
+			if (s->pin_all && !e.rkey)
+				return proto_err(s, WIRE_E_PROTO, "pin-all block %u has no rkey", i);
+			s->raddr[i] = e.addr;
+			s->rkey[i] = e.rkey;
+		}
+		s->blocks_done = true;
+		return 0;
+	case WIRE_REG_RES:
+		for (i = 0; i < h->repeat; i++) {
+			struct wire_reg_res e;
+			struct wire_chunk ch;
+
+			wire_get_reg_res(data, i, &e);
+			ch.block = e.block;
+			ch.chunk = e.chunk;
+			if (wire_check_chunk(&s->wl, &ch, &why))
+				return proto_err(s, WIRE_E_RANGE, "register result %u/%u: %s",
+						 e.block, e.chunk, why);
+			if (chunk_result(&s->rm, chunk_gidx(&s->L, e.block, e.chunk),
+					 e.rkey, e.addr))
+				return proto_err(s, WIRE_E_PROTO,
+						 "register result for block %u chunk %u, which was not requested",
+						 e.block, e.chunk);
+		}
+		return 0;
+	case WIRE_UNREG_FINISHED:
+		for (i = 0; i < h->repeat; i++) {
+			struct wire_chunk e;
+
+			wire_get_chunk(data, i, &e);
+			if (wire_check_chunk(&s->wl, &e, &why))
+				return proto_err(s, WIRE_E_RANGE, "unregister result: %s", why);
+			if (!s->unreg_outstanding)
+				return proto_err(s, WIRE_E_PROTO, "unsolicited unregister result");
+			s->unreg_outstanding--;
+		}
+		return 0;
+	case WIRE_REG_FINISHED: {
+		struct wire_finished f;
+
+		wire_get_finished(data, &f);
+		if (f.flags != WIRE_FIN_ACK || s->got_ack)
+			return proto_err(s, WIRE_E_PROTO, "unexpected completion flags 0x%x",
+					 f.flags);
+		s->got_ack = true;
+		return 0;
+	}
+	}
+	return proto_err(s, WIRE_E_PROTO, "unexpected %s from the destination",
+			 wire_type_name(h->type));
+}
+
+/* ---- batching of control messages ------------------------------------ */
+
+static int flush_unreg(struct src *s)
+{
+	int rc = 0;
+
+	if (s->nunreg)
+		rc = conn_send(&s->c, WIRE_UNREG_REQ, s->nunreg, s->unregbuf,
+			       s->nunreg * WIRE_CHUNK_LEN);
+	s->unreg_outstanding += s->nunreg;
+	s->nunreg = 0;
+	return rc;
+}
+
+static int flush_req(struct src *s)
+{
+	int rc;
+
+	/* Unregisters first: the destination then never exceeds its budget. */
+	if (flush_unreg(s))
+		return -1;
+	if (!s->nreq)
+		return 0;
+	rc = conn_send(&s->c, WIRE_REG_REQ, s->nreq, s->reqbuf,
+		       s->nreq * WIRE_CHUNK_LEN);
+	s->nreq = 0;
+	return rc;
+}
+
+static int flush_comp(struct src *s)
+{
+	int rc = 0;
+
+	if (s->have_pend) {
+		wire_put_range(s->compbuf, s->ncomp++, &s->pend);
+		s->have_pend = false;
+	}
+	if (s->ncomp)
+		rc = conn_send(&s->c, WIRE_COMPRESS, s->ncomp, s->compbuf,
+			       s->ncomp * WIRE_RANGE_LEN);
+	s->ncomp = 0;
+	return rc;
+}
+
+static int add_zero_page(struct src *s, uint32_t b, uint64_t page)
+{
+	uint64_t off = page * PAGE;
+
+	if (s->have_pend && s->pend.block == b &&
+	    s->pend.offset + s->pend.length == off) {
+		s->pend.length += PAGE;
+		return 0;
+	}
+	if (s->have_pend) {
+		wire_put_range(s->compbuf, s->ncomp++, &s->pend);
+		if (s->ncomp == WIRE_MAX_REPEAT) {
+			s->have_pend = false;
+			if (flush_comp(s))
+				return -1;
+		}
+	}
+	s->pend = (struct wire_range){ .block = b, .offset = off, .length = PAGE };
+	s->have_pend = true;
+	return 0;
+}
+
+/* ---- registrations ---------------------------------------------------- */
+
+static bool busy_win(uint32_t i, void *arg)
+{
+	return ((struct src *)arg)->inwin[i];
+}
+
+static int unpin_remote(struct src *s, uint32_t g)
+{
+	struct wire_chunk e;
+
+	e.block = chunk_block_of(&s->L, g, &e.chunk);
+	chunk_unpin(&s->rm, g);
+	chunk_lru_del(&s->rlru, g);
+	wire_put_chunk(s->unregbuf, s->nunreg++, &e);
+	s->a->stats.unregistrations++;
+	if (s->nunreg == WIRE_MAX_REPEAT)
+		return flush_unreg(s);
+	return 0;
+}
+
+/*
+ * Requests registration of work[*next...] up to LOOKAHEAD chunks ahead of
+ * @w, evicting least recently used chunks outside the window when the
+ * destination's budget is reached.
+ */
+static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
+{
+	uint32_t k;
+
+	if (*next > w && *next - w >= LOOKAHEAD / 2)
+		return 0;
+	for (k = *next; k < s->nwork && k < w + LOOKAHEAD; k++) {
+		uint32_t g = s->work[k];
+		uint64_t bytes = chunk_bytes(&s->L, g);
+		struct wire_chunk e;
+
+		if (s->rm.state[g] == CHUNK_RKEY || s->rm.state[g] == CHUNK_NO_RKEY) {
+			s->inwin[g] = 1;
+			chunk_lru_touch(&s->rlru, g);
+			continue;
+		}
+		while (!chunk_lru_fits(&s->rlru, bytes)) {
+			uint32_t v = chunk_lru_victim(&s->rlru, busy_win, s);
+
+			if (v == CHUNK_NIL)
+				break;
+			if (unpin_remote(s, v))
+				return -1;
+		}
+		if (!chunk_lru_fits(&s->rlru, bytes))
+			break;	/* the window fills the budget: write first */
+		s->inwin[g] = 1;
+		chunk_request(&s->rm, g);
+		chunk_lru_add(&s->rlru, g, bytes);
+		e.block = chunk_block_of(&s->L, g, &e.chunk);
+		wire_put_chunk(s->reqbuf, s->nreq++, &e);
+		s->a->stats.registrations++;
+		if (s->nreq == WIRE_MAX_REPEAT && flush_req(s))
+			return -1;
+	}
+	*next = k;
+	if (*next <= w)
+		return proto_err(s, WIRE_E_RESOURCES,
+				 "destination pin budget (%llu bytes) cannot hold one chunk",
+				 (unsigned long long)s->rlru.budget);
+	return flush_req(s);
+}
+
+static int wait_rkey(struct src *s, uint32_t g)
+{
+	uint64_t t0;
+
+	if (s->rm.state[g] == CHUNK_RKEY)
+		return 0;
+	t0 = now_us();
+	while (s->rm.state[g] != CHUNK_RKEY)
+		if (conn_progress(&s->c, 100))
+			return -1;
+	s->a->stats.registration_wait_us += now_us() - t0;
+	return 0;
+}
+
+static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
+{
+	uint64_t bytes = chunk_bytes(&s->L, g);
+
+	if (s->pin_all) {
+		*out = s->bmr[b];
+		return 0;
+	}
+	if (s->lmr[g]) {
+		chunk_lru_touch(&s->llru, g);
+		*out = s->lmr[g];
+		return 0;
+	}
+	while (!chunk_lru_fits(&s->llru, bytes)) {
+		uint32_t v = chunk_lru_victim(&s->llru, NULL, NULL);
+
+		if (v == CHUNK_NIL)
+			return proto_err(s, WIRE_E_RESOURCES, "source pin budget cannot hold one chunk");
+		/* The NIC may still be reading it. */
+		if (conn_wait_seq(&s->c, s->lseq[v]))
+			return -1;
+		ibv_dereg_mr(s->lmr[v]);
+		s->lmr[v] = NULL;
+		chunk_lru_del(&s->llru, v);
+	}
+	s->lmr[g] = ibv_reg_mr(s->c.pd, s->r[b].mem + chunk_offset(&s->L, g), bytes,
+			       IBV_ACCESS_LOCAL_WRITE);
+	if (!s->lmr[g])
+		return proto_err(s, WIRE_E_RESOURCES, "registering source block %u: %s",
+				 b, strerror(errno));
+	chunk_lru_add(&s->llru, g, bytes);
+	*out = s->lmr[g];
+	return 0;
+}
+
+static void release_local(struct src *s)
+{
+	uint32_t i;
+
+	if (s->lmr)
+		for (i = 0; i < s->L.total; i++) {
+			if (s->lmr[i])
+				ibv_dereg_mr(s->lmr[i]);
+			s->lmr[i] = NULL;
+			chunk_lru_del(&s->llru, i);
+		}
+	for (i = 0; i < s->nb; i++) {
+		if (s->bmr[i])
+			ibv_dereg_mr(s->bmr[i]);
+		s->bmr[i] = NULL;
+	}
+}
+
+/* ---- one round -------------------------------------------------------- */
+
+static void emit_progress(struct src *s, uint64_t remaining, uint64_t dirty_pps,
+			  bool throttle)
+{
+	struct mig_stats *st = &s->a->stats;
+	json_object *d = json_object_new_object();
+
+	pthread_mutex_lock(&s->a->lock);
+	st->pages_remaining = remaining;
+	st->dirty_rate_pps = dirty_pps;
+	st->bandwidth_mbps = s->bw_bps * 8 / 1000000;
+	json_object_object_add(d, "iteration", json_object_new_int64(s->iteration));
+	json_object_object_add(d, "pages_remaining", json_object_new_int64((int64_t)remaining));
+	json_object_object_add(d, "bytes_remaining", json_object_new_int64((int64_t)(remaining * PAGE)));
+	json_object_object_add(d, "dirty_rate_pps", json_object_new_int64((int64_t)dirty_pps));
+	json_object_object_add(d, "bandwidth_mbps", json_object_new_int64((int64_t)st->bandwidth_mbps));
+	json_object_object_add(d, "throttle_hint", json_object_new_boolean(throttle));
+	json_object_object_add(d, "sent_bytes", json_object_new_int64((int64_t)st->sent_bytes));
+	json_object_object_add(d, "total_pages", json_object_new_int64((int64_t)st->total_pages));
+	pthread_mutex_unlock(&s->a->lock);
+	ctl_event(s->a, "progress", d);
+	s->last_progress_us = now_us();
+}
+
+/* Decides per page of chunk @g what to do; returns pages left to write. */
+static int classify(struct src *s, uint32_t g, uint64_t *left)
+{
+	uint32_t c, b = chunk_block_of(&s->L, g, &c);
+	uint64_t p0 = chunk_offset(&s->L, g) / PAGE;
+	uint64_t n = chunk_bytes(&s->L, g) / PAGE, i;
+	bool read = false;
+	int rc;
+
+	*left = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t pg = p0 + i;
+
+		if (!bit(s->todo[b], pg))
+			continue;
+		if (!read) {
+			rc = region_pagemap(&s->r[b], p0, n, s->pm);
+			if (rc)
+				return proto_err(s, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
+						 s->r[b].id, strerror(-rc));
+			read = true;
+		}
+		if ((s->pm[i] & RDMIG_PM_ZERO) || !(s->pm[i] & RDMIG_PM_WRITTEN)) {
+			if (!bit(s->sent[b], pg)) {
+				clear_bit(s->todo[b], pg);
+				s->a->stats.zero_pages_skipped++;
+				continue;
+			}
+			if (s->zero_range) {
+				clear_bit(s->todo[b], pg);
+				clear_bit(s->sent[b], pg);
+				s->a->stats.compressed_pages++;
+				if (add_zero_page(s, b, pg))
+					return -1;
+				continue;
+			}
+			/* Without zero ranges, the (zero) page itself goes. */
+		}
+		(*left)++;
+	}
+	return 0;
+}
+
+static void rate_limit(struct src *s)
+{
+	uint64_t bps = s->p.max_bandwidth_mbps * 1000000 / 8, el, due;
+
+	if (!bps)
+		return;
+	el = now_us() - s->rate_t0;
+	due = (s->a->stats.sent_bytes - s->rate_b0) * 1000000 / bps;
+	if (due > el + 1000)
+		usleep((useconds_t)(due - el));
+}
+
+static int write_chunk(struct src *s, uint32_t g)
+{
+	uint32_t c, b = chunk_block_of(&s->L, g, &c);
+	uint64_t off0 = chunk_offset(&s->L, g);
+	uint64_t p0 = off0 / PAGE, n = chunk_bytes(&s->L, g) / PAGE, i = 0;
+	struct ibv_mr *mr = NULL;
+	uint64_t raddr, seq = 0, pages = 0;
+	uint32_t rkey;
+
+	if (local_mr(s, g, b, &mr))
+		return -1;
+	if (s->pin_all) {
+		raddr = s->raddr[b] + off0;
+		rkey = s->rkey[b];
+	} else {
+		raddr = s->rm.addr[g];
+		rkey = s->rm.rkey[g];
+		chunk_mark_written(&s->rm, g);
+		chunk_lru_touch(&s->rlru, g);
+	}
+	while (i < n) {
+		uint64_t j;
+
+		if (!bit(s->todo[b], p0 + i)) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && bit(s->todo[b], p0 + j); j++) {
+			clear_bit(s->todo[b], p0 + j);
+			set_bit(s->sent[b], p0 + j);
+		}
+		seq = conn_write(&s->c, s->r[b].mem + (p0 + i) * PAGE,
+				 (uint32_t)((j - i) * PAGE), mr->lkey,
+				 raddr + i * PAGE, rkey);
+		if (!seq)
+			return -1;
+		pages += j - i;
+		i = j;
+	}
+	if (!s->pin_all)
+		s->lseq[g] = seq;
+	pthread_mutex_lock(&s->a->lock);
+	s->a->stats.pages_sent += pages;
+	s->a->stats.sent_bytes += pages * PAGE;
+	pthread_mutex_unlock(&s->a->lock);
+	s->round_left -= pages < s->round_left ? pages : s->round_left;
+	return 0;
+}
+
+static int send_round(struct src *s)
+{
+	uint32_t b, w, next = 0;
+	uint64_t left;
+
+	s->nwork = 0;
+	s->round_left = 0;
+	for (b = 0; b < s->nb; b++) {
+		uint32_t c, nch = wire_nchunks(&s->wl, b);
+
+		for (c = 0; c < nch; c++) {
+			uint32_t g = chunk_gidx(&s->L, b, c);
+
+			if (classify(s, g, &left))
+				return -1;
+			if (left) {
+				s->work[s->nwork++] = g;
+				s->round_left += left;
+			}
+		}
+	}
+	if (flush_comp(s))
+		return -1;
+	for (w = 0; w < s->nwork; w++) {
+		uint32_t g = s->work[w];
+
+		if (atomic_load(&s->a->cancel))
+			return conn_fail(&s->c, "migration cancelled");
+		if (!s->pin_all && (request_ahead(s, w, &next) || wait_rkey(s, g)))
+			return -1;
+		if (write_chunk(s, g))
+			return -1;
+		s->inwin[g] = 0;
+		/* Keep the receive side drained and credits flowing. */
+		if (conn_progress(&s->c, 0))
+			return -1;
+		rate_limit(s);
+		if (now_us() - s->last_progress_us > 1000000)
+			emit_progress(s, s->round_left, s->a->stats.dirty_rate_pps, false);
+	}
+	return conn_flush(&s->c);
+}
+
+/* Get-and-clear of every region into todo; returns the dirty page count. */
+static int64_t collect_dirty(struct src *s)
+{
+	int64_t total = 0, n;
+	uint32_t b;
+
+	for (b = 0; b < s->nb; b++) {
+		n = region_dirty(&s->r[b], 0, s->r[b].npages, s->todo[b]);
+		if (n < 0) {
+			proto_err(s, WIRE_E_INTERNAL, "dirty get-and-clear of region %u: %s",
+				  s->r[b].id, strerror((int)-n));
+			return -1;
+		}
+		total += n;
+	}
+	return total;
+}
+
+/* ---- setup and the whole migration ----------------------------------- */
+
+static int setup(struct src *s)
+{
+	struct agent *a = s->a;
+	uint64_t lens[MAX_REGIONS];
+	char err[256];
+	uint32_t b;
+
+	for (b = 0; b < a->nregions; b++) {
+		if (region_open(&s->r[b], a->region_fds[b], err, sizeof(err)))
+			return conn_fail(&s->c, "%s", err);
+		s->nb++;
+		lens[b] = s->r[b].length;
+		a->stats.ram_bytes += s->r[b].length;
+		a->stats.total_pages += s->r[b].npages;
+		s->todo[b] = calloc((s->r[b].npages + 63) / 64, 8);
+		s->sent[b] = calloc((s->r[b].npages + 63) / 64, 8);
+		if (!s->todo[b] || !s->sent[b])
+			return conn_fail(&s->c, "out of memory for page bitmaps");
+	}
+	if (chunk_layout_init(&s->L, s->nb, lens, s->p.chunk_size) ||
+	    chunk_map_init(&s->rm, s->L.total) ||
+	    chunk_lru_init(&s->rlru, s->L.total, 0) ||
+	    chunk_lru_init(&s->llru, s->L.total, s->p.pin_budget))
+		return conn_fail(&s->c, "cannot lay out %u regions in chunks", s->nb);
+	s->lmr = calloc(s->L.total, sizeof(*s->lmr));
+	s->lseq = calloc(s->L.total, sizeof(*s->lseq));
+	s->inwin = calloc(s->L.total, 1);
+	s->work = calloc(s->L.total, sizeof(*s->work));
+	s->pm = calloc(s->p.chunk_size / PAGE, 8);
+	if (!s->lmr || !s->lseq || !s->inwin || !s->work || !s->pm)
+		return conn_fail(&s->c, "out of memory");
+	s->wl.nblocks = s->nb;
+	s->wl.lengths = s->L.lengths;
+	s->wl.chunk_size = s->L.chunk_size;
+	return 0;
+}
+
+static int exchange_blocks(struct src *s)
+{
+	uint8_t buf[MAX_REGIONS * WIRE_BLOCK_REQ_LEN];
+	uint32_t b;
+
+	for (b = 0; b < s->nb; b++) {
+		struct wire_block_req e = { .length = s->r[b].length };
+
+		wire_put_block_req(buf, b, &e);
+	}
+	if (conn_send(&s->c, WIRE_RAM_BLOCKS_REQ, s->nb, buf, s->nb * WIRE_BLOCK_REQ_LEN))
+		return -1;
+	while (!s->blocks_done)
+		if (conn_progress(&s->c, 100))
+			return -1;
+	if (s->pin_all) {
+		for (b = 0; b < s->nb; b++) {
+			s->bmr[b] = ibv_reg_mr(s->c.pd, s->r[b].mem, s->r[b].length,
+					       IBV_ACCESS_LOCAL_WRITE);
+			if (!s->bmr[b])
+				return proto_err(s, WIRE_E_RESOURCES, "pin-all of source block %u: %s",
+						 b, strerror(errno));
+			s->a->stats.registrations++;
+			s->llru.pinned += s->r[b].length;
+			s->llru.peak = s->llru.pinned;
+		}
+	}
+	return 0;
+}
+
+static int wait_paused(struct src *s)
+{
+	struct agent *a = s->a;
+
+	while (!atomic_load(&a->paused))
+		if (conn_progress(&s->c, 100))
+			return -1;
+	for (;;) {
+		bool eof;
+
+		pthread_mutex_lock(&a->lock);
+		eof = a->state_eof;
+		pthread_mutex_unlock(&a->lock);
+		if (eof)
+			break;
+		if (conn_progress(&s->c, 20))
+			return -1;
+	}
+	if (a->state_err[0])
+		return proto_err(s, WIRE_E_INTERNAL, "%s", a->state_err);
+	return 0;
+}
+
+static int send_state_and_finish(struct src *s)
+{
+	struct agent *a = s->a;
+	struct wire_finished f = {
+		.iteration = s->iteration, .flags = WIRE_FIN_LAST,
+		.state_bytes = a->state_len,
+	};
+	uint8_t fb[WIRE_FINISHED_LEN];
+	size_t off;
+
+	for (off = 0; off < a->state_len; off += WIRE_MAX_DATA) {
+		size_t n = a->state_len - off;
+
+		if (n > WIRE_MAX_DATA)
+			n = WIRE_MAX_DATA;
+		if (conn_send(&s->c, WIRE_QEMU_FILE, 1, a->state_buf + off, (uint32_t)n))
+			return -1;
+	}
+	wire_put_finished(fb, &f);
+	if (conn_send(&s->c, WIRE_REG_FINISHED, 1, fb, sizeof(fb)))
+		return -1;
+	while (!s->got_ack)
+		if (conn_progress(&s->c, 100))
+			return -1;
+	return 0;
+}
+
+static int migrate(struct src *s, uint64_t t_start)
+{
+	struct agent *a = s->a;
+	struct wire_pd pd = {
+		.version = WIRE_VERSION,
+		.caps = WIRE_CAP_ZERO_RANGE | (s->p.pin_all ? WIRE_CAP_PIN_ALL : 0),
+		.chunk_size = (uint32_t)s->p.chunk_size,
+		.credits = CONN_RECV_DEPTH,
+		.pin_budget = s->p.pin_budget,
+	};
+	uint64_t prev_dirty = UINT64_MAX, t_pause, t;
+	int64_t dirty;
+	uint32_t b;
+
+	if (setup(s) || conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
+		return -1;
+	s->pin_all = s->c.caps & WIRE_CAP_PIN_ALL;
+	if (s->p.pin_all && !s->pin_all)
+		return proto_err(s, WIRE_E_PROTO, "destination does not support pin-all");
+	s->zero_range = s->c.caps & WIRE_CAP_ZERO_RANGE;
+	s->rlru.budget = s->c.peer.pin_budget;
+	if (s->rlru.budget && s->rlru.budget < s->p.chunk_size)
+		return proto_err(s, WIRE_E_RESOURCES, "destination pin budget %llu is smaller than a chunk",
+				 (unsigned long long)s->rlru.budget);
+	if (exchange_blocks(s))
+		return -1;
+	/* Tracking first, then look: nothing written meanwhile can be lost. */
+	for (b = 0; b < s->nb; b++) {
+		int rc = region_set_tracking(&s->r[b], true);
+
+		if (rc)
+			return proto_err(s, WIRE_E_INTERNAL, "turning dirty tracking on for region %u: %s",
+					 s->r[b].id, strerror(-rc));
+		s->tracking[b] = true;
+		memset(s->todo[b], 0xff, (s->r[b].npages + 63) / 64 * 8);
+		if (s->r[b].npages % 64)
+			s->todo[b][s->r[b].npages / 64] = (1ull << (s->r[b].npages % 64)) - 1;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->stats.setup_ms = (now_us() - t_start) / 1000;
+	a->status = ST_ACTIVE;
+	pthread_mutex_unlock(&a->lock);
+	s->rate_t0 = now_us();
+	s->rate_b0 = 0;
+	for (;;) {
+		uint64_t t0 = now_us(), b0 = a->stats.sent_bytes, dt, bytes, est_us;
+		uint64_t dirty_pps;
+		bool converged, throttle;
+
+		if (send_round(s))
+			return -1;
+		s->iteration++;
+		a->stats.iterations = s->iteration;
+		dt = now_us() - t0;
+		bytes = a->stats.sent_bytes - b0;
+		if (bytes >= (1u << 20) && dt)
+			s->bw_bps = bytes * 1000000 / dt;
+		dirty = collect_dirty(s);
+		if (dirty < 0)
+			return -1;
+		dirty_pps = dt ? (uint64_t)dirty * 1000000 / dt : 0;
+		est_us = !dirty ? 0 : s->bw_bps ? (uint64_t)dirty * PAGE * 1000000 / s->bw_bps
+					       : UINT64_MAX;
+		converged = est_us <= s->p.downtime_ms * 1000;
+		/* Not shrinking, or dirtying faster than half the link. */
+		throttle = !converged && ((uint64_t)dirty >= prev_dirty ||
+					  dirty_pps * PAGE * 2 >= s->bw_bps);
+		prev_dirty = (uint64_t)dirty;
+		emit_progress(s, (uint64_t)dirty, dirty_pps, throttle);
+		log_dbg("iteration %u: %llu dirty, %llu B/s, estimate %llu us", s->iteration,
+			(unsigned long long)dirty, (unsigned long long)s->bw_bps,
+			(unsigned long long)est_us);
+		if (converged)
+			break;
+		if (s->iteration >= s->p.max_iterations) {
+			if (s->p.fail_on_max)
+				return proto_err(s, WIRE_E_CANCELLED,
+						 "did not converge in %u iterations (%lld pages still dirty)",
+						 s->iteration, (long long)dirty);
+			log_info("forcing switchover after %u iterations", s->iteration);
+			break;
+		}
+	}
+	pthread_mutex_lock(&a->lock);
+	a->status = ST_SWITCHOVER;
+	a->state_reading = true;
+	pthread_mutex_unlock(&a->lock);
+	ctl_wake(a);
+	ctl_event(a, "switchover-ready", NULL);
+	if (wait_paused(s))
+		return -1;
+	t_pause = now_us();
+	/* vCPUs are stopped: what is dirty now is the last of it. */
+	if (collect_dirty(s) < 0 || send_round(s))
+		return -1;
+	s->iteration++;
+	a->stats.iterations = s->iteration;
+	if (send_state_and_finish(s))
+		return -1;
+	t = now_us();
+	pthread_mutex_lock(&a->lock);
+	a->stats.downtime_ms = (t - t_pause) / 1000;
+	a->stats.total_ms = (t - t_start) / 1000;
+	a->stats.state_bytes = a->state_len;
+	a->stats.pages_remaining = 0;
+	a->stats.throughput_mbps = t > t_start ? a->stats.sent_bytes * 8 / (t - t_start) : 0;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+void *source_main(void *arg)
+{
+	struct agent *a = arg;
+	struct src *s = calloc(1, sizeof(*s));
+	uint64_t t_start = now_us();
+	char reason[600];
+	bool ok;
+	uint32_t b;
+
+	if (!s) {
+		engine_finish(a, false, "out of memory");
+		return NULL;
+	}
+	s->a = a;
+	pthread_mutex_lock(&a->lock);
+	s->p = a->params;
+	a->status = ST_SETUP;
+	pthread_mutex_unlock(&a->lock);
+	conn_init(&s->c, &a->cancel, on_msg, s);
+	ok = migrate(s, t_start) == 0;
+	if (!ok && !s->c.peer_error)
+		conn_send_error(&s->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :
+				s->err_code ? s->err_code : WIRE_E_INTERNAL, s->c.err);
+	/*
+	 * Every local pin goes before the QP; the destination drops its own
+	 * when the connection ends, and the source VM simply keeps running.
+	 */
+	if (!ok)
+		conn_stop(&s->c);
+	release_local(s);
+	for (b = 0; b < s->nb; b++)
+		if (s->tracking[b])
+			region_set_tracking(&s->r[b], false);
+	pthread_mutex_lock(&a->lock);
+	a->stats.peak_pinned_bytes = s->llru.peak;
+	a->stats.remote_peak_pinned_bytes = s->rlru.peak;
+	if (!ok)
+		a->stats.total_ms = (now_us() - t_start) / 1000;
+	pthread_mutex_unlock(&a->lock);
+	snprintf(reason, sizeof(reason), "%s", s->c.err[0] ? s->c.err : "failed");
+	conn_destroy(&s->c);
+	for (b = 0; b < s->nb; b++) {
+		region_close(&s->r[b]);
+		free(s->todo[b]);
+		free(s->sent[b]);
+	}
+	chunk_layout_free(&s->L);
+	chunk_map_free(&s->rm);
+	chunk_lru_free(&s->rlru);
+	chunk_lru_free(&s->llru);
+	free(s->lmr);
+	free(s->lseq);
+	free(s->inwin);
+	free(s->work);
+	free(s->pm);
+	free(s);
+	engine_finish(a, ok, reason);
+	return NULL;
+}
