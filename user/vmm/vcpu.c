@@ -27,15 +27,26 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void sleep_until(uint64_t t)
+/*
+ * Sleeps until @t unless a pause or shutdown is requested first: a vCPU
+ * throttled to 99 % must still stop at once when the switchover comes.
+ */
+static void vcpu_sleep_until(struct vm *vm, uint64_t t)
 {
-	struct timespec ts = {
-		.tv_sec = t / 1000000000ULL,
-		.tv_nsec = t % 1000000000ULL,
-	};
+	struct timespec ts;
+	uint64_t now = now_ns(), rt;
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	if (t <= now)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rt = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec + (t - now);
+	ts.tv_sec = rt / 1000000000ULL;
+	ts.tv_nsec = rt % 1000000000ULL;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->pause_req && !vm->quit &&
+	       pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) != ETIMEDOUT)
 		;
+	pthread_mutex_unlock(&vm->lock);
 }
 
 static uint8_t *page_of(void *ctx, uint64_t g)
@@ -124,13 +135,13 @@ static void *vcpu_main(void *p)
 		 */
 		pct = atomic_load(&vm->throttle_pct);
 		if (pct)
-			sleep_until(t1 + (t1 - t0) * pct / (100 - pct));
+			vcpu_sleep_until(vm, t1 + (t1 - t0) * pct / (100 - pct));
 		if (rate) {
 			deadline += batch * 1000000000ULL / rate;
 			/* Never catch up on time spent paused or throttled. */
 			if (deadline + 100000000ULL < now_ns())
 				deadline = now_ns();
-			sleep_until(deadline);
+			vcpu_sleep_until(vm, deadline);
 		}
 	}
 	return NULL;
