@@ -31,7 +31,7 @@ t "sparse 4 GiB takes less than 3x the 64 MiB VM" \
 t "sparse 4 GiB: unwritten pages were skipped, not sent" \
 	jf sparse src '.sent_bytes < 4 * 67108864'
 
-mig_run budget "--ram 64M --workload abtest --vcpus 2 --rate 4000 --chunk-size 1M --pin-budget 8M"
+mig_run budget "--ram 64M --workload abtest --vcpus 2 --rate 1000 --chunk-size 1M --pin-budget 8M"
 t "8 MiB pin budget: migration verifies" mig_ok budget
 t "8 MiB pin budget forced unregistrations" jf budget src '.unregistrations > 0'
 mig_summary budget
