@@ -24,7 +24,7 @@ deps:
 	@scripts/install-deps.sh
 
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
 
 USER_BINS :=
 TEST_BINS :=

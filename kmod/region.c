@@ -27,9 +27,11 @@
 /*
  * Runs of at least this many consecutive dirty pages are write-protected
  * with one unmap_mapping_pages() instead of one folio_mkclean() per page;
- * 0 disables batching. scripts/bench-dirty.sh measures both.
+ * 0 disables batching. scripts/bench-dirty.sh measures both: batching saved
+ * nothing measurable on dense runs, and it drops read mappings too (they
+ * fault back in), so per-page folio_mkclean() is the default.
  */
-unsigned int rdmig_rearm_batch = 16;
+unsigned int rdmig_rearm_batch;
 module_param_named(rearm_batch, rdmig_rearm_batch, uint, 0644);
 MODULE_PARM_DESC(rearm_batch,
 		 "dirty runs at least this long are re-armed by unmapping (0 = never)");
@@ -212,7 +214,7 @@ struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
  * caller unlocks, so a re-arm that takes the folio lock either sees this
  * bit or write-protects the page after the write was allowed.
  */
-void rdmig_region_mark_written(struct rdmig_region *r, pgoff_t index)
+void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index)
 {
 	u64 wm, n;
 
@@ -300,11 +302,63 @@ void rdmig_region_snapshot(struct rdmig_region *r,
 	s->zero_reclaimed = atomic64_read(&r->zero_reclaimed);
 }
 
+/* id, name and length are fixed at creation: no lock needed to read them. */
+u32 rdmig_region_id(const struct rdmig_region *r)
+{
+	return r->id;
+}
+
+void rdmig_region_name(const struct rdmig_region *r, char *buf)
+{
+	strscpy(buf, r->name, RDMIG_NAME_LEN);
+}
+
+u64 rdmig_region_length(const struct rdmig_region *r)
+{
+	return r->length;
+}
+
+u64 rdmig_region_watermark(const struct rdmig_region *r)
+{
+	return READ_ONCE(r->watermark);
+}
+
 /* ---- re-arming ----------------------------------------------------------- */
 
-static inline void rdmig_bitmap_out(u64 *bitmap, u64 bit)
+/*
+ * Where reported pages go: a bitmap of the whole range (netlink, whose
+ * message holds it anyway), or a list of the non-zero words only (the
+ * ioctl path, so that its cost follows the dirty pages, not the range).
+ */
+struct rdmig_dirty_sink {
+	u64 first;
+	u64 *bitmap;
+	struct rdmig_dirty_word *words;
+	unsigned int cap;
+	unsigned int n;
+};
+
+static void rdmig_sink_put(struct rdmig_dirty_sink *s, u64 page)
 {
-	bitmap[bit / 64] |= 1ULL << (bit % 64);
+	u64 w = (page - s->first) / 64, bit = 1ULL << ((page - s->first) % 64);
+
+	if (s->bitmap) {
+		s->bitmap[w] |= bit;
+		return;
+	}
+	if (!s->n || s->words[s->n - 1].index != w) {
+		s->words[s->n].index = w;
+		s->words[s->n].bits = 0;
+		s->n++;
+	}
+	s->words[s->n - 1].bits |= bit;
+}
+
+/* Whether pages of @page's word can still be reported. */
+static bool rdmig_sink_room(const struct rdmig_dirty_sink *s, u64 page)
+{
+	return s->bitmap || s->n < s->cap ||
+	       s->words[s->n - 1].index == (page - s->first) / 64;
 }
 
 /* Clear @index's DIRTY bit and write-protect it; true if it was dirty. */
@@ -329,17 +383,20 @@ static bool rdmig_rearm_one(struct rdmig_region *r, pgoff_t index)
  * bits, then zap every PTE of the run at once. Zapping also drops read
  * mappings, which the next read faults back in.
  */
-static void rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
-			    unsigned int len, u64 *bitmap, u64 first)
+static unsigned int rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
+				    unsigned int len,
+				    struct rdmig_dirty_sink *sink)
 {
 	struct address_space *mapping = r->inode->i_mapping;
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < len; i++)
 		r->run[i] = filemap_lock_folio(mapping, start + i);
 	for (i = 0; i < len; i++)
-		if (test_and_clear_bit(start + i, r->dirty))
-			rdmig_bitmap_out(bitmap, start + i - first);
+		if (test_and_clear_bit(start + i, r->dirty)) {
+			rdmig_sink_put(sink, start + i);
+			n++;
+		}
 	unmap_mapping_pages(mapping, start, len, false);
 	for (i = 0; i < len; i++) {
 		if (!r->run[i])
@@ -347,6 +404,7 @@ static void rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
 		folio_unlock(r->run[i]);
 		folio_put(r->run[i]);
 	}
+	return n;
 }
 
 /* Clear every DIRTY bit and write-protect every present page. */
@@ -413,10 +471,17 @@ static int rdmig_check_dirty_range(struct rdmig_region *r, u64 first,
 	return 0;
 }
 
-int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
-			   u32 flags, u64 *bitmap, u64 *ndirty)
+/*
+ * The bitmap is walked with find_next_bit(), so the work is one pass over
+ * the range's words plus the dirty pages. Runs never cross a 64-page word,
+ * so a word sink that is full stops cleanly at a word boundary: *next is
+ * where a further call has to go on (first + npages when done).
+ */
+static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, struct rdmig_dirty_sink *sink,
+			   u64 *next, u64 *ndirty)
 {
-	u64 end = first + npages, count = 0, t0;
+	u64 end = first + npages, stop, count = 0, t0;
 	unsigned int batch = READ_ONCE(rdmig_rearm_batch);
 	unsigned long idx, run_end;
 	int err;
@@ -426,14 +491,23 @@ int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 	err = rdmig_check_dirty_range(r, first, npages);
 	if (err)
 		return err;
-	memset(bitmap, 0, DIV_ROUND_UP(npages, 64) * sizeof(u64));
+	sink->first = first;
+	sink->n = 0;
+	if (sink->bitmap)
+		memset(sink->bitmap, 0, DIV_ROUND_UP(npages, 64) * sizeof(u64));
+	stop = end;
 
 	if (!(flags & RDMIG_DIRTY_F_CLEAR)) {
 		idx = first;
 		for_each_set_bit_from(idx, r->dirty, end) {
-			rdmig_bitmap_out(bitmap, idx - first);
+			if (!rdmig_sink_room(sink, idx)) {
+				stop = round_down(idx, 64);
+				break;
+			}
+			rdmig_sink_put(sink, idx);
 			count++;
 		}
+		*next = stop;
 		*ndirty = count;
 		return 0;
 	}
@@ -446,20 +520,27 @@ int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 	t0 = ktime_get_ns();
 	idx = find_next_bit(r->dirty, end, first);
 	while (idx < end) {
+		if (!rdmig_sink_room(sink, idx)) {
+			stop = round_down(idx, 64);
+			break;
+		}
 		run_end = find_next_zero_bit(r->dirty,
-					     min_t(u64, end, idx + RDMIG_REARM_RUN_MAX),
+					     min_t(u64, end,
+						   round_down(idx, 64) + 64),
 					     idx);
 		if (batch && run_end - idx >= batch) {
-			rdmig_rearm_run(r, idx, run_end - idx, bitmap, first);
+			count += rdmig_rearm_run(r, idx, run_end - idx, sink);
 		} else {
-			for (; idx < run_end; idx++)
-				if (rdmig_rearm_one(r, idx))
-					rdmig_bitmap_out(bitmap, idx - first);
+			for (; idx < run_end; idx++) {
+				if (!rdmig_rearm_one(r, idx))
+					continue;
+				rdmig_sink_put(sink, idx);
+				count++;
+			}
 		}
 		idx = find_next_bit(r->dirty, end, run_end);
 		cond_resched();
 	}
-	count = bitmap_weight((unsigned long *)bitmap, npages);
 	atomic64_sub(count, &r->ndirty);
 	if (atomic64_read(&r->ndirty) < READ_ONCE(r->watermark))
 		clear_bit(RDMIG_R_WM_FIRED, &r->flags);
@@ -467,8 +548,49 @@ int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 	atomic64_add(ktime_get_ns() - t0, &r->rearm_ns);
 	atomic64_inc(&r->dirty_gets);
 	mutex_unlock(&r->lock);
+	*next = stop;
 	*ndirty = count;
 	return 0;
+}
+
+int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			   u32 flags, u64 *bitmap, u64 *ndirty)
+{
+	struct rdmig_dirty_sink sink = { .bitmap = bitmap };
+	u64 next;
+
+	return rdmig_get_dirty(r, first, npages, flags, &sink, &next, ndirty);
+}
+
+int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
+				 u64 npages, u32 flags,
+				 struct rdmig_dirty_word *words,
+				 unsigned int cap, unsigned int *nwords,
+				 u64 *next, u64 *ndirty)
+{
+	struct rdmig_dirty_sink sink = { .words = words, .cap = cap };
+	int err;
+
+	if (!cap)
+		return -EINVAL;
+	err = rdmig_get_dirty(r, first, npages, flags, &sink, next, ndirty);
+	*nwords = sink.n;
+	return err;
+}
+
+/* Set the bits of reported pages again, for a report that was lost. */
+void rdmig_region_redirty(struct rdmig_region *r, u64 first,
+			  const struct rdmig_dirty_word *words,
+			  unsigned int nwords)
+{
+	unsigned int i, b;
+
+	for (i = 0; i < nwords; i++)
+		for (b = 0; b < 64; b++)
+			if (words[i].bits & (1ULL << b) &&
+			    !test_and_set_bit(first + words[i].index * 64 + b,
+					      r->dirty))
+				atomic64_inc(&r->ndirty);
 }
 
 /* ---- zero scan ----------------------------------------------------------- */
@@ -552,6 +674,55 @@ next:
 	mutex_unlock(&r->lock);
 	*zero = nzero;
 	*reclaimed = nrecl;
+	return 0;
+}
+
+/* ---- marking written ------------------------------------------------------ */
+
+/*
+ * Pages filled behind the guest view's back (RDMA WRITE through the
+ * transfer view) are data, not known zero. Only present pages are marked:
+ * an absent page was never stored to and reads as zero. r->lock keeps a
+ * zero scan from giving back a folio between the lookup and the marking,
+ * and from setting scanned-zero on a page this call has just cleared.
+ */
+int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, u64 *marked)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = first;
+	unsigned int i;
+	u64 n = 0;
+
+	if (flags)
+		return -EINVAL;
+	if (!npages || first >= r->npages || npages > r->npages - first)
+		return -EINVAL;
+
+	folio_batch_init(&fbatch);
+	mutex_lock(&r->lock);
+	while (filemap_get_folios(mapping, &index, first + npages - 1,
+				  &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+			pgoff_t idx = folio->index;
+			pgoff_t end = idx + folio_nr_pages(folio);
+
+			idx = max_t(pgoff_t, idx, first);
+			end = min_t(pgoff_t, end, first + npages);
+			for (; idx < end; idx++, n++) {
+				if (!test_and_set_bit(idx, r->written))
+					atomic64_inc(&r->nwritten);
+				if (test_and_clear_bit(idx, r->zeroed))
+					atomic64_dec(&r->nzeroed);
+			}
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	mutex_unlock(&r->lock);
+	*marked = n;
 	return 0;
 }
 

@@ -48,8 +48,18 @@ struct rdmig_region_snapshot {
 	u64 zero_reclaimed;
 };
 
+/*
+ * Everything at once, for REGION_GET, STATS_GET and REGION_INFO. It walks
+ * the present pages to count pinned ones: not for hot paths.
+ */
 void rdmig_region_snapshot(struct rdmig_region *r,
 			   struct rdmig_region_snapshot *s);
+/* Cheap reads of single fields, for events and range checks. */
+u32 rdmig_region_id(const struct rdmig_region *r);
+/* Copies the name, NUL-terminated, into @buf of RDMIG_NAME_LEN bytes. */
+void rdmig_region_name(const struct rdmig_region *r, char *buf);
+u64 rdmig_region_length(const struct rdmig_region *r);
+u64 rdmig_region_watermark(const struct rdmig_region *r);
 /* Task that created the region, for permission checks (no ref taken). */
 bool rdmig_region_owned_by_current(struct rdmig_region *r);
 
@@ -62,8 +72,39 @@ int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
  */
 int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *bitmap, u64 *ndirty);
+/*
+ * The same with the result as a list of its non-zero words, for callers
+ * whose cost must follow the dirty pages rather than the range. @index is
+ * in 64-page words from @first. At most @cap (> 0) words are returned in
+ * *nwords; if more were dirty, the call stops at a word boundary and *next
+ * is where to go on (first + npages when the range is done).
+ */
+struct rdmig_dirty_word {
+	u64 index;
+	u64 bits;
+};
+
+int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
+				 u64 npages, u32 flags,
+				 struct rdmig_dirty_word *words,
+				 unsigned int cap, unsigned int *nwords,
+				 u64 *next, u64 *ndirty);
+/*
+ * Marks the pages of @words (relative to @first) DIRTY again, after a
+ * get-and-clear whose result could not be delivered. Over-reporting is
+ * safe; losing a report is not.
+ */
+void rdmig_region_redirty(struct rdmig_region *r, u64 first,
+			  const struct rdmig_dirty_word *words,
+			  unsigned int nwords);
 int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *zero, u64 *reclaimed);
+/*
+ * As RDMIG_MARK_WRITTEN: present pages of the range become WRITTEN and lose
+ * scanned-zero; *marked gets how many present pages the range held.
+ */
+int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, u64 *marked);
 
 /* Netlink authority (RDMIG_BIND_NETLINK), see netlink.c. */
 bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,

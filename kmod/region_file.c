@@ -52,7 +52,7 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
 		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
-	rdmig_region_mark_written(rdmig_region_of(inode), folio->index);
+	rdmig_region_write_fault(rdmig_region_of(inode), folio->index);
 	return VM_FAULT_LOCKED;
 }
 
@@ -185,12 +185,21 @@ static long rdmig_ioc_set(struct rdmig_region *r, void __user *uarg)
 	return rdmig_region_set(r, set.flags, set.tracking, set.dirty_watermark);
 }
 
+/* Words of a get-and-clear result held at first; doubled as needed. */
+#define RDMIG_DIRTY_WORDS_INIT	256
+
+/*
+ * Only the words with a dirty page are collected and copied out, so apart
+ * from zeroing the caller's bitmap (which the uapi requires in full) the
+ * cost follows the dirty pages, not the size of the range.
+ */
 static long rdmig_ioc_get_dirty(struct rdmig_region *r, void __user *uarg)
 {
+	struct rdmig_dirty_word *words, *more;
+	unsigned int cap = RDMIG_DIRTY_WORDS_INIT, n = 0, got, i;
 	struct rdmig_dirty_bitmap req;
-	void __user *ubitmap;
-	size_t bytes;
-	u64 *bitmap, ndirty, i;
+	u64 __user *ubitmap;
+	u64 pos, end, next, nd, ndirty = 0;
 	int err;
 
 	err = rdmig_copy_in(&req, sizeof(req), uarg);
@@ -203,37 +212,63 @@ static long rdmig_ioc_get_dirty(struct rdmig_region *r, void __user *uarg)
 	    req.npages > r->npages - req.first_page)
 		return -EINVAL;
 	ubitmap = u64_to_user_ptr(req.bitmap);
-	bytes = DIV_ROUND_UP(req.npages, 64) * sizeof(u64);
-	/* Fault before clearing anything, so a bad pointer loses no bits. */
-	if (clear_user(ubitmap, bytes))
+	/*
+	 * Zeroes every word and faults before clearing anything, so a bad
+	 * pointer loses no bits.
+	 */
+	if (clear_user(ubitmap, DIV_ROUND_UP(req.npages, 64) * sizeof(u64)))
 		return -EFAULT;
-	bitmap = kvmalloc(bytes, GFP_KERNEL);
-	if (!bitmap)
+	words = kvmalloc_array(cap, sizeof(*words), GFP_KERNEL);
+	if (!words)
 		return -ENOMEM;
-	err = rdmig_region_get_dirty(r, req.first_page, req.npages, req.flags,
-				     bitmap, &ndirty);
-	if (err)
-		goto out;
-	if (copy_to_user(ubitmap, bitmap, bytes)) {
-		/*
-		 * The buffer went away under us: report the pages again
-		 * next time rather than lose them. Over-reporting is safe.
-		 */
-		if (req.flags & RDMIG_DIRTY_F_CLEAR)
-			for (i = 0; i < req.npages; i++)
-				if (bitmap[i / 64] & (1ULL << (i % 64)) &&
-				    !test_and_set_bit(req.first_page + i, r->dirty))
-					atomic64_inc(&r->ndirty);
-		err = -EFAULT;
-		goto out;
+
+	pos = req.first_page;
+	end = req.first_page + req.npages;
+	for (;;) {
+		err = rdmig_region_get_dirty_words(r, pos, end - pos, req.flags,
+						   words + n, cap - n, &got,
+						   &next, &nd);
+		if (err)
+			goto undo;
+		for (i = n; i < n + got; i++)
+			words[i].index += (pos - req.first_page) / 64;
+		n += got;
+		ndirty += nd;
+		if (next == end)
+			break;
+		more = kvrealloc(words, cap * sizeof(*words),
+				 2 * cap * sizeof(*words), GFP_KERNEL);
+		if (!more) {
+			err = -ENOMEM;
+			goto undo;
+		}
+		words = more;
+		cap *= 2;
+		pos = next;
 	}
+
+	for (i = 0; i < n; i++)
+		if (put_user(words[i].bits, ubitmap + words[i].index)) {
+			err = -EFAULT;
+			goto undo;
+		}
 	req.out_dirty = ndirty;
 	if (put_user(req.out_dirty,
 		     (u64 __user *)(uarg + offsetof(struct rdmig_dirty_bitmap,
 						    out_dirty))))
 		err = -EFAULT;
+	goto out;
+
+undo:
+	/*
+	 * The buffer went away under us, tracking was turned off between two
+	 * batches, or no memory: report the pages cleared so far again next
+	 * time rather than lose them. Over-reporting is safe.
+	 */
+	if (req.flags & RDMIG_DIRTY_F_CLEAR)
+		rdmig_region_redirty(r, req.first_page, words, n);
 out:
-	kvfree(bitmap);
+	kvfree(words);
 	return err;
 }
 
@@ -252,6 +287,19 @@ static long rdmig_ioc_zero_scan(struct rdmig_region *r, void __user *uarg)
 		return err;
 	zs.size = sizeof(zs);
 	return copy_to_user(uarg, &zs, sizeof(zs)) ? -EFAULT : 0;
+}
+
+static long rdmig_ioc_mark_written(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_mark_written mw;
+	u64 marked;
+	int err;
+
+	err = rdmig_copy_in(&mw, sizeof(mw), uarg);
+	if (err)
+		return err;
+	return rdmig_region_mark_written(r, mw.first_page, mw.npages, mw.flags,
+					 &marked);
 }
 
 static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
@@ -308,6 +356,8 @@ static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
 		return rdmig_ioc_get_dirty(r, uarg);
 	case RDMIG_ZERO_SCAN:
 		return rdmig_ioc_zero_scan(r, uarg);
+	case RDMIG_MARK_WRITTEN:
+		return rdmig_ioc_mark_written(r, uarg);
 	case RDMIG_TRANSFER_FD:
 		return guest ? rdmig_ioc_transfer_fd(file, uarg) : -ENOTTY;
 	case RDMIG_BIND_NETLINK:

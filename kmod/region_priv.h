@@ -28,9 +28,10 @@
  * ->evict_inode once the last of these is gone.
  *
  * Per-page state lives in three bitmaps updated with atomic bit operations.
- * DIRTY and WRITTEN are set only in page_mkwrite with the folio locked;
- * DIRTY is cleared only with the folio locked and r->lock held, and the
- * folio is write-protected before it is unlocked. That is the whole
+ * DIRTY is set only in page_mkwrite with the folio locked; WRITTEN there
+ * too, or by rdmig_region_mark_written() for data that did not come
+ * through the guest view. DIRTY is cleared only with the folio locked and
+ * r->lock held, and the folio is write-protected before it is unlocked. That is the whole
  * no-lost-write argument (Documentation/regions.md).
  */
 struct rdmig_region {
@@ -51,6 +52,7 @@ struct rdmig_region {
 	bool tracking;
 	u64 watermark;
 
+	/* Guards bound_net and bound_portid; taken from netlink callbacks. */
 	spinlock_t bind_lock;
 	struct net *bound_net;
 	u32 bound_portid;
@@ -86,7 +88,7 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 void rdmig_region_evict(struct rdmig_region *r);
 void rdmig_region_announce(struct rdmig_region *r);
 struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index);
-void rdmig_region_mark_written(struct rdmig_region *r, pgoff_t index);
+void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index);
 u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index);
 int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid);
 extern unsigned int rdmig_rearm_batch;

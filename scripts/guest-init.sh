@@ -11,7 +11,7 @@ read -r up _ </proc/uptime
 echo "$up" >"$out/boot-seconds"
 
 mount -t devpts devpts /dev/pts 2>/dev/null
-mount -t tmpfs shm /dev/shm
+mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 # /tmp is the host's, read-only; hide it with a tmpfs unless the checkout
 # lives there (CI may clone under /tmp).
 case "$RDMIG_TOP/" in

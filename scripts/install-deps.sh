@@ -20,9 +20,15 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 
-# linux-image-amd64 and linux-headers-amd64 are metapackages; if the archive
-# moved to a newer ABI since they were installed, an upgrade keeps the two in
-# step (scripts/kver.sh picks the newest version that has both).
+# linux-image-amd64 and linux-headers-amd64 are metapackages that can drift
+# apart if the archive moved to a newer ABI between two installs: make sure
+# the newest installed image has its own headers (scripts/kver.sh picks the
+# newest version that has both).
+newest_image=$(ls -1 /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n 1)
+if [ -n "$newest_image" ] && [ ! -d "/usr/src/linux-headers-$newest_image" ]; then
+	missing+=("linux-headers-$newest_image")
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
@@ -39,3 +45,4 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
 	-o Dpkg::Options::=--force-confold ${missing[*]} >/dev/null
+"$(dirname "$0")/kver.sh" >/dev/null

@@ -7,6 +7,9 @@
 RDMIG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=$RDMIG_TOP/build
 _tlog=$(mktemp)
+_tfail=0
+# The suite exits non-zero when any assertion failed.
+trap '[ $_tfail -eq 0 ] || exit 1' EXIT
 
 _report() {
 	local ok=$1 desc=$2
@@ -14,6 +17,7 @@ _report() {
 		echo "ok - $desc"
 	else
 		echo "not ok - $desc"
+		_tfail=1
 		sed 's/^/# /' "$_tlog" | tail -n 40
 	fi
 }
@@ -35,8 +39,10 @@ t_cmocka() {
 	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$@" 2>&1)
 	rc=$?
 	echo "$out" | sed -E 's/^(not )?ok [0-9]+ /\1ok /'
-	if [ $rc -ne 0 ] && ! echo "$out" | grep -qE '^not ok'; then
-		echo "not ok - $(basename "$1") exited $rc"
+	if [ $rc -ne 0 ]; then
+		_tfail=1
+		echo "$out" | grep -qE '^not ok' ||
+			echo "not ok - $(basename "$1") exited $rc"
 	fi
 }
 

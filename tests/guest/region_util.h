@@ -85,6 +85,15 @@ static inline int ru_zero_scan(int fd, uint64_t first, uint64_t npages,
 	return ret;
 }
 
+static inline int ru_mark_written(int fd, uint64_t first, uint64_t npages,
+				  uint32_t flags)
+{
+	struct rdmig_mark_written m = { .size = sizeof(m), .flags = flags,
+					.first_page = first, .npages = npages };
+
+	return ioctl(fd, RDMIG_MARK_WRITTEN, &m);
+}
+
 static inline int ru_transfer(int fd)
 {
 	struct rdmig_transfer t = { .size = sizeof(t) };

@@ -226,6 +226,53 @@ static void test_get_and_clear(void **state)
 	close(fd);
 }
 
+/*
+ * More dirty words than the kernel collects at first (256), scattered one
+ * page per word with gaps, into a bitmap full of garbage: every word must
+ * come back exactly, set or zero, and the clear must be complete.
+ */
+static void test_get_and_clear_many_words(void **state)
+{
+	const uint64_t words = 1000, pages = words * 64 + 17;
+	int fd = ru_create(dev, pages * PG, RDMIG_REGION_F_TRACK, "w", NULL);
+	uint64_t *bm = malloc((words + 1) * 8), n, w, want;
+	char *p;
+	int pass;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(bm);
+	p = map(fd, pages * PG);
+	for (pass = 0; pass < 2; pass++) {
+		uint32_t flags = pass ? RDMIG_DIRTY_F_CLEAR : 0;
+
+		for (w = 0; w < words; w++)
+			if (w % 3)
+				p[(w * 64 + w % 64) * PG] = 1;
+		p[(pages - 1) * PG] = 1;
+		memset(bm, 0xa5, (words + 1) * 8);
+		assert_int_equal(ru_get_dirty(fd, 0, pages, flags, bm, &n), 0);
+		assert_int_equal(n, words - (words + 2) / 3 + 1);
+		for (w = 0; w < words; w++) {
+			want = w % 3 ? 1ULL << (w % 64) : 0;
+			assert_int_equal(bm[w], want);
+		}
+		assert_int_equal(bm[words], 1ULL << 16);
+	}
+	assert_int_equal(ru_get_dirty(fd, 0, pages, 0, bm, &n), 0);
+	assert_int_equal(n, 0);
+	for (w = 0; w <= words; w++)
+		assert_int_equal(bm[w], 0);
+	/* A sub-range starting mid-region reports relative to its start. */
+	p[(128 + 70) * PG] = 2;
+	assert_int_equal(ru_get_dirty(fd, 128, 640, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bm[1], 1ULL << 6);
+	munmap(p, pages * PG);
+	free(bm);
+	close(fd);
+}
+
 static void expect_dirty_errno(int fd, uint64_t first, uint64_t npages,
 			       uint32_t flags, uint64_t *bm, int err)
 {
@@ -447,6 +494,105 @@ static void test_transfer_view(void **state)
 	close(fd);
 }
 
+static void expect_mark_errno(int fd, uint64_t first, uint64_t npages,
+			      uint32_t flags, int err)
+{
+	errno = 0;
+	assert_int_equal(ru_mark_written(fd, first, npages, flags), -1);
+	assert_int_equal(errno, err);
+}
+
+/*
+ * A migration destination: pages arrive through the transfer view and
+ * must not stay known zero, or a later migration onwards drops them.
+ */
+static void test_mark_written(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	int tfd = ru_transfer(fd);
+	struct rdmig_region_info info;
+	struct {
+		struct rdmig_mark_written m;
+		uint64_t tail;
+	} big = { { .size = sizeof(big), .first_page = 0, .npages = 1 }, 1 };
+	struct rdmig_mark_written m = { .size = 4, .npages = 1 };
+	uint64_t bm[4], zero, n;
+	char *p, *q;
+
+	(void)state;
+	assert_true(tfd >= 0);
+	p = map(fd, NPAGES * PG);
+	q = map(tfd, NPAGES * PG);
+	q[20 * PG + 3] = 1;	/* received data */
+	q[21 * PG] = 0;		/* received, happens to be zero */
+	/* 22 never received: absent. 23 written, then found zero by a scan. */
+	p[23 * PG] = 0;
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, NULL), 0);
+	assert_int_equal(ru_zero_scan(fd, 0, NPAGES, 0, &zero, NULL), 0);
+	assert_int_equal(zero, 1);
+	q[23 * PG] = 7;		/* overwritten by RDMA: not seen */
+	p[24 * PG] = 1;		/* guest write: dirty */
+	assert_int_equal(ru_pm(fd, 20), RDMIG_PM_PRESENT | RDMIG_PM_ZERO);
+	assert_int_equal(ru_pm(fd, 21), RDMIG_PM_PRESENT | RDMIG_PM_ZERO);
+	assert_int_equal(ru_pm(fd, 23), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN |
+					 RDMIG_PM_ZERO);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.written_pages, 2);
+
+	assert_int_equal(ru_mark_written(tfd, 20, 5, 0), 0);
+	assert_int_equal(ru_pm(fd, 20), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN);
+	assert_int_equal(ru_pm(fd, 21), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN);
+	assert_int_equal(ru_pm(fd, 22), RDMIG_PM_ZERO);	/* absent holds zero */
+	assert_int_equal(ru_pm(fd, 23), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN);
+	assert_int_equal(ru_pm(fd, 24), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN |
+					 RDMIG_PM_DIRTY);
+	assert_int_equal(ru_pm(fd, 19), RDMIG_PM_ZERO);
+	assert_int_equal(ru_pm(fd, 25), RDMIG_PM_ZERO);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.written_pages, 4);
+	assert_int_equal(info.present_pages, 4);
+	assert_int_equal(info.dirty_pages, 1);
+	/* DIRTY untouched: only the guest write is reported. */
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR, bm, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bm[0], 1ULL << 24);
+	/* Idempotent, on the region fd too, and over the partial last word. */
+	q[NPAGES * PG - 1] = 2;
+	assert_int_equal(ru_mark_written(fd, 0, NPAGES, 0), 0);
+	assert_int_equal(ru_pm(fd, NPAGES - 1), RDMIG_PM_PRESENT | RDMIG_PM_WRITTEN);
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.written_pages, 5);
+	assert_int_equal(info.present_pages, 5);
+	/* A zero scan still finds a marked page that holds zeroes. */
+	assert_int_equal(ru_zero_scan(fd, 21, 1, 0, &zero, NULL), 0);
+	assert_int_equal(zero, 1);
+	assert_int_equal(ru_zero_scan(fd, 20, 1, 0, &zero, NULL), 0);
+	assert_int_equal(zero, 0);
+
+	expect_mark_errno(tfd, 0, 1, 1, EINVAL);		/* flags */
+	expect_mark_errno(tfd, 0, 1, 1U << 31, EINVAL);
+	expect_mark_errno(tfd, 0, 0, 0, EINVAL);		/* empty */
+	expect_mark_errno(tfd, NPAGES, 1, 0, EINVAL);		/* beyond */
+	expect_mark_errno(tfd, 1, NPAGES, 0, EINVAL);		/* past the end */
+	expect_mark_errno(tfd, 1, ~0ULL, 0, EINVAL);		/* overflow */
+	expect_mark_errno(tfd, ~0ULL, 2, 0, EINVAL);
+	errno = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_MARK_WRITTEN, &m), -1);	/* size */
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_MARK_WRITTEN, &big), -1);
+	assert_int_equal(errno, E2BIG);
+	big.tail = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_MARK_WRITTEN, &big), 0);
+	errno = 0;
+	assert_int_equal(ioctl(tfd, RDMIG_MARK_WRITTEN, bad_ptr()), -1);
+	assert_int_equal(errno, EFAULT);
+	munmap(q, NPAGES * PG);
+	munmap(p, NPAGES * PG);
+	close(tfd);
+	close(fd);
+}
+
 static void test_lifetime(void **state)
 {
 	long base = modrefs();
@@ -484,11 +630,13 @@ int main(void)
 		cmocka_unit_test(test_mmap_rules),
 		cmocka_unit_test(test_write_sets_dirty_written),
 		cmocka_unit_test(test_get_and_clear),
+		cmocka_unit_test(test_get_and_clear_many_words),
 		cmocka_unit_test(test_get_dirty_bad_input),
 		cmocka_unit_test(test_region_set),
 		cmocka_unit_test(test_zero_scan),
 		cmocka_unit_test(test_pagemap_read),
 		cmocka_unit_test(test_transfer_view),
+		cmocka_unit_test(test_mark_written),
 		cmocka_unit_test(test_lifetime),
 	};
 

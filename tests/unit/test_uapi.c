@@ -26,6 +26,7 @@ static void test_sizes_have_no_hidden_padding(void **state)
 	assert_int_equal(sizeof(struct rdmig_zero_scan), 40);
 	assert_int_equal(sizeof(struct rdmig_transfer), 8);
 	assert_int_equal(sizeof(struct rdmig_bind), 16);
+	assert_int_equal(sizeof(struct rdmig_mark_written), 24);
 }
 
 static void test_every_struct_starts_with_size(void **state)
@@ -39,6 +40,7 @@ static void test_every_struct_starts_with_size(void **state)
 	ASSERT_FIELD(rdmig_zero_scan, size, 0);
 	ASSERT_FIELD(rdmig_transfer, size, 0);
 	ASSERT_FIELD(rdmig_bind, size, 0);
+	ASSERT_FIELD(rdmig_mark_written, size, 0);
 }
 
 static void test_u64_fields_are_naturally_aligned(void **state)
@@ -50,6 +52,8 @@ static void test_u64_fields_are_naturally_aligned(void **state)
 	ASSERT_FIELD(rdmig_dirty_bitmap, bitmap, 24);
 	ASSERT_FIELD(rdmig_region_set, dirty_watermark, 16);
 	ASSERT_FIELD(rdmig_zero_scan, out_reclaimed_pages, 32);
+	ASSERT_FIELD(rdmig_mark_written, first_page, 8);
+	ASSERT_FIELD(rdmig_mark_written, npages, 16);
 }
 
 static void test_ioctl_numbers_encode_struct_sizes(void **state)
@@ -61,6 +65,10 @@ static void test_ioctl_numbers_encode_struct_sizes(void **state)
 			 sizeof(struct rdmig_dirty_bitmap));
 	assert_int_equal(_IOC_TYPE(RDMIG_REGION_INFO), RDMIG_IOC_MAGIC);
 	assert_int_not_equal(RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK);
+	assert_int_equal(_IOC_SIZE(RDMIG_MARK_WRITTEN),
+			 sizeof(struct rdmig_mark_written));
+	assert_int_equal(_IOC_DIR(RDMIG_MARK_WRITTEN), _IOC_WRITE);
+	assert_int_equal(_IOC_NR(RDMIG_MARK_WRITTEN), 0x16);
 }
 
 static void test_pagemap_bits_are_distinct(void **state)

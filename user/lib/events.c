@@ -37,6 +37,14 @@ static struct nla_policy event_policy[RDMIG_A_MAX + 1] = {
 	[RDMIG_A_DIRTY_PAGES]		= { .type = NLA_U64 },
 };
 
+/* Events are unsolicited: no sequence number to match. */
+static int any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct rdmig_nl_events *ev = arg;
@@ -101,14 +109,13 @@ int rdmig_nl_events_open(struct rdmig_nl_events **out)
 		err = grp;
 		goto err_nl;
 	}
-	/* Events are unsolicited: no sequence numbers to match. */
-	nl_socket_disable_seq_check(ev->sk);
 	err = nl_socket_add_membership(ev->sk, grp);
 	if (err < 0)
 		goto err_nl;
 	err = nl_socket_set_nonblocking(ev->sk);
 	if (err < 0)
 		goto err_nl;
+	nl_cb_set(ev->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
 	nl_cb_set(ev->cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, ev);
 	*out = ev;
 	return 0;

@@ -149,6 +149,17 @@ int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
 	return 0;
 }
 
+int rdmig_mark_written(int fd, uint64_t first, uint64_t npages)
+{
+	struct rdmig_mark_written m = {
+		.size = sizeof(m),
+		.first_page = first,
+		.npages = npages,
+	};
+
+	return ioctl_ret(ioctl(fd, RDMIG_MARK_WRITTEN, &m));
+}
+
 int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
 			   uint64_t *entries)
 {

@@ -74,6 +74,7 @@ struct conn {
 	atomic_bool *cancel;
 	bool failed;
 	bool peer_error;	/* the peer sent ERROR or went away */
+	bool peer_gone;		/* CM said disconnected; drain before failing */
 	char err[512];
 	uint64_t msgs_sent, msgs_recv, ready_sent;
 };

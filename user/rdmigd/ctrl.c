@@ -262,12 +262,15 @@ static void check_cm(struct conn *c)
 			continue;
 		}
 		rdma_ack_cm_event(ev);
+		/*
+		 * The peer's last messages (an ERROR, the final ACK) may still
+		 * sit in the CQ: conn_progress() fails only once they are read.
+		 */
 		if (t == RDMA_CM_EVENT_DISCONNECTED ||
 		    t == RDMA_CM_EVENT_DEVICE_REMOVAL ||
 		    t == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
-			c->peer_error = true;
+			c->peer_gone = true;
 			c->connected = false;
-			conn_fail(c, "peer disconnected (%s)", rdma_event_str(t));
 		}
 	}
 }
@@ -319,10 +322,14 @@ static int progress(struct conn *c, int timeout_ms)
 
 int conn_progress(struct conn *c, int timeout_ms)
 {
+	bool dispatched = false;
+
 	if (c->failed)
 		return -1;
 	if (progress(c, timeout_ms))
 		return -1;
+	if (c->peer_gone && !c->failed)
+		poll_cq(c);	/* drain what arrived before the disconnect */
 	while (c->depth == 0 && c->rxq_head && !c->failed) {
 		struct conn_msg *m = c->rxq_head;
 		struct wire_hdr h;
@@ -340,6 +347,11 @@ int conn_progress(struct conn *c, int timeout_ms)
 		free(m);
 		if (rc)
 			return conn_fail(c, "handling %s failed", wire_type_name(h.type));
+		dispatched = true;
+	}
+	if (c->peer_gone && !c->failed && !dispatched && !c->rxq_head && c->depth == 0) {
+		c->peer_error = true;
+		return conn_fail(c, "peer disconnected");
 	}
 	return c->failed ? -1 : 0;
 }
@@ -352,8 +364,14 @@ int conn_send(struct conn *c, uint32_t type, uint32_t repeat,
 	if (len > WIRE_MAX_DATA)
 		return conn_fail(c, "internal: message of %u bytes too large", len);
 	c->depth++;
-	while (!c->failed && (c->credits < need || !c->nsfree || sq_room(c) < 2))
+	while (!c->failed && (c->credits < need || !c->nsfree || sq_room(c) < 2)) {
+		if (c->peer_gone) {
+			c->peer_error = true;
+			conn_fail(c, "peer disconnected");
+			break;
+		}
 		progress(c, 100);
+	}
 	c->depth--;
 	if (c->failed)
 		return -1;
@@ -452,8 +470,14 @@ int conn_wait_seq(struct conn *c, uint64_t seq)
 			return -1;
 	}
 	c->depth++;
-	while (!c->failed && c->done < seq)
+	while (!c->failed && c->done < seq) {
+		if (c->peer_gone && poll_cq(c) == 0 && c->done < seq) {
+			c->peer_error = true;
+			conn_fail(c, "peer disconnected");
+			break;
+		}
 		progress(c, 100);
+	}
 	c->depth--;
 	return c->failed ? -1 : 0;
 }

@@ -56,6 +56,7 @@ struct src {
 	struct ibv_mr *bmr[MAX_REGIONS];
 	uint8_t *inwin;		/* in the pipeline window: not evictable */
 	uint64_t *todo[MAX_REGIONS];
+	uint64_t *fresh[MAX_REGIONS];	/* one get-and-clear, merged into todo */
 	uint64_t *sent[MAX_REGIONS];
 	uint64_t *pm;
 	uint32_t *work;
@@ -552,20 +553,30 @@ static int send_round(struct src *s)
 	return conn_flush(&s->c);
 }
 
-/* Get-and-clear of every region into todo; returns the dirty page count. */
+/*
+ * Get-and-clear of every region, merged into todo: the kernel has forgotten
+ * what it reported, so a page still unsent from an earlier collection (the
+ * one that found the migration converged, before the pause) must stay in
+ * todo. Returns the number of pages left to send.
+ */
 static int64_t collect_dirty(struct src *s)
 {
 	int64_t total = 0, n;
+	uint64_t w, words;
 	uint32_t b;
 
 	for (b = 0; b < s->nb; b++) {
-		n = region_dirty(&s->r[b], 0, s->r[b].npages, s->todo[b]);
+		n = region_dirty(&s->r[b], 0, s->r[b].npages, s->fresh[b]);
 		if (n < 0) {
 			proto_err(s, WIRE_E_INTERNAL, "dirty get-and-clear of region %u: %s",
 				  s->r[b].id, strerror((int)-n));
 			return -1;
 		}
-		total += n;
+		words = (s->r[b].npages + 63) / 64;
+		for (w = 0; w < words; w++) {
+			s->todo[b][w] |= s->fresh[b][w];
+			total += __builtin_popcountll(s->todo[b][w]);
+		}
 	}
 	return total;
 }
@@ -587,8 +598,9 @@ static int setup(struct src *s)
 		a->stats.ram_bytes += s->r[b].length;
 		a->stats.total_pages += s->r[b].npages;
 		s->todo[b] = calloc((s->r[b].npages + 63) / 64, 8);
+		s->fresh[b] = calloc((s->r[b].npages + 63) / 64, 8);
 		s->sent[b] = calloc((s->r[b].npages + 63) / 64, 8);
-		if (!s->todo[b] || !s->sent[b])
+		if (!s->todo[b] || !s->fresh[b] || !s->sent[b])
 			return conn_fail(&s->c, "out of memory for page bitmaps");
 	}
 	if (chunk_layout_init(&s->L, s->nb, lens, s->p.chunk_size) ||
@@ -843,6 +855,7 @@ void *source_main(void *arg)
 	for (b = 0; b < s->nb; b++) {
 		region_close(&s->r[b]);
 		free(s->todo[b]);
+		free(s->fresh[b]);
 		free(s->sent[b]);
 	}
 	chunk_layout_free(&s->L);

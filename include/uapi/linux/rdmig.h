@@ -25,8 +25,9 @@
 #define RDMIG_NAME_LEN		32		/* region name, NUL included */
 
 /*
- * Largest region, in bytes. Per-page state is one byte in a kvmalloc'ed
- * array, so 1 TiB costs 256 MiB of bookkeeping; the module refuses more.
+ * Largest region, in bytes. Per-page state is three bits (DIRTY, WRITTEN,
+ * scanned-zero) in kvmalloc'ed bitmaps charged to the creator's memory
+ * cgroup, so 1 TiB costs 96 MiB of bookkeeping; the module refuses more.
  */
 #define RDMIG_REGION_MAX_BYTES	(1ULL << 40)
 
@@ -186,6 +187,28 @@ struct rdmig_zero_scan {
 };
 
 /**
+ * struct rdmig_mark_written - RDMIG_MARK_WRITTEN
+ * @size: sizeof(struct rdmig_mark_written)
+ * @flags: must be zero
+ * @first_page: first page of the range
+ * @npages: pages in the range; non-zero, within the region
+ *
+ * Declares that the present pages of the range hold data, for pages filled
+ * without the guest view (an RDMA WRITE into the transfer view on a
+ * migration destination): each becomes RDMIG_PM_WRITTEN and loses
+ * RDMIG_PM_ZERO from an earlier zero scan, so a later migration onwards
+ * sends it. DIRTY is unchanged. Absent pages stay absent and known zero:
+ * nothing was ever stored in them. Accepted on a region fd and a transfer
+ * fd alike.
+ */
+struct rdmig_mark_written {
+	__u32 size;
+	__u32 flags;
+	__u64 first_page;
+	__u64 npages;
+};
+
+/**
  * struct rdmig_transfer - RDMIG_TRANSFER_FD, on a region fd only
  * @size: sizeof(struct rdmig_transfer)
  * @flags: must be zero
@@ -194,7 +217,8 @@ struct rdmig_zero_scan {
  * mmap(MAP_SHARED) of it sees and may write the same memory, but its
  * mappings have no write notification, so ibv_reg_mr() on them (which
  * pins with FOLL_WRITE | FOLL_LONGTERM) marks nothing dirty or written.
- * A page faulted in only through the transfer view stays known zero.
+ * A page faulted in only through the transfer view stays known zero
+ * until RDMIG_MARK_WRITTEN declares it written.
  */
 struct rdmig_transfer {
 	__u32 size;
@@ -229,6 +253,7 @@ struct rdmig_bind {
 #define RDMIG_ZERO_SCAN		_IOWR(RDMIG_IOC_MAGIC, 0x13, struct rdmig_zero_scan)
 #define RDMIG_TRANSFER_FD	_IOW(RDMIG_IOC_MAGIC, 0x14, struct rdmig_transfer)
 #define RDMIG_BIND_NETLINK	_IOW(RDMIG_IOC_MAGIC, 0x15, struct rdmig_bind)
+#define RDMIG_MARK_WRITTEN	_IOW(RDMIG_IOC_MAGIC, 0x16, struct rdmig_mark_written)
 
 /*
  * ---- pagemap view ------------------------------------------------------
@@ -240,7 +265,7 @@ struct rdmig_bind {
  */
 #define RDMIG_PM_PRESENT	(1ULL << 0)	/* a page is allocated */
 #define RDMIG_PM_DIRTY		(1ULL << 1)	/* written since last clear */
-#define RDMIG_PM_WRITTEN	(1ULL << 2)	/* ever written via guest view */
+#define RDMIG_PM_WRITTEN	(1ULL << 2)	/* written via guest view, or marked */
 #define RDMIG_PM_ZERO		(1ULL << 3)	/* known to hold only zeroes */
 #define RDMIG_PM_PINNED		(1ULL << 4)	/* folio_maybe_dma_pinned() */
 

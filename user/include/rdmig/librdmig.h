@@ -58,6 +58,13 @@ int64_t rdmig_dirty_get(int fd, uint64_t first, uint64_t npages, bool clear,
 			uint64_t *bitmap);
 int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
 		    uint64_t *zero, uint64_t *reclaimed);
+/*
+ * Marks the present pages of [first, first + npages) WRITTEN (and no longer
+ * scanned-zero), for data that arrived through the transfer view, e.g. by
+ * RDMA WRITE on a migration destination; absent pages stay known zero.
+ * Works on a region fd or a transfer fd.
+ */
+int rdmig_mark_written(int fd, uint64_t first, uint64_t npages);
 /* Reads @n pagemap entries (RDMIG_PM_*) from page @first; returns count. */
 int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
 			   uint64_t *entries);

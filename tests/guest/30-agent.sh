@@ -1,0 +1,84 @@
+#!/bin/bash
+# guest: --mem 3072
+# rdmigd protocol level: migrations between rxe0 and rxe1 verified byte for
+# byte (dynamic, pin-all, small pin budgets forcing unregisters), cancel,
+# version and chunk-size mismatch refused on both sides with a clear error,
+# and hostile peers making the destination abort cleanly with its pins
+# released.
+. "$(dirname "$0")/lib.sh"
+M=$B/tests/guest/agent_mig
+P=$B/tests/guest/agent_peer
+out=${RDMIG_OUT:-/tmp}/agent
+export AGENT_VERBOSE=1
+mkdir -p "$out"
+
+mig() { # NAME ARGS...: runs agent_mig, keeps its output
+	local name=$1
+	shift
+	timeout 120 "$M" "$@" >"$out/$name.log" 2>&1
+	local rc=$?
+	cat "$out/$name.log"
+	return $rc
+}
+
+t "dynamic registration: 2 regions migrate intact" mig dyn --mib 16 --regions 2 --port 18501
+t "pin-all: 2 regions migrate intact" mig pinall --mib 16 --regions 2 --pin-all --port 18502
+t "small pin budgets on both sides force unregisters, data intact" \
+	mig budget --mib 8 --regions 2 --chunk 262144 --budget 1048576 --dest-budget 1048576 --port 18503
+t "the budget run unregistered chunks" \
+	grep -qE '"unregistrations":[1-9]' "$out/budget.log"
+t "the budget run never pinned over budget at the destination" \
+	bash -c "grep -E '\"remote_peak_pinned_bytes\":' $out/budget.log | grep -qE '\"remote_peak_pinned_bytes\":(262144|524288|786432|1048576)[,}]'"
+t "never-written pages are skipped, not sent" \
+	grep -qE '"zero_pages_skipped":[1-9]' "$out/dyn.log"
+t "cancel right after migrate: fails, pins released, tracking off" \
+	mig cancel --mib 64 --cancel-after-ms 0 --expect-fail --port 18504
+t "chunk-size mismatch is refused" \
+	mig chunk --mib 4 --dest-chunk 2097152 --expect-fail --port 18505
+t "source explains the chunk-size refusal" \
+	grep -q 'chunk size mismatch (it uses 2097152, we use 1048576)' "$out/chunk.log"
+t "destination explains the chunk-size refusal" \
+	grep -q 'chunk size 1048576 differs' "$out/chunk.log"
+
+dest_vs_peer() { # NAME PORT PEER-ARGS...: destination agent against agent_peer
+	local name=$1 port=$2
+	shift 2
+	timeout 60 "$M" --only-dest --expect-fail --mib 4 --port "$port" >"$out/$name.dst.log" 2>&1 &
+	local d=$!
+	sleep 1
+	timeout 30 "$P" connect "198.18.0.2:$port" 198.18.0.1 "$@" >"$out/$name.peer.log" 2>&1
+	local prc=$?
+	wait $d
+	local drc=$?
+	cat "$out/$name.peer.log" "$out/$name.dst.log"
+	[ $prc -eq 0 ] && [ $drc -eq 0 ]
+}
+
+t "destination rejects protocol version 2" dest_vs_peer ver 18510 --version 2
+t "the peer learns why (reason 1, version 1)" \
+	grep -q 'rejected: reason 1 (protocol version mismatch), detail 1' "$out/ver.peer.log"
+t "the destination reports it" \
+	grep -q 'it speaks protocol version 2, this agent speaks 1' "$out/ver.dst.log"
+t "destination rejects a chunk size of 4 MiB" dest_vs_peer pchunk 18511 --chunk 4194304
+
+src_vs_fake() {
+	timeout 30 "$P" listen 198.18.0.2:18512 --version 7 >"$out/srcver.peer.log" 2>&1 &
+	local p=$!
+	sleep 1
+	mig srcver --only-source --expect-fail --mib 4 --port 18512
+	local rc=$?
+	wait $p || rc=1
+	cat "$out/srcver.peer.log"
+	return $rc
+}
+t "source refuses a destination that accepts with version 7" src_vs_fake
+t "the source says why" grep -q 'destination speaks protocol version 7' "$out/srcver.log"
+
+port=18520
+for mode in badlen truncated unknown unused repeat block chunk range reserved credits unreg dupblocks blocksize; do
+	port=$((port + 1))
+	t "hostile peer ($mode): ERROR back, clean abort, pins released" \
+		dest_vs_peer "h-$mode" $port --send $mode
+done
+t "no agent crashed" bash -c "! grep -lE 'exit (1[2-9][0-9]|13[0-9])|Segmentation|AddressSanitizer' $out/*.log"
+t "dmesg has no warning, bug or oops" dmesg_clean

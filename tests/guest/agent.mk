@@ -1,0 +1,10 @@
+# In-guest programs of the agent suite (tests/guest/30-agent.sh).
+GUEST_BINS += $(B)/tests/guest/agent_mig
+$(B)/tests/guest/agent_mig: $(B)/tests/guest/agent_mig.o $(LIBRDMIG)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) -ljson-c -lpthread
+
+GUEST_BINS += $(B)/tests/guest/agent_peer
+$(B)/tests/guest/agent_peer: $(B)/tests/guest/agent_peer.o $(B)/user/rdmigd/wire.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -lrdmacm -libverbs

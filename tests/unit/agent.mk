@@ -1,0 +1,8 @@
+# Host unit tests of rdmigd's pure parts (wire decoding, chunk bookkeeping).
+TEST_BINS += $(B)/tests/unit/test_wire $(B)/tests/unit/test_chunks
+$(B)/tests/unit/test_wire: $(B)/san/tests/unit/test_wire.o $(B)/san/user/rdmigd/wire.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)
+$(B)/tests/unit/test_chunks: $(B)/san/tests/unit/test_chunks.o $(B)/san/user/rdmigd/chunks.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)
