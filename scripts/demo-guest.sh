@@ -13,7 +13,7 @@ MIG_DIR=${RDMIG_OUT:-/tmp}/demo
 # shellcheck source=../tests/guest/migrate-lib.sh
 . tests/guest/migrate-lib.sh
 
-vm="--ram 384M,128M --workload abtest --vcpus 2 --rate 2000"
+vm="--ram 384M,128M --workload abtest --vcpus 2 --rate 600"
 echo "== source: 512 MiB VM (regions of 384 and 128 MiB), abtest on 2 vCPUs"
 echo "== destination: rdmigd listening on rxe1 198.18.0.2; source rdmigd bound to rxe0 198.18.0.1"
 mig demo "$vm" "--migrate-after 1000" "--run-ms 2000"

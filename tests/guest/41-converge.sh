@@ -7,7 +7,7 @@
 . "$(dirname "$0")/migrate-lib.sh"
 
 # Unlimited random writes with throttling ignored: never converges.
-hot="--ram 64M --workload random --vcpus 2 --no-throttle"
+hot="--ram 32M --workload random --vcpus 2 --no-throttle"
 
 mig_run force "$hot" "--max-iterations 4 --downtime-ms 20 --on-max-iterations switchover"
 t "non-converging VM: forced switchover at max iterations verifies" mig_ok force
@@ -31,7 +31,7 @@ t "sparse 4 GiB takes less than 3x the 64 MiB VM" \
 t "sparse 4 GiB: unwritten pages were skipped, not sent" \
 	jf sparse src '.sent_bytes < 4 * 67108864'
 
-mig_run budget "--ram 64M --workload abtest --vcpus 2 --rate 1000 --chunk-size 1M --pin-budget 8M"
+mig_run budget "--ram 32M --workload abtest --vcpus 2 --rate 1000 --chunk-size 1M --pin-budget 8M"
 t "8 MiB pin budget: migration verifies" mig_ok budget
 t "8 MiB pin budget forced unregistrations" jf budget src '.unregistrations > 0'
 mig_summary budget

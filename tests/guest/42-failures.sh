@@ -7,7 +7,7 @@
 . "$(dirname "$0")/migrate-lib.sh"
 
 # Never converges and never gives up on its own: only the test ends it.
-hot="--ram 64M --workload random --vcpus 2 --no-throttle"
+hot="--ram 32M --workload random --vcpus 2 --no-throttle"
 long="--max-iterations 100000 --downtime-ms 1 --on-max-iterations fail"
 
 mig_run cancel "$hot" "$long --cancel-after 2500"

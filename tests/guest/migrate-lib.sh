@@ -26,7 +26,10 @@ mig() {
 	mkdir -p "$d"
 	echo "$port" >"$d/port"
 	# shellcheck disable=SC2086
-	"$VMM" --destination --listen "$MIG_DST_ADDR:$port" --name "$name-d" $common $dopts \
+	# Its --timeout runs from its start, which includes the source's
+	# boot (writing the initial content of a big VM takes a while).
+	"$VMM" --destination --listen "$MIG_DST_ADDR:$port" --name "$name-d" --timeout 600000 \
+		$common $dopts \
 		--hashes "$d/dst.hash" --verify-against "$d/src.hash" \
 		--events "$d/dst.events" --report "$d/dst.json" \
 		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &

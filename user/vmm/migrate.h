@@ -23,6 +23,7 @@ struct run {
 	json_object *stats;	/* "completed" data, owned by report */
 	uint64_t t_migrate, t_pause, t_end;
 	unsigned int progress_events, max_throttle;
+	uint64_t prog_ns, prog_sent;	/* last progress: when, sent_bytes */
 	/* destination: device state as it arrives */
 	char *state;
 	size_t state_len, state_cap;

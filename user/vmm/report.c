@@ -85,7 +85,14 @@ void report_finish(struct run *r)
 			json_object_object_get_ex(rep, "regions", &v) ?
 				json_object_array_length(v) : 0,
 			(unsigned long long)get_u64(rep, "vcpus"));
-		if (json_object_object_get_ex(rep, "total_ms", &v)) {
+		if (r->o->role == ROLE_DESTINATION &&
+		    json_object_object_get_ex(rep, "registrations", &v)) {
+			/* The timing statistics are the source agent's. */
+			fprintf(stderr, "  registrations   %llu, unregistrations %llu, state %llu bytes\n",
+				(unsigned long long)get_u64(rep, "registrations"),
+				(unsigned long long)get_u64(rep, "unregistrations"),
+				(unsigned long long)get_u64(rep, "state_bytes"));
+		} else if (json_object_object_get_ex(rep, "total_ms", &v)) {
 			fprintf(stderr, "  total time      %llu ms (setup %llu ms)\n",
 				(unsigned long long)get_u64(rep, "total_ms"),
 				(unsigned long long)get_u64(rep, "setup_ms"));
