@@ -233,7 +233,7 @@ static void show_progress(struct run *r, json_object *d)
 	json_object *j;
 	bool hint = json_object_object_get_ex(d, "throttle_hint", &j) &&
 		    json_object_get_boolean(j);
-	uint64_t now, sent, recent = 0;
+	uint64_t now, sent, recent = 0;	/* Mb/s = bits per microsecond */
 
 	r->progress_events++;
 	if (hint && r->o->throttle && r->o->role == ROLE_SOURCE) {
@@ -250,14 +250,14 @@ static void show_progress(struct run *r, json_object *d)
 	now = now_ns();
 	sent = jget_u64(d, "sent_bytes");
 	if (r->prog_ns && now > r->prog_ns && sent >= r->prog_sent)
-		recent = (sent - r->prog_sent) * 8000 / ((now - r->prog_ns) / 1000);
+		recent = (sent - r->prog_sent) * 8 / ((now - r->prog_ns) / 1000 + 1);
 	r->prog_ns = now;
 	r->prog_sent = sent;
 	say(r, "iteration %" PRIu64 ": %.1f MiB left (%" PRIu64 " pages), dirty %" PRIu64
 	    " pages/s, round %" PRIu64 " Mb/s, now %" PRIu64 " Mb/s, sent %.1f MiB%s",
 	    jget_u64(d, "iteration"), jget_u64(d, "bytes_remaining") / 1048576.0,
 	    jget_u64(d, "pages_remaining"), jget_u64(d, "dirty_rate_pps"),
-	    jget_u64(d, "bandwidth_mbps"), recent / 1000000, sent / 1048576.0,
+	    jget_u64(d, "bandwidth_mbps"), recent, sent / 1048576.0,
 	    hint ? (r->o->throttle ? ", throttling vCPUs" : ", throttle hint ignored") : "");
 }
 
