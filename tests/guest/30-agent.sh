@@ -29,6 +29,8 @@ t "the budget run unregistered chunks" \
 	grep -qE '"unregistrations":[1-9]' "$out/budget.log"
 t "the budget run never pinned over budget at the destination" \
 	bash -c "grep -E '\"remote_peak_pinned_bytes\":' $out/budget.log | grep -qE '\"remote_peak_pinned_bytes\":(262144|524288|786432|1048576)[,}]'"
+t "destination marks what it received written: written_pages = source's non-zero written pages" \
+	bash -c "grep -c 'destination written_pages \([0-9]*\), source non-zero written pages \1\$' $out/dyn.log | grep -qx 2 && grep -q 'destination written_pages [1-9]' $out/pinall.log"
 t "never-written pages are skipped, not sent" \
 	grep -qE '"zero_pages_skipped":[1-9]' "$out/dyn.log"
 t "cancel right after migrate: fails, pins released, tracking off" \
@@ -73,6 +75,38 @@ src_vs_fake() {
 }
 t "source refuses a destination that accepts with version 7" src_vs_fake
 t "the source says why" grep -q 'destination speaks protocol version 7' "$out/srcver.log"
+
+silent_source() { # the destination gives up on a source that says nothing
+	timeout 60 "$M" --only-dest --expect-fail --mib 4 --port 18515 --timeout-ms 2000 \
+		>"$out/silent-src.dst.log" 2>&1 &
+	local d=$!
+	sleep 1
+	timeout 60 "$P" connect 198.18.0.2:18515 198.18.0.1 --send silent >"$out/silent-src.peer.log" 2>&1
+	local prc=$?
+	wait $d
+	local drc=$?
+	cat "$out/silent-src.peer.log" "$out/silent-src.dst.log"
+	[ $prc -eq 0 ] && [ $drc -eq 0 ]
+}
+t "a silent source: the destination times out, sends ERROR, releases pins" silent_source
+t "the destination says the peer was silent" \
+	grep -q 'the peer sent nothing for 2000 ms (timeout)' "$out/silent-src.dst.log"
+
+silent_dest() { # the source gives up on a destination that never answers
+	timeout 60 "$P" listen 198.18.0.2:18516 --send silent >"$out/silent-dst.peer.log" 2>&1 &
+	local p=$!
+	sleep 1
+	mig silent-dst --only-source --expect-fail --mib 4 --port 18516 --timeout-ms 2000
+	local rc=$?
+	wait $p || rc=1
+	cat "$out/silent-dst.peer.log"
+	return $rc
+}
+t "a silent destination: the source times out, tracking off, pins released" silent_dest
+t "the source's failed event gives the reason" \
+	grep -q '"reason": "the peer sent nothing for 2000 ms (timeout)' "$out/silent-dst.log"
+t "keepalives keep a migration with a 1 s inactivity limit alive" \
+	mig keepalive --mib 8 --writer --timeout-ms 1000 --port 18517
 
 port=18520
 for mode in badlen truncated unknown unused repeat block chunk range reserved credits unreg dupblocks blocksize; do

@@ -6,7 +6,7 @@
  *   agent_mig [--mib N] [--regions N] [--written PCT] [--writer]
  *             [--pin-all] [--budget BYTES] [--dest-budget BYTES]
  *             [--chunk BYTES] [--dest-chunk BYTES] [--cancel-after-ms MS]
- *             [--expect-fail] [--state BYTES] [--port P]
+ *             [--expect-fail] [--state BYTES] [--port P] [--timeout-ms MS]
  *
  * Source and destination regions are created with librdmig; the source's
  * first PCT % of pages get a pattern (the rest stay never-written, so they
@@ -89,30 +89,39 @@ struct chan {
 	size_t len;
 };
 
-/* Next JSON line (NULL on EOF/timeout). */
-static json_object *next_msg(struct chan *c, int timeout_ms)
+/* A complete buffered JSON line, or NULL when none is buffered yet. */
+static json_object *buffered_msg(struct chan *c)
 {
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		ssize_t k;
+	char *nl = memchr(c->buf, '\n', c->len);
+	json_object *o;
 
-		if (nl) {
-			json_object *o;
+	if (!nl)
+		return NULL;
+	*nl = 0;
+	o = json_tokener_parse(c->buf);
+	c->len -= (size_t)(nl + 1 - c->buf);
+	memmove(c->buf, nl + 1, c->len);
+	return o ? o : json_object_new_object();
+}
 
-			*nl = 0;
-			o = json_tokener_parse(c->buf);
-			c->len -= (size_t)(nl + 1 - c->buf);
-			memmove(c->buf, nl + 1, c->len);
-			return o;
-		}
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return NULL;
-		k = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-		if (k <= 0)
-			return NULL;
-		c->len += (size_t)k;
-	}
+/*
+ * Reads what the agent has written so far (the fd polled readable).
+ * Returns -1 on EOF or error. Several events can arrive in one read:
+ * every one of them must be handled before polling again, or an agent
+ * that waits for our answer to the last one (switchover-ready waits for
+ * "paused") waits forever.
+ */
+static int fill(struct chan *c)
+{
+	ssize_t k;
+
+	if (c->len == sizeof(c->buf))
+		return -1;	/* a line longer than the buffer */
+	k = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (k <= 0)
+		return -1;
+	c->len += (size_t)k;
+	return 0;
 }
 
 static void send_cmd(struct chan *c, const char *s)
@@ -138,7 +147,8 @@ int main(int argc, char **argv)
 		{ "cancel-after-ms", 1, 0, 'x' }, { "expect-fail", 0, 0, 'F' },
 		{ "state", 1, 0, 's' }, { "port", 1, 0, 'p' }, { "downtime", 1, 0, 'd' },
 		{ "max-iter", 1, 0, 'i' }, { "on-max", 1, 0, 'o' },
-		{ "only-dest", 0, 0, 'D' }, { "only-source", 0, 0, 'S' }, { 0 },
+		{ "only-dest", 0, 0, 'D' }, { "only-source", 0, 0, 'S' },
+		{ "timeout-ms", 1, 0, 'T' }, { 0 },
 	};
 	uint64_t mib = 16, pct = 50, budget = 0, dbudget = 0, chunk = 1 << 20, dchunk = 0;
 	uint64_t state_len = 4096, downtime = 300, maxiter = 30;
@@ -157,6 +167,7 @@ int main(int argc, char **argv)
 	int sst, dstst, rc = 0;
 	bool s_ok = false, d_ok = false, s_failed = false, d_failed = false;
 	json_object *completed = NULL;
+	const char *timeout_ms = NULL;
 	uint8_t *state;
 	struct timespec t0;
 
@@ -180,6 +191,7 @@ int main(int argc, char **argv)
 		case 'o': on_max = optarg; break;
 		case 'D': only_dest = true; break;
 		case 'S': only_source = true; break;
+		case 'T': timeout_ms = optarg; break;
 		default: return 2;
 		}
 	}
@@ -240,6 +252,10 @@ int main(int argc, char **argv)
 	dargv[dn++] = "--pin-budget"; dargv[dn++] = bs;
 	if (getenv("AGENT_VERBOSE"))
 		dargv[dn++] = "-v";
+	if (timeout_ms) {
+		dargv[dn++] = "--timeout-ms";
+		dargv[dn++] = (char *)timeout_ms;
+	}
 	dargv[dn] = NULL;
 	dkeep[nreg] = dctl[1];
 	dkeep[nreg + 1] = dpipe[1];
@@ -249,7 +265,7 @@ int main(int argc, char **argv)
 	close(dctl[1]);
 	close(dpipe[1]);
 	dc.fd = dctl[0];
-	usleep(300000);	/* let it listen */
+	usleep(1000000);	/* let it listen (TCG guests are slow to start it) */
 
 	sargv[sn++] = (char *)bin;
 	sargv[sn++] = "--connect";
@@ -270,6 +286,10 @@ int main(int argc, char **argv)
 	sargv[sn++] = "--state-fd"; sargv[sn++] = a4;
 	if (getenv("AGENT_VERBOSE"))
 		sargv[sn++] = "-v";
+	if (timeout_ms) {
+		sargv[sn++] = "--timeout-ms";
+		sargv[sn++] = (char *)timeout_ms;
+	}
 	sargv[sn] = NULL;
 	skeep[nreg] = sctl[1];
 	skeep[nreg + 1] = spipe[0];
@@ -295,12 +315,18 @@ int main(int argc, char **argv)
 	if (!only_dest)
 		send_cmd(&sc, migrate);
 	while (!(s_ok || s_failed) || !(d_ok || d_failed)) {
-		struct pollfd p[2] = { { .fd = sc.fd, .events = POLLIN }, { .fd = dc.fd, .events = POLLIN } };
+		struct pollfd p[2] = {
+			{ .fd = (s_ok || s_failed) ? -1 : sc.fd, .events = POLLIN },
+			{ .fd = (d_ok || d_failed) ? -1 : dc.fd, .events = POLLIN },
+		};
 		json_object *m;
 		const char *e;
 
 		if (poll(p, 2, 60000) <= 0) {
-			fprintf(stderr, "agent_mig: timeout\n");
+			/* Closing the control channels cancels both agents. */
+			fprintf(stderr, "agent_mig: timeout, cancelling both agents\n");
+			close(sc.fd);
+			close(dc.fd);
 			rc = 1;
 			break;
 		}
@@ -313,12 +339,9 @@ int main(int argc, char **argv)
 				cancel_ms = -1;
 			}
 		}
-		if (p[0].revents && !(s_ok || s_failed)) {
-			m = next_msg(&sc, 100);
-			if (!m) {
-				s_failed = true;
-				continue;
-			}
+		if (p[0].revents && fill(&sc))
+			s_failed = true;
+		while (!(s_ok || s_failed) && (m = buffered_msg(&sc))) {
 			e = ev_name(m);
 			if (getenv("AGENT_VERBOSE") || (e && strcmp(e, "progress")))
 				printf("src: %s\n", json_object_to_json_string(m));
@@ -345,12 +368,9 @@ int main(int argc, char **argv)
 			}
 			json_object_put(m);
 		}
-		if (p[1].revents && !(d_ok || d_failed)) {
-			m = next_msg(&dc, 100);
-			if (!m) {
-				d_failed = true;
-				continue;
-			}
+		if (p[1].revents && fill(&dc))
+			d_failed = true;
+		while (!(d_ok || d_failed) && (m = buffered_msg(&dc))) {
 			e = ev_name(m);
 			printf("dst: %s\n", json_object_to_json_string(m));
 			if (e && !strcmp(e, "completed"))
@@ -416,6 +436,30 @@ int main(int argc, char **argv)
 			}
 			rc = 1;
 		}
+	}
+	/*
+	 * The destination marks what it received written and gives back the
+	 * zero pages: its region says exactly what a migration onwards sends,
+	 * the source's written pages that are not all zero.
+	 */
+	for (i = 0; i < nreg; i++) {
+		uint64_t l = len + (uint64_t)i * 2 * PAGE, np = l / PAGE, p, want = 0;
+		uint64_t *pm = calloc(np, 8);
+		struct rdmig_region_info di;
+		static const uint8_t zero[PAGE];
+
+		if (!pm || rdmig_pagemap_read(src[i].fd, 0, np, pm) != (int64_t)np)
+			die("source pagemap read failed%s", "");
+		for (p = 0; p < np; p++)
+			if ((pm[p] & RDMIG_PM_WRITTEN) &&
+			    memcmp((uint8_t *)src[i].mem + p * PAGE, zero, PAGE))
+				want++;
+		rdmig_region_info(dst[i].fd, &di);
+		printf("region %d: destination written_pages %llu, source non-zero written pages %llu\n",
+		       i, (unsigned long long)di.written_pages, (unsigned long long)want);
+		if (di.written_pages != want)
+			rc = 1;
+		free(pm);
 	}
 	{
 		uint8_t *got = malloc(state_len + 1);

@@ -7,11 +7,14 @@
  *       connects to a destination rdmigd; with a bad version/chunk it
  *       expects a rejection; with --send it sends a hostile message right
  *       after RAM blocks and expects an ERROR back (or a disconnect).
- *   agent_peer listen ADDR:PORT [--version N] [--chunk N]
- *       a fake destination that accepts with the given private data.
+ *   agent_peer listen ADDR:PORT [--version N] [--chunk N] [--send silent]
+ *       a fake destination that accepts with the given private data; with
+ *       --send silent it accepts properly, then never answers the RAM
+ *       blocks request and expects the source to give up with an ERROR.
  *
  * MODE: badlen, unknown, unused, repeat, block, chunk, range, truncated,
- *       reserved, credits, unreg, dupblocks.
+ *       reserved, credits, unreg, dupblocks; silent: connect and send
+ *       nothing (the destination must time out and send an ERROR).
  * Exit 0 when the agent behaved as expected.
  */
 #include <arpa/inet.h>
@@ -143,6 +146,8 @@ static int hostile(struct rdma_cm_id *id, const char *mode)
 	struct wire_block_req br = { 0 };
 	uint64_t blen;
 
+	if (!strcmp(mode, "silent"))
+		return wait_msg(WIRE_ERROR, 60, &res) >= 0 ? 0 : 1;
 	/* A well-formed start: learn the destination's block size from RAM blocks. */
 	br.length = 4096;
 	wire_put_block_req(d, 0, &br);
@@ -248,6 +253,8 @@ int main(int argc, char **argv)
 	}
 	p = (struct wire_pd){ .version = version, .caps = WIRE_CAPS_KNOWN,
 			      .chunk_size = chunk, .credits = 16 };
+	if (listen_mode)	/* a destination grants only what a dynamic source offers */
+		p.caps = WIRE_CAP_ZERO_RANGE;
 	wire_pd_encode(pdb, &p);
 	cp.private_data = pdb;
 	cp.private_data_len = sizeof(pdb);
@@ -270,6 +277,16 @@ int main(int argc, char **argv)
 		if (rdma_accept(id, &cp)) {
 			perror("accept");
 			return 2;
+		}
+		if (mode && !strcmp(mode, "silent")) {
+			uint8_t *res;
+
+			ev = get_ev();
+			rdma_ack_cm_event(ev);
+			if (wait_msg(WIRE_RAM_BLOCKS_REQ, 20, &res) < 0)
+				return 1;
+			printf("got RAM blocks request, staying silent\n");
+			return wait_msg(WIRE_ERROR, 60, &res) >= 0 ? 0 : 1;
 		}
 		/* The source must refuse: it disconnects and never sends RAM blocks. */
 		for (i = 0; i < 100; i++) {

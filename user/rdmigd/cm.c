@@ -13,15 +13,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include "conn.h"
 #include "log.h"
 
-void conn_init(struct conn *c, atomic_bool *cancel, conn_msg_fn fn, void *arg)
+uint64_t conn_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+void conn_established(struct conn *c)
+{
+	c->connected = true;
+	c->last_rx_us = c->last_tx_us = c->last_done_us = conn_now_us();
+}
+
+void conn_init(struct conn *c, atomic_bool *cancel, uint32_t timeout_ms,
+	       conn_msg_fn fn, void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->cancel = cancel;
+	c->timeout_ms = timeout_ms;
 	c->on_msg = fn;
 	c->arg = arg;
 }
@@ -251,7 +268,7 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 				 who, rdma_event_str(rc));
 	}
 	rdma_ack_cm_event(ev);
-	c->connected = true;
+	conn_established(c);
 	log_info("connected from %s (caps 0x%x, chunk %u, peer credits %u)",
 		 who, c->caps, c->local.chunk_size, c->credits);
 	return 0;
@@ -384,7 +401,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 		return conn_fail(c, "connecting to %s:%s failed: %s", addr, port,
 				 rdma_event_str(rc));
 	}
-	c->connected = true;
+	conn_established(c);
 	log_info("connected to %s:%s (caps 0x%x, chunk %u, peer credits %u)",
 		 addr, port, c->caps, local->chunk_size, c->credits);
 	return 0;

@@ -72,6 +72,14 @@ struct conn {
 	conn_msg_fn on_msg;
 	void *arg;
 	atomic_bool *cancel;
+	/*
+	 * Inactivity limit once connected: no message from the peer, or no
+	 * completion of a signaled WR, for this long fails the connection.
+	 * Each side sends a keepalive (READY) after a quarter of it without
+	 * sending anything, so a live but idle peer is never mistaken.
+	 */
+	uint32_t timeout_ms;
+	uint64_t last_rx_us, last_tx_us, last_done_us;
 	bool failed;
 	bool peer_error;	/* the peer sent ERROR or went away */
 	bool peer_gone;		/* CM said disconnected; drain before failing */
@@ -79,8 +87,13 @@ struct conn {
 	uint64_t msgs_sent, msgs_recv, ready_sent;
 };
 
-void conn_init(struct conn *c, atomic_bool *cancel, conn_msg_fn fn,
-	       void *arg);
+#define CONN_DEFAULT_TIMEOUT_MS	30000
+
+void conn_init(struct conn *c, atomic_bool *cancel, uint32_t timeout_ms,
+	       conn_msg_fn fn, void *arg);
+uint64_t conn_now_us(void);
+/* Connection established: the inactivity clocks start now. */
+void conn_established(struct conn *c);
 /* Records the first failure; later ones are only logged. Returns -1. */
 int conn_fail(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

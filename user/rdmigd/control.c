@@ -628,15 +628,17 @@ void engine_start_dest(struct agent *a)
 	engine_started = true;
 }
 
-void engine_finish(struct agent *a, bool ok, const char *reason)
+/* Tell the VMM how the migration ended, once. */
+void engine_report(struct agent *a, bool ok, const char *reason)
 {
 	json_object *d;
 
 	pthread_mutex_lock(&a->lock);
-	if (a->engine_done) {
+	if (a->reported) {
 		pthread_mutex_unlock(&a->lock);
 		return;
 	}
+	a->reported = true;
 	if (ok) {
 		a->status = ST_COMPLETED;
 		d = stats_json(&a->stats, a->source);
@@ -653,6 +655,12 @@ void engine_finish(struct agent *a, bool ok, const char *reason)
 		log_info("migration completed");
 	else
 		log_err("migration failed: %s", reason);
+}
+
+/* The migration thread is done: report (unless it did) and let main exit. */
+void engine_finish(struct agent *a, bool ok, const char *reason)
+{
+	engine_report(a, ok, reason);
 	pthread_mutex_lock(&a->lock);
 	a->engine_done = true;
 	pthread_mutex_unlock(&a->lock);

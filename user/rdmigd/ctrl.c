@@ -99,6 +99,10 @@ static int post_send_wr(struct conn *c, struct ibv_send_wr *wr)
 {
 	struct ibv_send_wr *bad;
 
+	/* A signaled WR with none outstanding starts the completion clock. */
+	if ((wr->send_flags & IBV_SEND_SIGNALED) && c->done >= c->last_signaled)
+		c->last_done_us = conn_now_us();
+
 	if (ibv_post_send(c->id->qp, wr, &bad))
 		return conn_fail(c, "ibv_post_send: %s", strerror(errno));
 	return 0;
@@ -125,7 +129,6 @@ static int send_now(struct conn *c, uint32_t type, uint32_t repeat,
 	if (len)
 		memcpy(b + WIRE_HDR_LEN, data, len);
 	c->credits--;
-	c->last_signaled = seq;
 	c->msgs_sent++;
 	log_dbg("send %s repeat %u len %u (credits left %u)",
 		wire_type_name(type), repeat, len, c->credits);
@@ -133,14 +136,23 @@ static int send_now(struct conn *c, uint32_t type, uint32_t repeat,
 		c->nsfree++;
 		return -1;
 	}
+	c->last_signaled = seq;
+	c->last_tx_us = conn_now_us();
 	return 0;
 }
 
+/*
+ * Returns credits once a quarter of the depth is pending, or as a
+ * keepalive (possibly with 0 credits) after a quarter of the inactivity
+ * limit without sending anything.
+ */
 static void maybe_send_ready(struct conn *c)
 {
 	uint8_t d[WIRE_READY_LEN];
+	bool keepalive = c->connected && c->timeout_ms &&
+		conn_now_us() - c->last_tx_us >= (uint64_t)c->timeout_ms * 250;
 
-	if (c->failed || !c->to_return || c->to_return < CONN_RECV_DEPTH / 4 ||
+	if (c->failed || (!keepalive && c->to_return < CONN_RECV_DEPTH / 4) ||
 	    c->credits < 1 || !c->nsfree || sq_room(c) < 2)
 		return;
 	wire_put32(d, c->to_return);
@@ -158,6 +170,7 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 	const char *why;
 
 	c->msgs_recv++;
+	c->last_rx_us = conn_now_us();
 	if (wire_msg_check(b, len, &h, &why))
 		return conn_fail(c, "malformed message from peer (%u bytes, type %u): %s",
 				 len, len >= 8 ? wire_get32(b + 4) : 0, why);
@@ -180,7 +193,8 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 	if (h.type == WIRE_READY) {
 		uint32_t n = wire_get32(b + WIRE_HDR_LEN);
 
-		if (!n || n > c->peer_credits_max - c->credits)
+		/* 0 is a keepalive. */
+		if (n > c->peer_credits_max - c->credits)
 			return conn_fail(c, "peer returned %u credits, more than it could owe",
 					 n);
 		c->credits += n;
@@ -234,8 +248,10 @@ static int poll_cq(struct conn *c)
 			}
 			if (k == KIND_SEND)
 				c->sfree[c->nsfree++] = WRID_IDX(wc[i].wr_id);
-			if (WRID_SEQ(wc[i].wr_id) > c->done)
+			if (WRID_SEQ(wc[i].wr_id) > c->done) {
 				c->done = WRID_SEQ(wc[i].wr_id);
+				c->last_done_us = conn_now_us();
+			}
 		}
 	}
 	if (n < 0)
@@ -303,6 +319,23 @@ static int wait_event(struct conn *c, int timeout_ms)
 	return 0;
 }
 
+/* Fails a connection whose peer or NIC has gone quiet for too long. */
+static int check_silence(struct conn *c)
+{
+	uint64_t now = conn_now_us(), lim = (uint64_t)c->timeout_ms * 1000;
+
+	if (!c->connected || !c->timeout_ms || c->failed)
+		return 0;
+	if (now - c->last_rx_us > lim)
+		return conn_fail(c, "the peer sent nothing for %u ms (timeout): it is stuck or gone",
+				 c->timeout_ms);
+	if (c->done < c->last_signaled && now - c->last_done_us > lim)
+		return conn_fail(c, "no work completion for %u ms (timeout): %llu of %llu work requests outstanding",
+				 c->timeout_ms, (unsigned long long)(c->posted - c->done),
+				 (unsigned long long)c->posted);
+	return 0;
+}
+
 static int progress(struct conn *c, int timeout_ms)
 {
 	int rc;
@@ -316,6 +349,7 @@ static int progress(struct conn *c, int timeout_ms)
 		return -1;
 	if (!c->failed)
 		poll_cq(c);
+	check_silence(c);
 	maybe_send_ready(c);
 	return c->failed ? -1 : 0;
 }
@@ -434,11 +468,12 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	    seq - c->last_signaled >= CONN_SQ_DEPTH / 2) {
 		wr.send_flags = IBV_SEND_SIGNALED;
 		c->unsignaled_writes = 0;
-		c->last_signaled = seq;
 	}
 	wr.wr_id = WRID(KIND_WRITE, 0, seq);
 	if (post_send_wr(c, &wr))
 		return 0;
+	if (wr.send_flags & IBV_SEND_SIGNALED)
+		c->last_signaled = seq;
 	return seq;
 }
 
@@ -464,10 +499,10 @@ int conn_wait_seq(struct conn *c, uint64_t seq)
 			return -1;
 		s = ++c->posted;
 		wr.wr_id = WRID(KIND_WRITE, 0, s);
-		c->last_signaled = s;
 		c->unsignaled_writes = 0;
 		if (post_send_wr(c, &wr))
 			return -1;
+		c->last_signaled = s;
 	}
 	c->depth++;
 	while (!c->failed && c->done < seq) {

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/rdmig.h>
+#include <rdmig/librdmig.h>
+
 #include "chunks.h"
 #include "conn.h"
 #include "log.h"
@@ -29,6 +32,7 @@ struct dst {
 	struct wire_layout wl;
 	struct ibv_mr **mr;		/* per global chunk (dynamic) */
 	struct ibv_mr *bmr[MAX_REGIONS];	/* per block (pin-all) */
+	uint8_t *touched;		/* per global chunk: ever registered */
 	struct chunk_lru lru;
 	bool blocks_done;
 	bool finished;
@@ -36,6 +40,7 @@ struct dst {
 	uint8_t *state;
 	size_t state_len, state_cap;
 	uint64_t t0;
+	uint64_t *pm;			/* pagemap entries of one chunk */
 	uint8_t out[WIRE_MAX_DATA];
 };
 
@@ -153,6 +158,7 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 						 "registering block %u chunk %u: %s",
 						 e.block, e.chunk, strerror(errno));
 			chunk_lru_add(&d->lru, g, len);
+			d->touched[g] = 1;
 			d->a->stats.registrations++;
 		}
 		res.block = e.block;
@@ -193,6 +199,31 @@ static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t 
 			 h->repeat * WIRE_CHUNK_LEN);
 }
 
+/*
+ * Clears the present pages of a zero range. An absent page already reads
+ * as zero, and writing it would allocate it (and make it no longer known
+ * zero to a later migration onwards).
+ */
+static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t len)
+{
+	uint64_t max = d->L.chunk_size / WIRE_PAGE_SIZE;
+	uint64_t p = off / WIRE_PAGE_SIZE, end = (off + len) / WIRE_PAGE_SIZE;
+
+	while (p < end) {
+		uint64_t n = end - p < max ? end - p : max, i;
+		int rc = region_pagemap(r, p, n, d->pm);
+
+		if (rc)
+			return proto_err(d, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
+					 r->id, strerror(-rc));
+		for (i = 0; i < n; i++)
+			if (d->pm[i] & RDMIG_PM_PRESENT)
+				memset(r->mem + (p + i) * WIRE_PAGE_SIZE, 0, WIRE_PAGE_SIZE);
+		p += n;
+	}
+	return 0;
+}
+
 static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
 {
 	const char *why;
@@ -208,7 +239,8 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 			return proto_err(d, WIRE_E_RANGE, "zero range %u+%llu/%llu: %s",
 					 e.block, (unsigned long long)e.offset,
 					 (unsigned long long)e.length, why);
-		memset(d->r[e.block].mem + e.offset, 0, e.length);
+		if (zero_present(d, &d->r[e.block], e.offset, e.length))
+			return -1;
 	}
 	return 0;
 }
@@ -254,6 +286,54 @@ static int write_state(struct dst *d)
 	}
 	close(fd);
 	d->a->state_fd = -1;
+	return 0;
+}
+
+/*
+ * The data arrived through the transfer view, which sets no WRITTEN bit:
+ * mark every range the source could have written (registered chunks, or
+ * whole blocks under pin-all), then let a zero scan give back the pages
+ * of those that hold only zeroes (the registrations pinned and so
+ * allocated them). The region then says exactly what a migration onwards
+ * must send. Runs after release_all() (a pinned page is never given back)
+ * and after "completed", beside the resumed guest: scanning is outside
+ * the downtime, and the module write-protects a page before checking it,
+ * so a guest write either comes first (the page is kept) or faults and
+ * waits for the scan to let go of the page.
+ */
+static int mark_range(struct dst *d, uint32_t b, uint64_t off, uint64_t len)
+{
+	uint64_t first = off / WIRE_PAGE_SIZE, n = len / WIRE_PAGE_SIZE, zero, freed;
+	int rc = rdmig_mark_written(d->r[b].fd, first, n);
+
+	if (!rc)
+		rc = rdmig_zero_scan(d->r[b].fd, first, n, true, &zero, &freed);
+	if (rc)
+		log_err("marking pages %llu+%llu of region %u written: %s",
+			(unsigned long long)first, (unsigned long long)n,
+			d->r[b].id, strerror(-rc));
+	return rc;
+}
+
+static int mark_received(struct dst *d)
+{
+	uint32_t b, g;
+
+	if (d->c.caps & WIRE_CAP_PIN_ALL) {
+		for (b = 0; b < d->nb; b++)
+			if (mark_range(d, b, 0, d->r[b].length))
+				return -1;
+		return 0;
+	}
+	for (g = 0; g < d->L.total; g++) {
+		uint32_t c;
+
+		if (!d->touched[g])
+			continue;
+		b = chunk_block_of(&d->L, g, &c);
+		if (mark_range(d, b, chunk_offset(&d->L, g), chunk_bytes(&d->L, g)))
+			return -1;
+	}
 	return 0;
 }
 
@@ -336,7 +416,9 @@ static int setup(struct dst *d)
 	    chunk_lru_init(&d->lru, d->L.total, a->defaults.pin_budget))
 		return conn_fail(&d->c, "cannot lay out %u regions in chunks", d->nb);
 	d->mr = calloc(d->L.total ? d->L.total : 1, sizeof(*d->mr));
-	if (!d->mr)
+	d->touched = calloc(d->L.total ? d->L.total : 1, 1);
+	d->pm = calloc(d->L.chunk_size / WIRE_PAGE_SIZE, 8);
+	if (!d->mr || !d->touched || !d->pm)
 		return conn_fail(&d->c, "out of memory");
 	d->wl.nblocks = d->nb;
 	d->wl.lengths = d->L.lengths;
@@ -363,7 +445,7 @@ void *dest_main(void *arg)
 	}
 	d->a = a;
 	d->t0 = now_us();
-	conn_init(&d->c, &a->cancel, on_msg, d);
+	conn_init(&d->c, &a->cancel, a->timeout_ms, on_msg, d);
 	pd.chunk_size = (uint32_t)a->defaults.chunk_size;
 	pd.pin_budget = a->defaults.pin_budget;
 	if (setup(d) || conn_listen(&d->c, a->addr, a->port) ||
@@ -390,11 +472,24 @@ out:
 	pthread_mutex_unlock(&a->lock);
 	snprintf(reason, sizeof(reason), "%s", d->c.err[0] ? d->c.err : "failed");
 	conn_destroy(&d->c);
+	if (ok) {
+		/* The VMM may resume now; a failure to mark only costs a later
+		 * migration onwards its knowledge of zero pages, so it is
+		 * logged, not fatal, and the exit status says so. */
+		engine_report(a, true, NULL);
+		if (mark_received(d)) {
+			pthread_mutex_lock(&a->lock);
+			a->exit_code = 1;
+			pthread_mutex_unlock(&a->lock);
+		}
+	}
 	for (i = 0; i < d->nb; i++)
 		region_close(&d->r[i]);
 	chunk_layout_free(&d->L);
 	chunk_lru_free(&d->lru);
 	free(d->mr);
+	free(d->touched);
+	free(d->pm);
 	free(d->state);
 	free(d);
 	engine_finish(a, ok, reason);

@@ -30,6 +30,10 @@ static void usage(FILE *f)
 "  --chunk-size BYTES     registration chunk, power of two (default 1048576)\n"
 "  --pin-budget BYTES     pinned-bytes limit, 0 = none (default 0)\n"
 "  --pin-all              register all memory up front (default: dynamic)\n"
+"  --timeout-ms MS        abort when the connected peer is silent or work requests\n"
+"                         do not complete for MS ms, 0 = never (default 30000)\n"
+"  --zero-scan            source: find written pages that hold only zeroes before\n"
+"                         the first round (module zero scan) and skip them\n"
 "  -v, --verbose          debug messages on stderr\n"
 "  --help, --version\n");
 }
@@ -85,7 +89,7 @@ static int split_addr(char *s, const char **host, const char **port)
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
-	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_HELP, O_VERSION };
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_ZSCAN, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -97,6 +101,8 @@ int main(int argc, char **argv)
 		{ "chunk-size", required_argument, NULL, O_CHUNK },
 		{ "pin-budget", required_argument, NULL, O_BUDGET },
 		{ "pin-all", no_argument, NULL, O_PINALL },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
+		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -108,6 +114,7 @@ int main(int argc, char **argv)
 	int ctl_fd = -1, o, fd;
 
 	a.state_fd = -1;
+	a.timeout_ms = CONN_DEFAULT_TIMEOUT_MS;
 	a.defaults = (struct mig_params){
 		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
 	};
@@ -148,6 +155,18 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_PINALL: a.defaults.pin_all = true; break;
+		case O_ZSCAN: a.zero_scan = true; break;
+		case O_TIMEOUT: {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) || v > 3600000) {
+				fprintf(stderr, "rdmigd: --timeout-ms: '%s' is not a number of milliseconds up to 3600000\n",
+					optarg);
+				return 2;
+			}
+			a.timeout_ms = (uint32_t)v;
+			break;
+		}
 		case 'v': log_verbose = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("rdmigd %s (protocol %u)\n", RDMIGD_VERSION, WIRE_VERSION); return 0;

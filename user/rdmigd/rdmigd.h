@@ -64,6 +64,8 @@ struct agent {
 	uint32_t nregions;
 	int state_fd;
 	struct mig_params defaults;
+	uint32_t timeout_ms;	/* peer inactivity limit, 0 = none */
+	bool zero_scan;		/* source: zero scan before iteration 0 */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -72,6 +74,7 @@ struct agent {
 	enum mig_status status;
 	struct mig_stats stats;
 	bool started;
+	bool reported;		/* "completed" or "failed" was sent */
 	bool engine_done;
 	int exit_code;
 	char fail_reason[512];
@@ -100,6 +103,7 @@ void *dest_main(void *arg);
 /* Destination: starts dest_main at once (it waits for the source). */
 void engine_start_dest(struct agent *a);
 /* Common end of an engine: records status, emits the event, wakes main. */
+void engine_report(struct agent *a, bool ok, const char *reason);
 void engine_finish(struct agent *a, bool ok, const char *reason);
 
 uint64_t now_us(void);

@@ -5,6 +5,6 @@ RDMIGD_OBJS := $(addprefix $(B)/user/rdmigd/,$(RDMIGD_SRCS:.c=.o))
 RDMIGD_LIBS := -lrdmacm -libverbs -ljson-c -lpthread
 
 USER_BINS += $(B)/rdmigd
-$(B)/rdmigd: $(RDMIGD_OBJS)
+$(B)/rdmigd: $(RDMIGD_OBJS) $(LIBRDMIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(RDMIGD_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RDMIGD_LIBS) $(LIBRDMIG_LIBS)

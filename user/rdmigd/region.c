@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Region access through the uapi ioctls on the transfer fd. These are the
- * fd-authorised equivalents of the netlink commands: the agent holds the
- * transfer fd, so it needs no netlink binding to drive its own regions.
+ * Region access. The agent drives the module over its generic netlink
+ * family (tracking, dirty get-and-clear, zero scan), with its port bound
+ * to each region through the transfer fd it holds (that binding is its
+ * authority); the pagemap view and the region's identity come from the
+ * transfer fd itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <linux/rdmig.h>
+#include <rdmig/librdmig.h>
 
 #include "region.h"
 #include "wire.h"
@@ -56,31 +59,33 @@ void region_close(struct region *r)
 	r->mem = NULL;
 }
 
+int region_bind(struct region *r, struct rdmig_nl *nl)
+{
+	int rc = rdmig_bind_netlink(r->fd, rdmig_nl_portid(nl));
+
+	if (rc)
+		return rc;
+	r->nl = nl;
+	return 0;
+}
+
 int region_set_tracking(struct region *r, bool on)
 {
-	struct rdmig_region_set s = {
-		.size = sizeof(s),
-		.flags = RDMIG_SET_TRACKING,
-		.tracking = on,
-	};
-
-	return ioctl(r->fd, RDMIG_REGION_SET, &s) < 0 ? -errno : 0;
+	return rdmig_nl_region_set(r->nl, r->id, on, -1);
 }
 
 int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
 		     uint64_t *bitmap)
 {
-	struct rdmig_dirty_bitmap d = {
-		.size = sizeof(d),
-		.flags = RDMIG_DIRTY_F_CLEAR,
-		.first_page = first,
-		.npages = n,
-		.bitmap = (uintptr_t)bitmap,
-	};
+	return rdmig_nl_dirty_get(r->nl, r->id, first, n, true, bitmap);
+}
 
-	if (ioctl(r->fd, RDMIG_GET_DIRTY, &d) < 0)
-		return -errno;
-	return (int64_t)d.out_dirty;
+int region_zero_scan(struct region *r, uint64_t *zero)
+{
+	uint64_t reclaimed;
+
+	return rdmig_nl_zero_scan(r->nl, r->id, 0, r->npages, false, zero,
+				  &reclaimed);
 }
 
 int region_pagemap(struct region *r, uint64_t first, uint64_t n,

@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct rdmig_nl;
+
 struct region {
 	int fd;
+	struct rdmig_nl *nl;	/* bound by region_bind(), not owned */
 	uint32_t id;
 	uint64_t length;
 	uint64_t npages;
@@ -21,10 +24,15 @@ struct region {
 /* Checks @fd is an rdmig transfer or region fd and maps it. */
 int region_open(struct region *r, int fd, char *err, size_t errlen);
 void region_close(struct region *r);
+/* Binds @nl's port to the region: the netlink calls below need it. */
+int region_bind(struct region *r, struct rdmig_nl *nl);
+/* These return 0 (or a count) or -errno. */
 int region_set_tracking(struct region *r, bool on);
 /* Dirty get-and-clear of [first, first + n): bitmap words; returns count. */
 int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
 		     uint64_t *bitmap);
+/* Marks the region's all-zero WRITTEN pages ZERO (nothing given back). */
+int region_zero_scan(struct region *r, uint64_t *zero);
 /* @n pagemap entries from page @first; returns 0 or -errno. */
 int region_pagemap(struct region *r, uint64_t first, uint64_t n,
 		   uint64_t *entries);

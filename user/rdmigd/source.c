@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <linux/rdmig.h>
+#include <rdmig/librdmig.h>
 
 #include "chunks.h"
 #include "conn.h"
@@ -41,6 +42,7 @@ struct src {
 	struct conn c;
 	struct region r[MAX_REGIONS];
 	uint32_t nb;
+	struct rdmig_nl *nl;	/* the module's netlink family, bound to r[] */
 	bool tracking[MAX_REGIONS];
 	struct chunk_layout L;
 	struct wire_layout wl;
@@ -589,11 +591,20 @@ static int setup(struct src *s)
 	uint64_t lens[MAX_REGIONS];
 	char err[256];
 	uint32_t b;
+	int rc;
 
+	rc = rdmig_nl_open(&s->nl);
+	if (rc)
+		return conn_fail(&s->c, "cannot open the rdmig netlink family: %s (is rdmig.ko loaded?)",
+				 strerror(-rc));
 	for (b = 0; b < a->nregions; b++) {
 		if (region_open(&s->r[b], a->region_fds[b], err, sizeof(err)))
 			return conn_fail(&s->c, "%s", err);
 		s->nb++;
+		rc = region_bind(&s->r[b], s->nl);
+		if (rc)
+			return conn_fail(&s->c, "binding netlink port %u to region %u: %s",
+					 rdmig_nl_portid(s->nl), s->r[b].id, strerror(-rc));
 		lens[b] = s->r[b].length;
 		a->stats.ram_bytes += s->r[b].length;
 		a->stats.total_pages += s->r[b].npages;
@@ -732,9 +743,21 @@ static int migrate(struct src *s, uint64_t t_start)
 		int rc = region_set_tracking(&s->r[b], true);
 
 		if (rc)
-			return proto_err(s, WIRE_E_INTERNAL, "turning dirty tracking on for region %u: %s",
-					 s->r[b].id, strerror(-rc));
+			return proto_err(s, WIRE_E_INTERNAL, "turning dirty tracking on for region %u: %s%s%s",
+					 s->r[b].id, strerror(-rc),
+					 rdmig_nl_errmsg(s->nl)[0] ? ": " : "", rdmig_nl_errmsg(s->nl));
 		s->tracking[b] = true;
+		if (a->zero_scan) {
+			uint64_t zero = 0;
+
+			/* After tracking on: a page written meanwhile is dirty again. */
+			rc = region_zero_scan(&s->r[b], &zero);
+			if (rc)
+				return proto_err(s, WIRE_E_INTERNAL, "zero scan of region %u: %s",
+						 s->r[b].id, strerror(-rc));
+			log_info("region %u: zero scan found %llu written pages all zero",
+				 s->r[b].id, (unsigned long long)zero);
+		}
 		memset(s->todo[b], 0xff, (s->r[b].npages + 63) / 64 * 8);
 		if (s->r[b].npages % 64)
 			s->todo[b][s->r[b].npages / 64] = (1ull << (s->r[b].npages % 64)) - 1;
@@ -829,7 +852,7 @@ void *source_main(void *arg)
 	s->p = a->params;
 	a->status = ST_SETUP;
 	pthread_mutex_unlock(&a->lock);
-	conn_init(&s->c, &a->cancel, on_msg, s);
+	conn_init(&s->c, &a->cancel, a->timeout_ms, on_msg, s);
 	ok = migrate(s, t_start) == 0;
 	if (!ok && !s->c.peer_error)
 		conn_send_error(&s->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :
@@ -842,8 +865,8 @@ void *source_main(void *arg)
 		conn_stop(&s->c);
 	release_local(s);
 	for (b = 0; b < s->nb; b++)
-		if (s->tracking[b])
-			region_set_tracking(&s->r[b], false);
+		if (s->tracking[b] && region_set_tracking(&s->r[b], false))
+			log_err("turning dirty tracking off for region %u failed", s->r[b].id);
 	pthread_mutex_lock(&a->lock);
 	a->stats.peak_pinned_bytes = s->llru.peak;
 	a->stats.remote_peak_pinned_bytes = s->rlru.peak;
@@ -852,6 +875,8 @@ void *source_main(void *arg)
 	pthread_mutex_unlock(&a->lock);
 	snprintf(reason, sizeof(reason), "%s", s->c.err[0] ? s->c.err : "failed");
 	conn_destroy(&s->c);
+	if (s->nl)
+		rdmig_nl_close(s->nl);
 	for (b = 0; b < s->nb; b++) {
 		region_close(&s->r[b]);
 		free(s->todo[b]);
