@@ -10,7 +10,12 @@
 hot="--ram 32M --workload random --vcpus 2 --no-throttle"
 long="--max-iterations 100000 --downtime-ms 1 --on-max-iterations fail"
 
-mig_run cancel "$hot" "$long --cancel-after 2500"
+# Cancelled once it is under way (connecting takes seconds under TCG):
+# SIGUSR1 makes rdmig-vmm send "cancel".
+mig cancel "$hot" "$long --timeout 60000"
+t "cancel test reaches iteration 1" mig_wait_event cancel src '"iteration":1'
+kill -USR1 "$(cat "$MIG_DIR/cancel/src.pid")"
+mig_wait cancel
 t "cancel mid-way: source keeps running, pins released" mig_src_survived cancel
 t "cancel mid-way: reported as cancelled" jf cancel src '.result == "cancelled"'
 t "cancel mid-way: destination resumed nothing, released its pins" \

@@ -82,7 +82,8 @@ mig_wait() {
 	SRC_RC=$?
 	# A destination that never got a VM must not outlive the test.
 	local i
-	for i in $(seq 300); do
+	# (rdmigd's own peer inactivity limit is 30 s.)
+	for i in $(seq 450); do
 		kill -0 "$(cat "$d/dst.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
