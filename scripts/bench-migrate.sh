@@ -20,11 +20,13 @@ if [ "${1:-}" = --in-guest ]; then
 	set +e
 
 	echo "== ib_write_bw, 1 MiB writes, rxe0 -> rxe1, 10 s"
-	ib_write_bw -d rxe1 -R -s 1048576 -D 10 --report_gbits -F -p 18700 \
+	# GID index 1 is the IPv4 one: the QP path goes .1 -> .2 over the
+	# veth like rdmig's (rdma_cm would pick rxe1 for both ends).
+	ib_write_bw -d rxe1 -x 1 -s 1048576 -D 10 --report_gbits -F -p 18700 \
 		>"$RDMIG_OUT/ibbw-server.log" 2>&1 &
 	srv=$!
 	sleep 2
-	ib_write_bw -d rxe0 -R --source_ip 198.18.0.1 -s 1048576 -D 10 --report_gbits -F \
+	ib_write_bw -d rxe0 -x 1 -s 1048576 -D 10 --report_gbits -F \
 		-p 18700 198.18.0.2 >"$RDMIG_OUT/ibbw-client.log" 2>&1
 	wait $srv
 	cat "$RDMIG_OUT/ibbw-client.log"
@@ -68,7 +70,7 @@ for m in dynamic pinall; do
 	awk -v m="$m" -v g="$(kv ${m}_gbps)" -v d="$(kv ${m}_data_gbps)" -v ib="${ib:-0}" \
 		-v s="$(kv ${m}_setup_ms)" 'BEGIN {
 		printf "rdmig %-8s %6.3f Gb/s overall (%5.1f%% of ib_write_bw), %6.3f Gb/s data phase (%5.1f%%), setup %s ms\n",
-			m, g, ib > 0 ? 100 * g / ib : 0, d, ib > 0 ? 100 * d / ib : 0, s }'
+			m, g, (ib > 0 ? 100 * g / ib : 0), d, (ib > 0 ? 100 * d / ib : 0), s }'
 done
 echo "ib_write_bw 1 MiB  ${ib:-?} Gb/s"
 awk -v a="$(kv dynamic_gbps)" -v b="$(kv pinall_gbps)" 'BEGIN {
