@@ -22,7 +22,8 @@
 #   --peer listen|connect:PORT:ID
 #                      two-host mode: add a virtio-net NIC joined to another
 #                      guest over a socket on 127.0.0.1:PORT; eth0 gets
-#                      198.18.1.ID and soft-RoCE device rxe0 on it
+#                      198.18.1.ID and soft-RoCE device rxe0 on it (its MAC
+#                      ends in ID too: rxe loops back frames to its own MAC)
 #   -q                 quiet: no console unless something fails
 set -euo pipefail
 
@@ -92,13 +93,13 @@ EOF
 
 net=(-nic none)
 if [ -n "$peer" ]; then
-	IFS=: read -r mode port _ <<<"$peer"
+	IFS=: read -r mode port id <<<"$peer"
 	case "$mode" in
 	listen|connect) ;;
 	*) echo "guest.sh: --peer takes listen|connect:PORT:ID" >&2; exit 2 ;;
 	esac
 	net=(-netdev "socket,id=n0,$mode=127.0.0.1:$port"
-	     -device "virtio-net-pci,netdev=n0")
+	     -device "virtio-net-pci,netdev=n0,mac=$(printf '52:54:00:12:35:%02x' "$((id & 255))")")
 fi
 
 start=$(date +%s%N)

@@ -11,7 +11,7 @@ pkgs=(
 	rdma-core libibverbs-dev librdmacm-dev ibverbs-utils rdmacm-utils
 	ibverbs-providers perftest
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iproute2
-	libcmocka-dev libjson-c-dev libxxhash-dev
+	libcmocka-dev libjson-c-dev libxxhash-dev jq
 )
 
 missing=()

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Live migration rxe0 -> rxe1 of VMs that converge: idle, abtest, random,
+# several regions, pin-all against dynamic registration. Every migration
+# is verified byte for byte (per-region hashes at the source's pause and
+# before the destination resumes), the destination passes the abtest
+# check and runs on from the migrated vCPU positions.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/migrate-lib.sh"
+
+mig_run idle "--ram 32M --workload idle --vcpus 2"
+t "idle VM migrates and verifies" mig_ok idle
+t "idle VM: every page of RAM was sent once" jf idle src '.iterations >= 1 and .sent_bytes >= 33554432'
+mig_summary idle
+
+mig_run abtest "--ram 32M --workload abtest --vcpus 2 --rate 1000"
+t "abtest VM migrates, verifies and runs on" mig_ok abtest
+t "abtest: destination check of the migrated positions" jf abtest dst '.abtest == "ok"'
+mig_summary abtest
+
+mig_run random "--ram 32M --workload random --vcpus 2 --rate 1000"
+t "random-write VM migrates and verifies" mig_ok random
+mig_summary random
+
+mig_run regions "--ram 12M,4M,8M,8M --workload abtest --vcpus 3 --rate 1000"
+t "VM with four RAM regions migrates and verifies" mig_ok regions
+t "four regions hashed on both sides" bash -c "[ \$(wc -l <'$MIG_DIR/regions/src.hash') = 4 ]"
+mig_summary regions
+
+mig_run pinall "--ram 32M --workload abtest --vcpus 2 --rate 1000 --pin-all"
+t "pin-all migration verifies" mig_ok pinall
+mig_summary pinall
+# The abtest migration above is the same VM with dynamic registration.
+t "dynamic registration (the abtest VM) registered chunks on demand" \
+	jf abtest src '.registrations > 0'
+t "pin-all registered its one region up front, not chunk by chunk" \
+	jf pinall src '.registrations == 1'
+
+t "no VMM or agent left running" bash -c '! pgrep -x rdmigd && ! pgrep -x rdmig-vmm'
+t "dmesg has no warning, bug or oops" dmesg_clean

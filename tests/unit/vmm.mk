@@ -1,0 +1,6 @@
+# rdmig-vmm's pure parts: the abtest checker and the workload/device state.
+TEST_BINS += $(B)/tests/unit/test_abtest
+$(B)/tests/unit/test_abtest: $(B)/san/tests/unit/test_abtest.o \
+		$(B)/san/user/vmm/abtest.o $(B)/san/user/vmm/workload.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS) -ljson-c

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rdmigd is started by the VMM, one per migration, like a vhost-user
+ * backend: it inherits exactly the fds it needs (regions' transfer views,
+ * the control socket, the device-state pipe) and nothing else, because
+ * everything else is O_CLOEXEC.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "vcpu.h"
+
+#define ARGV_MAX (2 * 16 + 2 * AGENT_MAX_ARGS + 24)
+
+int agent_spawn(const struct agent_cfg *cfg, const int *tfds, unsigned int nr,
+		struct agent *a)
+{
+	char nums[16 + 4][16], sizes[2][24];
+	const char *argv[ARGV_MAX];
+	int sv[2], pp[2], keep[16 + 2], child_state, nkeep = 0, argc = 0;
+	unsigned int i;
+	pid_t pid;
+
+	if (nr > 16)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->pid = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	if (pipe2(pp, O_CLOEXEC)) {
+		int e = errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	/*
+	 * Device state is small, but the source writes it before rdmigd
+	 * reads it: make room so that write never waits for the reader.
+	 */
+	fcntl(pp[1], F_SETPIPE_SZ, 1 << 20);
+	a->ctl = sv[0];
+	a->state = cfg->source ? pp[1] : pp[0];
+	child_state = cfg->source ? pp[0] : pp[1];
+
+	argv[argc++] = cfg->path;
+	if (cfg->source) {
+		argv[argc++] = "--connect";
+		argv[argc++] = cfg->addr;
+		if (cfg->bind) {
+			argv[argc++] = "--bind";
+			argv[argc++] = cfg->bind;
+		}
+	} else {
+		argv[argc++] = "--listen";
+		argv[argc++] = cfg->addr;
+	}
+	for (i = 0; i < nr; i++) {
+		snprintf(nums[i], sizeof(nums[i]), "%d", tfds[i]);
+		argv[argc++] = "--region";
+		argv[argc++] = nums[i];
+		keep[nkeep++] = tfds[i];
+	}
+	snprintf(nums[16], sizeof(nums[16]), "%d", sv[1]);
+	argv[argc++] = "--control";
+	argv[argc++] = nums[16];
+	keep[nkeep++] = sv[1];
+	snprintf(nums[17], sizeof(nums[17]), "%d", child_state);
+	argv[argc++] = "--state-fd";
+	argv[argc++] = nums[17];
+	keep[nkeep++] = child_state;
+	if (cfg->chunk_size) {
+		snprintf(sizes[0], sizeof(sizes[0]), "%llu",
+			 (unsigned long long)cfg->chunk_size);
+		argv[argc++] = "--chunk-size";
+		argv[argc++] = sizes[0];
+	}
+	if (cfg->pin_budget) {
+		snprintf(sizes[1], sizeof(sizes[1]), "%llu",
+			 (unsigned long long)cfg->pin_budget);
+		argv[argc++] = "--pin-budget";
+		argv[argc++] = sizes[1];
+	}
+	if (cfg->pin_all)
+		argv[argc++] = "--pin-all";
+	if (cfg->verbose)
+		argv[argc++] = "--verbose";
+	for (i = 0; i < cfg->nr_extra; i++)
+		argv[argc++] = cfg->extra[i];
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		close(pp[0]);
+		close(pp[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here: we may have threads. */
+		sigset_t none;
+		int k;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (k = 0; k < nkeep; k++)
+			fcntl(keep[k], F_SETFD, 0);
+		execv(cfg->path, (char *const *)argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	close(child_state);
+	a->pid = pid;
+	a->next_id = 1;
+	return 0;
+}
+
+int agent_reap(struct agent *a, int timeout_ms, int *status)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	int st = 0;
+	pid_t r;
+
+	if (a->pid <= 0)
+		return -ECHILD;
+	for (;;) {
+		r = waitpid(a->pid, &st, WNOHANG);
+		if (r == a->pid)
+			break;
+		if (r < 0)
+			return -errno;
+		if (now_ns() >= end) {
+			kill(a->pid, SIGKILL);
+			if (waitpid(a->pid, &st, 0) < 0)
+				return -errno;
+			break;
+		}
+		usleep(10000);
+	}
+	a->pid = -1;
+	if (status)
+		*status = st;
+	return 0;
+}
+
+int agent_send(struct agent *a, const char *cmd, json_object *args)
+{
+	json_object *o = json_object_new_object();
+	const char *s;
+	size_t len, off = 0;
+	int id = a->next_id++;
+
+	json_object_object_add(o, "execute", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(o, "arguments", args);
+	json_object_object_add(o, "id", json_object_new_int(id));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(s);
+	while (off <= len) {
+		/* The line and its newline, in as many writes as it takes. */
+		const char *p = off < len ? s + off : "\n";
+		size_t n = off < len ? len - off : 1;
+		ssize_t w = send(a->ctl, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			id = -errno;
+			break;
+		}
+		off += (size_t)w;
+		if (off == len + 1)
+			break;
+	}
+	json_object_put(o);
+	return id;
+}
+
+static int take_line(struct agent *a, json_object **msg)
+{
+	char *nl = memchr(a->buf, '\n', a->len);
+	size_t n;
+
+	if (!nl)
+		return 0;
+	*nl = '\0';
+	n = (size_t)(nl - a->buf) + 1;
+	*msg = json_tokener_parse(a->buf);
+	memmove(a->buf, a->buf + n, a->len - n);
+	a->len -= n;
+	if (!*msg || !json_object_is_type(*msg, json_type_object)) {
+		json_object_put(*msg);
+		*msg = NULL;
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+int agent_recv(struct agent *a, json_object **msg)
+{
+	ssize_t r;
+	int ret;
+
+	*msg = NULL;
+	ret = take_line(a, msg);
+	if (ret)
+		return ret;
+	if (a->len == sizeof(a->buf))
+		return -EMSGSIZE;
+	r = recv(a->ctl, a->buf + a->len, sizeof(a->buf) - a->len, MSG_DONTWAIT);
+	if (r == 0)
+		return -EPIPE;
+	if (r < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+	a->len += (size_t)r;
+	return take_line(a, msg);
+}
+
+int agent_recv_wait(struct agent *a, json_object **msg, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		struct pollfd p = { .fd = a->ctl, .events = POLLIN };
+		int64_t left;
+
+		ret = agent_recv(a, msg);
+		if (ret)
+			return ret;
+		left = (int64_t)(end - now_ns()) / 1000000;
+		if ((int64_t)(end - now_ns()) <= 0)
+			return 0;
+		if (poll(&p, 1, (int)(left > 0 ? left : 1)) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
