@@ -12,11 +12,18 @@ echo "$up" >"$out/boot-seconds"
 
 mount -t devpts devpts /dev/pts 2>/dev/null
 mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
-# /tmp is the host's, read-only; hide it with a tmpfs unless the checkout
-# lives there (CI may clone under /tmp).
+# /tmp is the host's, read-only: give the guest a tmpfs there. CI may
+# clone under /tmp, so a checkout that lives there is bound back in at the
+# same path before and after.
 case "$RDMIG_TOP/" in
-/tmp/*) ;;
-*) mount -t tmpfs tmp /tmp ;;
+/tmp/*)
+	mkdir -p /run/rdmig/top
+	mount --bind "$RDMIG_TOP" /run/rdmig/top
+	mount -t tmpfs -o mode=1777 tmp /tmp
+	mkdir -p "$RDMIG_TOP"
+	mount --bind /run/rdmig/top "$RDMIG_TOP"
+	;;
+*) mount -t tmpfs -o mode=1777 tmp /tmp ;;
 esac
 mkdir -p /run/rdmig/tmp /run/rdmig/home
 export TMPDIR=/run/rdmig/tmp HOME=/run/rdmig/home RDMIG_OUT=$out
