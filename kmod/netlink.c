@@ -196,8 +196,14 @@ err_free:
 
 /* ---- REGION_GET ------------------------------------------------------ */
 
-static int rdmig_nl_region_get_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+/*
+ * REGION_GET and STATS_GET answer the same way: snapshot a region the
+ * caller may see, then put it with @put into a reply of @size bytes.
+ */
+static int rdmig_nl_reply_snapshot(struct sk_buff *skb, struct genl_info *info,
+				   u8 cmd, size_t size,
+				   int (*put)(struct sk_buff *msg,
+					      const struct rdmig_region_snapshot *s))
 {
 	struct rdmig_region_snapshot s;
 	struct rdmig_region *r;
@@ -211,15 +217,14 @@ static int rdmig_nl_region_get_doit(struct sk_buff *skb,
 	rdmig_region_snapshot(r, &s);
 	rdmig_region_put(r);
 
-	msg = genlmsg_new(rdmig_nl_region_size(), GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0,
-				RDMIG_CMD_REGION_GET);
+	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0, cmd);
 	err = -EMSGSIZE;
 	if (!hdr)
 		goto err_free;
-	err = rdmig_nl_put_region(msg, &s);
+	err = put(msg, &s);
 	if (err)
 		goto err_free;
 	genlmsg_end(msg, hdr);
@@ -228,6 +233,14 @@ static int rdmig_nl_region_get_doit(struct sk_buff *skb,
 err_free:
 	nlmsg_free(msg);
 	return err;
+}
+
+static int rdmig_nl_region_get_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	return rdmig_nl_reply_snapshot(skb, info, RDMIG_CMD_REGION_GET,
+				       rdmig_nl_region_size(),
+				       rdmig_nl_put_region);
 }
 
 struct rdmig_nl_region_dump_ctx {
@@ -663,36 +676,11 @@ static int rdmig_nl_put_stats(struct sk_buff *msg,
 
 static int rdmig_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
-	struct rdmig_region_snapshot s;
-	struct rdmig_region *r;
-	struct sk_buff *msg;
-	void *hdr;
-	int err;
-
-	r = rdmig_nl_get_visible(skb, info);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	rdmig_region_snapshot(r, &s);
-	rdmig_region_put(r);
-
-	msg = genlmsg_new(nla_total_size(sizeof(u32)) + nla_total_size(0) +
-			  10 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0,
-				RDMIG_CMD_STATS_GET);
-	err = -EMSGSIZE;
-	if (!hdr)
-		goto err_free;
-	err = rdmig_nl_put_stats(msg, &s);
-	if (err)
-		goto err_free;
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-err_free:
-	nlmsg_free(msg);
-	return err;
+	return rdmig_nl_reply_snapshot(skb, info, RDMIG_CMD_STATS_GET,
+				       nla_total_size(sizeof(u32)) +
+				       nla_total_size(0) +
+				       10 * nla_total_size_64bit(sizeof(u64)),
+				       rdmig_nl_put_stats);
 }
 
 /* ---- events ---------------------------------------------------------- */
