@@ -33,6 +33,12 @@ t "destination marks what it received written: written_pages = source's non-zero
 	bash -c "grep -c 'destination written_pages \([0-9]*\), source non-zero written pages \1\$' $out/dyn.log | grep -qx 2 && grep -q 'destination written_pages [1-9]' $out/pinall.log"
 t "never-written pages are skipped, not sent" \
 	grep -qE '"zero_pages_skipped":[1-9]' "$out/dyn.log"
+t "pages zeroed after they were sent migrate as zero ranges, data intact" \
+	mig zeroed --mib 8 --written 100 --zero-later 64 --port 18506
+t "the zeroed pages went as compress messages, not page data" \
+	bash -c "grep -q '^zeroed 64 sent pages' $out/zeroed.log && grep -qE '\"compressed_pages\":(6[4-9]|[7-9][0-9]|[1-9][0-9]{2,})[,}]' $out/zeroed.log"
+t "with every page written, the one written page of zeroes is still skipped" \
+	grep -qE '"zero_pages_skipped":[1-9]' "$out/zeroed.log"
 t "cancel right after migrate: fails, pins released, tracking off" \
 	mig cancel --mib 64 --cancel-after-ms 0 --expect-fail --port 18504
 t "chunk-size mismatch is refused" \

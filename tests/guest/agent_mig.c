@@ -148,10 +148,10 @@ int main(int argc, char **argv)
 		{ "state", 1, 0, 's' }, { "port", 1, 0, 'p' }, { "downtime", 1, 0, 'd' },
 		{ "max-iter", 1, 0, 'i' }, { "on-max", 1, 0, 'o' },
 		{ "only-dest", 0, 0, 'D' }, { "only-source", 0, 0, 'S' },
-		{ "timeout-ms", 1, 0, 'T' }, { 0 },
+		{ "timeout-ms", 1, 0, 'T' }, { "zero-later", 1, 0, 'z' }, { 0 },
 	};
 	uint64_t mib = 16, pct = 50, budget = 0, dbudget = 0, chunk = 1 << 20, dchunk = 0;
-	uint64_t state_len = 4096, downtime = 300, maxiter = 30;
+	uint64_t state_len = 4096, downtime = 300, maxiter = 30, zero_later = 0;
 	long cancel_ms = -1;
 	bool use_writer = false, pin_all = false, expect_fail = false;
 	bool only_dest = false, only_source = false;
@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 		case 'D': only_dest = true; break;
 		case 'S': only_source = true; break;
 		case 'T': timeout_ms = optarg; break;
+		case 'z': zero_later = strtoull(optarg, 0, 0); break;
 		default: return 2;
 		}
 	}
@@ -319,7 +320,7 @@ int main(int argc, char **argv)
 			{ .fd = (s_ok || s_failed) ? -1 : sc.fd, .events = POLLIN },
 			{ .fd = (d_ok || d_failed) ? -1 : dc.fd, .events = POLLIN },
 		};
-		json_object *m;
+		json_object *m, *zd, *zi;
 		const char *e;
 
 		if (poll(p, 2, 60000) <= 0) {
@@ -345,6 +346,24 @@ int main(int argc, char **argv)
 			e = ev_name(m);
 			if (getenv("AGENT_VERBOSE") || (e && strcmp(e, "progress")))
 				printf("src: %s\n", json_object_to_json_string(m));
+			if (zero_later && e && !strcmp(e, "progress") &&
+			    json_object_object_get_ex(m, "data", &zd) &&
+			    json_object_object_get_ex(zd, "iteration", &zi) &&
+			    json_object_get_int64(zi) >= 1) {
+				/*
+				 * Iteration 0 has sent region 0's written pages:
+				 * zero some of them (clear of the writer's quarter)
+				 * so they must go again, as zero ranges.
+				 */
+				uint64_t w0 = len / PAGE * pct / 100;
+
+				if (zero_later > w0 / 2)
+					zero_later = w0 / 2;
+				memset((uint8_t *)src[0].mem + w0 / 2 * PAGE, 0, zero_later * PAGE);
+				printf("zeroed %llu sent pages from page %llu\n",
+				       (unsigned long long)zero_later, (unsigned long long)(w0 / 2));
+				zero_later = 0;
+			}
 			if (e && !strcmp(e, "switchover-ready")) {
 				atomic_store(&stop_writer, true);
 				if (use_writer)

@@ -7,7 +7,8 @@
  * get-and-clear), and sends every page the module reports WRITTEN and not
  * known ZERO. Later rounds send what get-and-clear reports. Each round:
  *  1. classify: per chunk with pages to send, read the pagemap; known-zero
- *     pages are skipped, or sent as zero ranges if they were sent before;
+ *     pages, and written pages that hold only zeroes, are skipped, or sent
+ *     as zero ranges if they were sent before;
  *  2. pipeline: registration requests for the next chunks go out in
  *     batches ahead of the writes that need them (LOOKAHEAD chunks), so
  *     the data path waits for at most one round trip per round; pinned
@@ -408,6 +409,24 @@ static void emit_progress(struct src *s, uint64_t remaining, uint64_t dirty_pps,
 	s->last_progress_us = now_us();
 }
 
+/*
+ * The module knows the pages it never saw written; a page the guest filled
+ * with zeroes since it was sent is only found by looking. The look ends at
+ * the first non-zero word, so it costs little unless the page is zero, and
+ * then it saves sending the page. A write racing the look dirties the page
+ * again, so the next round (or the paused last one) sends it.
+ */
+static bool page_is_zero(const uint8_t *page)
+{
+	const volatile uint64_t *w = (const volatile uint64_t *)page;
+	size_t i;
+
+	for (i = 0; i < PAGE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 /* Decides per page of chunk @g what to do; returns pages left to write. */
 static int classify(struct src *s, uint32_t g, uint64_t *left)
 {
@@ -430,7 +449,8 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 						 s->r[b].id, strerror(-rc));
 			read = true;
 		}
-		if ((s->pm[i] & RDMIG_PM_ZERO) || !(s->pm[i] & RDMIG_PM_WRITTEN)) {
+		if ((s->pm[i] & RDMIG_PM_ZERO) || !(s->pm[i] & RDMIG_PM_WRITTEN) ||
+		    page_is_zero(s->r[b].mem + pg * PAGE)) {
 			if (!bit(s->sent[b], pg)) {
 				clear_bit(s->todo[b], pg);
 				s->a->stats.zero_pages_skipped++;
