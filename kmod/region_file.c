@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
+#include "rdmig.h"
 #include "region_priv.h"
 
 /* ---- mappings ------------------------------------------------------------ */
@@ -135,54 +136,44 @@ static ssize_t rdmig_pagemap_read(struct file *file, char __user *buf,
 
 /* ---- ioctls ---------------------------------------------------------------- */
 
-/* Copy in an extensible struct whose first member is __u32 size. */
-static int rdmig_copy_in(void *dst, size_t ksize, void __user *uarg)
+static struct rdmig_region *rdmig_ucmd_region(struct rdmig_ucmd *ucmd)
 {
-	u32 usize;
-
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	return copy_struct_from_user(dst, ksize, uarg, usize);
+	return rdmig_region_of(file_inode(ucmd->file));
 }
 
-static long rdmig_ioc_info(struct rdmig_region *r, void __user *uarg)
+static bool rdmig_ucmd_guest(struct rdmig_ucmd *ucmd)
 {
+	return ucmd->file->f_op == &rdmig_guest_fops;
+}
+
+static long rdmig_ioc_info(struct rdmig_ucmd *ucmd)
+{
+	struct rdmig_region_info *info = ucmd->cmd;
 	struct rdmig_region_snapshot s;
-	struct rdmig_region_info info;
-	int err;
 
-	err = rdmig_copy_in(&info, sizeof(info), uarg);
-	if (err)
-		return err;
-	rdmig_region_snapshot(r, &s);
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	info.flags = (s.tracking ? RDMIG_INFO_F_TRACKING : 0) |
-		     (s.bound ? RDMIG_INFO_F_BOUND : 0);
-	info.region_id = s.id;
-	info.length = s.length;
-	info.present_pages = s.present_pages;
-	info.written_pages = s.written_pages;
-	info.dirty_pages = s.dirty_pages;
-	info.pinned_pages = s.pinned_pages;
-	info.dirty_watermark = s.watermark;
-	memcpy(info.name, s.name, sizeof(info.name));
-	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	rdmig_region_snapshot(rdmig_ucmd_region(ucmd), &s);
+	info->flags = (s.tracking ? RDMIG_INFO_F_TRACKING : 0) |
+		      (s.bound ? RDMIG_INFO_F_BOUND : 0);
+	info->region_id = s.id;
+	info->reserved = 0;
+	info->length = s.length;
+	info->present_pages = s.present_pages;
+	info->written_pages = s.written_pages;
+	info->dirty_pages = s.dirty_pages;
+	info->pinned_pages = s.pinned_pages;
+	info->dirty_watermark = s.watermark;
+	memcpy(info->name, s.name, sizeof(info->name));
+	return rdmig_ucmd_respond(ucmd, sizeof(*info));
 }
 
-static long rdmig_ioc_set(struct rdmig_region *r, void __user *uarg)
+static long rdmig_ioc_set(struct rdmig_ucmd *ucmd)
 {
-	struct rdmig_region_set set;
-	int err;
+	struct rdmig_region_set *set = ucmd->cmd;
 
-	err = rdmig_copy_in(&set, sizeof(set), uarg);
-	if (err)
-		return err;
-	if (set.reserved)
+	if (set->reserved)
 		return -EINVAL;
-	return rdmig_region_set(r, set.flags, set.tracking, set.dirty_watermark);
+	return rdmig_region_set(rdmig_ucmd_region(ucmd), set->flags,
+				set->tracking, set->dirty_watermark);
 }
 
 /* Words of a get-and-clear result held at first; doubled as needed. */
@@ -193,45 +184,43 @@ static long rdmig_ioc_set(struct rdmig_region *r, void __user *uarg)
  * from zeroing the caller's bitmap (which the uapi requires in full) the
  * cost follows the dirty pages, not the size of the range.
  */
-static long rdmig_ioc_get_dirty(struct rdmig_region *r, void __user *uarg)
+static long rdmig_ioc_get_dirty(struct rdmig_ucmd *ucmd)
 {
+	struct rdmig_region *r = rdmig_ucmd_region(ucmd);
+	struct rdmig_dirty_bitmap *req = ucmd->cmd;
 	struct rdmig_dirty_word *words, *more;
 	unsigned int cap = RDMIG_DIRTY_WORDS_INIT, n = 0, got, i;
-	struct rdmig_dirty_bitmap req;
 	u64 __user *ubitmap;
 	u64 pos, end, next, nd, ndirty = 0;
 	int err;
 
-	err = rdmig_copy_in(&req, sizeof(req), uarg);
-	if (err)
-		return err;
-	if (req.flags & ~RDMIG_DIRTY_F_ALL)
+	if (req->flags & ~RDMIG_DIRTY_F_ALL)
 		return -EINVAL;
 	/* Checked again by the core; here to size the buffer safely. */
-	if (!req.npages || req.first_page >= r->npages ||
-	    req.npages > r->npages - req.first_page)
+	if (!req->npages || req->first_page >= r->npages ||
+	    req->npages > r->npages - req->first_page)
 		return -EINVAL;
-	ubitmap = u64_to_user_ptr(req.bitmap);
+	ubitmap = u64_to_user_ptr(req->bitmap);
 	/*
 	 * Zeroes every word and faults before clearing anything, so a bad
 	 * pointer loses no bits.
 	 */
-	if (clear_user(ubitmap, DIV_ROUND_UP(req.npages, 64) * sizeof(u64)))
+	if (clear_user(ubitmap, DIV_ROUND_UP(req->npages, 64) * sizeof(u64)))
 		return -EFAULT;
 	words = kvmalloc_array(cap, sizeof(*words), GFP_KERNEL);
 	if (!words)
 		return -ENOMEM;
 
-	pos = req.first_page;
-	end = req.first_page + req.npages;
+	pos = req->first_page;
+	end = req->first_page + req->npages;
 	for (;;) {
-		err = rdmig_region_get_dirty_words(r, pos, end - pos, req.flags,
-						   words + n, cap - n, &got,
-						   &next, &nd);
+		err = rdmig_region_get_dirty_words(r, pos, end - pos,
+						   req->flags, words + n,
+						   cap - n, &got, &next, &nd);
 		if (err)
 			goto undo;
 		for (i = n; i < n + got; i++)
-			words[i].index += (pos - req.first_page) / 64;
+			words[i].index += (pos - req->first_page) / 64;
 		n += got;
 		ndirty += nd;
 		if (next == end)
@@ -252,12 +241,10 @@ static long rdmig_ioc_get_dirty(struct rdmig_region *r, void __user *uarg)
 			err = -EFAULT;
 			goto undo;
 		}
-	req.out_dirty = ndirty;
-	if (put_user(req.out_dirty,
-		     (u64 __user *)(uarg + offsetof(struct rdmig_dirty_bitmap,
-						    out_dirty))))
-		err = -EFAULT;
-	goto out;
+	req->out_dirty = ndirty;
+	err = rdmig_ucmd_respond(ucmd, sizeof(*req));
+	if (!err)
+		goto out;
 
 undo:
 	/*
@@ -265,54 +252,47 @@ undo:
 	 * batches, or no memory: report the pages cleared so far again next
 	 * time rather than lose them. Over-reporting is safe.
 	 */
-	if (req.flags & RDMIG_DIRTY_F_CLEAR)
-		rdmig_region_redirty(r, req.first_page, words, n);
+	if (req->flags & RDMIG_DIRTY_F_CLEAR)
+		rdmig_region_redirty(r, req->first_page, words, n);
 out:
 	kvfree(words);
 	return err;
 }
 
-static long rdmig_ioc_zero_scan(struct rdmig_region *r, void __user *uarg)
+static long rdmig_ioc_zero_scan(struct rdmig_ucmd *ucmd)
 {
-	struct rdmig_zero_scan zs;
+	struct rdmig_zero_scan *zs = ucmd->cmd;
 	int err;
 
-	err = rdmig_copy_in(&zs, sizeof(zs), uarg);
+	err = rdmig_region_zero_scan(rdmig_ucmd_region(ucmd), zs->first_page,
+				     zs->npages, zs->flags,
+				     &zs->out_zero_pages,
+				     &zs->out_reclaimed_pages);
 	if (err)
 		return err;
-	err = rdmig_region_zero_scan(r, zs.first_page, zs.npages, zs.flags,
-				     &zs.out_zero_pages,
-				     &zs.out_reclaimed_pages);
-	if (err)
-		return err;
-	zs.size = sizeof(zs);
-	return copy_to_user(uarg, &zs, sizeof(zs)) ? -EFAULT : 0;
+	return rdmig_ucmd_respond(ucmd, sizeof(*zs));
 }
 
-static long rdmig_ioc_mark_written(struct rdmig_region *r, void __user *uarg)
+static long rdmig_ioc_mark_written(struct rdmig_ucmd *ucmd)
 {
-	struct rdmig_mark_written mw;
+	struct rdmig_mark_written *mw = ucmd->cmd;
 	u64 marked;
-	int err;
 
-	err = rdmig_copy_in(&mw, sizeof(mw), uarg);
-	if (err)
-		return err;
-	return rdmig_region_mark_written(r, mw.first_page, mw.npages, mw.flags,
-					 &marked);
+	return rdmig_region_mark_written(rdmig_ucmd_region(ucmd),
+					 mw->first_page, mw->npages,
+					 mw->flags, &marked);
 }
 
-static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
+static long rdmig_ioc_transfer_fd(struct rdmig_ucmd *ucmd)
 {
-	struct inode *inode = file_inode(file);
-	struct rdmig_transfer req;
+	struct inode *inode = file_inode(ucmd->file);
+	struct rdmig_transfer *req = ucmd->cmd;
 	struct file *tfile;
-	int err, fd;
+	int fd;
 
-	err = rdmig_copy_in(&req, sizeof(req), uarg);
-	if (err)
-		return err;
-	if (req.flags)
+	if (!rdmig_ucmd_guest(ucmd))
+		return -ENOTTY;
+	if (req->flags)
 		return -EINVAL;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
@@ -327,44 +307,58 @@ static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
 	return fd;
 }
 
-static long rdmig_ioc_bind(struct rdmig_region *r, void __user *uarg)
+static long rdmig_ioc_bind(struct rdmig_ucmd *ucmd)
 {
-	struct rdmig_bind req;
-	int err;
+	struct rdmig_bind *req = ucmd->cmd;
 
-	err = rdmig_copy_in(&req, sizeof(req), uarg);
-	if (err)
-		return err;
-	if (req.flags || req.reserved)
+	if (rdmig_ucmd_guest(ucmd))
+		return -ENOTTY;
+	if (req->flags || req->reserved)
 		return -EINVAL;
-	return rdmig_region_bind(r, current->nsproxy->net_ns, req.nl_portid);
+	return rdmig_region_bind(rdmig_ucmd_region(ucmd),
+				 current->nsproxy->net_ns, req->nl_portid);
 }
 
+union rdmig_region_ucmd_buffer {
+	struct rdmig_region_info info;
+	struct rdmig_region_set set;
+	struct rdmig_dirty_bitmap dirty;
+	struct rdmig_zero_scan zero;
+	struct rdmig_transfer transfer;
+	struct rdmig_bind bind;
+	struct rdmig_mark_written written;
+};
+
+#define RDMIG_REGION_OP(_ioctl, _fn, _struct, _last)			\
+	RDMIG_IOCTL_OP(union rdmig_region_ucmd_buffer, _ioctl, _fn,	\
+		       _struct, _last)
+
+static const struct rdmig_ioctl_op rdmig_region_ioctl_ops[] = {
+	RDMIG_REGION_OP(RDMIG_REGION_INFO, rdmig_ioc_info,
+			struct rdmig_region_info, name),
+	RDMIG_REGION_OP(RDMIG_REGION_SET, rdmig_ioc_set,
+			struct rdmig_region_set, dirty_watermark),
+	RDMIG_REGION_OP(RDMIG_GET_DIRTY, rdmig_ioc_get_dirty,
+			struct rdmig_dirty_bitmap, out_dirty),
+	RDMIG_REGION_OP(RDMIG_ZERO_SCAN, rdmig_ioc_zero_scan,
+			struct rdmig_zero_scan, out_reclaimed_pages),
+	RDMIG_REGION_OP(RDMIG_TRANSFER_FD, rdmig_ioc_transfer_fd,
+			struct rdmig_transfer, flags),
+	RDMIG_REGION_OP(RDMIG_BIND_NETLINK, rdmig_ioc_bind,
+			struct rdmig_bind, reserved),
+	RDMIG_REGION_OP(RDMIG_MARK_WRITTEN, rdmig_ioc_mark_written,
+			struct rdmig_mark_written, npages),
+};
+
+/* Both views; TRANSFER_FD and BIND_NETLINK check which one they got. */
 static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
-	struct rdmig_region *r = rdmig_region_of(file_inode(file));
-	bool guest = file->f_op == &rdmig_guest_fops;
-	void __user *uarg = (void __user *)arg;
+	union rdmig_region_ucmd_buffer buf;
 
-	switch (cmd) {
-	case RDMIG_REGION_INFO:
-		return rdmig_ioc_info(r, uarg);
-	case RDMIG_REGION_SET:
-		return rdmig_ioc_set(r, uarg);
-	case RDMIG_GET_DIRTY:
-		return rdmig_ioc_get_dirty(r, uarg);
-	case RDMIG_ZERO_SCAN:
-		return rdmig_ioc_zero_scan(r, uarg);
-	case RDMIG_MARK_WRITTEN:
-		return rdmig_ioc_mark_written(r, uarg);
-	case RDMIG_TRANSFER_FD:
-		return guest ? rdmig_ioc_transfer_fd(file, uarg) : -ENOTTY;
-	case RDMIG_BIND_NETLINK:
-		return guest ? -ENOTTY : rdmig_ioc_bind(r, uarg);
-	default:
-		return -ENOTTY;
-	}
+	return rdmig_ioctl_dispatch(rdmig_region_ioctl_ops,
+				    ARRAY_SIZE(rdmig_region_ioctl_ops), file,
+				    cmd, arg, &buf);
 }
 
 const struct file_operations rdmig_guest_fops = {

@@ -48,6 +48,38 @@ static void test_version_short_size_is_einval(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A newer caller's larger struct: accepted when its tail is zero. */
+static void test_version_grown_struct(void **state)
+{
+	struct {
+		struct rdmig_version v;
+		uint64_t tail[2];
+	} big = { .v = { .size = sizeof(big) } };
+
+	(void)state;
+	assert_int_equal(ioctl(devfd, RDMIG_GET_VERSION, &big), 0);
+	assert_int_equal(big.v.api_version, RDMIG_API_VERSION);
+	assert_int_equal(big.v.size, sizeof(big));	/* left as given */
+	assert_int_equal(big.tail[0] | big.tail[1], 0);
+	big.tail[1] = 1;
+	assert_int_equal(ioctl(devfd, RDMIG_GET_VERSION, &big), -1);
+	assert_int_equal(errno, E2BIG);
+}
+
+/* Numbers that encode a size (API version 1, 0xB6) are unknown now. */
+static void test_sized_numbers_are_enotty(void **state)
+{
+	struct rdmig_version v = { .size = sizeof(v) };
+
+	(void)state;
+	assert_int_equal(ioctl(devfd, _IOWR(RDMIG_IOC_MAGIC, 0x00,
+					    struct rdmig_version), &v), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(ioctl(devfd, _IOWR(0xB6, 0x00, struct rdmig_version),
+			       &v), -1);
+	assert_int_equal(errno, ENOTTY);
+}
+
 static void test_version_bad_pointer_is_efault(void **state)
 {
 	(void)state;
@@ -67,6 +99,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_version_short_size_is_einval),
+		cmocka_unit_test(test_version_grown_struct),
+		cmocka_unit_test(test_sized_numbers_are_enotty),
 		cmocka_unit_test(test_version_bad_pointer_is_efault),
 		cmocka_unit_test(test_unknown_ioctl_is_enotty),
 	};

@@ -56,19 +56,46 @@ static void test_u64_fields_are_naturally_aligned(void **state)
 	ASSERT_FIELD(rdmig_mark_written, npages, 16);
 }
 
-static void test_ioctl_numbers_encode_struct_sizes(void **state)
+/*
+ * Numbers carry no size, so a struct that grows keeps its ioctl (API
+ * version 1 encoded the size and a grown struct got ENOTTY).
+ */
+static void test_ioctl_numbers_are_size_independent(void **state)
 {
+	const unsigned int all[] = {
+		RDMIG_GET_VERSION, RDMIG_CREATE_REGION, RDMIG_REGION_INFO,
+		RDMIG_REGION_SET, RDMIG_GET_DIRTY, RDMIG_ZERO_SCAN,
+		RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK, RDMIG_MARK_WRITTEN,
+	};
+	size_t i, j;
+
 	(void)state;
-	assert_int_equal(_IOC_SIZE(RDMIG_CREATE_REGION),
-			 sizeof(struct rdmig_create_region));
-	assert_int_equal(_IOC_SIZE(RDMIG_GET_DIRTY),
-			 sizeof(struct rdmig_dirty_bitmap));
-	assert_int_equal(_IOC_TYPE(RDMIG_REGION_INFO), RDMIG_IOC_MAGIC);
-	assert_int_not_equal(RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK);
-	assert_int_equal(_IOC_SIZE(RDMIG_MARK_WRITTEN),
-			 sizeof(struct rdmig_mark_written));
-	assert_int_equal(_IOC_DIR(RDMIG_MARK_WRITTEN), _IOC_WRITE);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		assert_int_equal(_IOC_SIZE(all[i]), 0);
+		assert_int_equal(_IOC_DIR(all[i]), _IOC_NONE);
+		assert_int_equal(_IOC_TYPE(all[i]), RDMIG_IOC_MAGIC);
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(_IOC_NR(all[i]), _IOC_NR(all[j]));
+	}
+	assert_int_equal(RDMIG_IOC_MAGIC, 0xBD);	/* 0xB6 is FPGA DFL's */
+	assert_int_equal(_IOC_NR(RDMIG_GET_VERSION), 0x00);
+	assert_int_equal(_IOC_NR(RDMIG_CREATE_REGION), 0x01);
+	assert_int_equal(_IOC_NR(RDMIG_REGION_INFO), 0x10);
 	assert_int_equal(_IOC_NR(RDMIG_MARK_WRITTEN), 0x16);
+}
+
+static void test_region_ids_are_u32(void **state)
+{
+	struct rdmig_create_region c;
+	struct rdmig_region_info info;
+
+	(void)state;
+	assert_int_equal(sizeof(c.out_region_id), 4);
+	assert_int_equal(sizeof(info.region_id), 4);
+	ASSERT_FIELD(rdmig_region_info, region_id, 8);
+	ASSERT_FIELD(rdmig_region_info, reserved, 12);
+	ASSERT_FIELD(rdmig_region_info, length, 16);
+	assert_int_equal(RDMIG_API_VERSION, 2);
 }
 
 static void test_pagemap_bits_are_distinct(void **state)
@@ -94,7 +121,8 @@ int main(void)
 		cmocka_unit_test(test_sizes_have_no_hidden_padding),
 		cmocka_unit_test(test_every_struct_starts_with_size),
 		cmocka_unit_test(test_u64_fields_are_naturally_aligned),
-		cmocka_unit_test(test_ioctl_numbers_encode_struct_sizes),
+		cmocka_unit_test(test_ioctl_numbers_are_size_independent),
+		cmocka_unit_test(test_region_ids_are_u32),
 		cmocka_unit_test(test_pagemap_bits_are_distinct),
 		cmocka_unit_test(test_netlink_numbering_starts_at_one),
 	};

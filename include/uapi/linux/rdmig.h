@@ -4,13 +4,19 @@
  * migration of virtual machines over RDMA.
  *
  * This is the one header shared by rdmig.ko and every userspace program.
- * Documentation/uapi.md explains the model; the rules kept here are those
- * of the kernel's modern uapis (iommufd):
- *  - every ioctl argument starts with __u32 size: the kernel accepts any
- *    size >= the first version of the struct and requires bytes it does not
- *    know to be zero (-E2BIG otherwise), so structs can grow;
+ * Documentation/regions.md explains the model; the rules kept here are
+ * those of the kernel's modern uapis (iommufd):
+ *  - ioctl numbers carry no size (_IO(RDMIG_IOC_MAGIC, nr)): the command is
+ *    the number alone, so a struct that grows keeps its ioctl;
+ *  - every ioctl argument starts with __u32 size, the caller's sizeof: the
+ *    kernel accepts any size >= the first version of the struct (-EINVAL
+ *    below it), reads a shorter one as if the missing tail were zero and
+ *    requires bytes it does not know to be zero (-E2BIG otherwise), as
+ *    copy_struct_from_user() does; it writes back at most size bytes and
+ *    leaves size as it was;
  *  - unknown flags and non-zero reserved fields are -EINVAL;
  *  - unknown ioctls are -ENOTTY;
+ *  - region ids are __u32 everywhere (ioctls, netlink, librdmig);
  *  - pointers travel as __u64, lifetimes are tied to file descriptors.
  */
 #ifndef _UAPI_LINUX_RDMIG_H
@@ -19,7 +25,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define RDMIG_API_VERSION	1
+#define RDMIG_API_VERSION	2
 
 #define RDMIG_DEVICE_NAME	"rdmig"		/* /dev/rdmig */
 #define RDMIG_NAME_LEN		32		/* region name, NUL included */
@@ -31,7 +37,30 @@
  */
 #define RDMIG_REGION_MAX_BYTES	(1ULL << 40)
 
-#define RDMIG_IOC_MAGIC		0xB6
+/*
+ * ioctl type. 0xB6 (API version 1) belongs to the FPGA DFL driver
+ * (linux/fpga-dfl.h) in Documentation/userspace-api/ioctl/ioctl-number.rst;
+ * 0xBD is listed by nobody there, in 6.1 or later (0xB7 nsfs and
+ * remoteproc, 0xB8 mshv and Marvell DPI, 0xBA liveupdate are the
+ * neighbours in use).
+ */
+#define RDMIG_IOC_MAGIC		0xBD
+
+/*
+ * Command numbers (_IOC_NR): 0x00-0x0f on /dev/rdmig, 0x10-0x3f on region
+ * and transfer fds. Never reused, never renumbered.
+ */
+enum rdmig_ioctl_nr {
+	RDMIG_IOC_GET_VERSION		= 0x00,
+	RDMIG_IOC_CREATE_REGION		= 0x01,
+	RDMIG_IOC_REGION_INFO		= 0x10,
+	RDMIG_IOC_REGION_SET		= 0x11,
+	RDMIG_IOC_GET_DIRTY		= 0x12,
+	RDMIG_IOC_ZERO_SCAN		= 0x13,
+	RDMIG_IOC_TRANSFER_FD		= 0x14,
+	RDMIG_IOC_BIND_NETLINK		= 0x15,
+	RDMIG_IOC_MARK_WRITTEN		= 0x16,
+};
 
 /* ---- ioctls on /dev/rdmig -------------------------------------------- */
 
@@ -81,6 +110,7 @@ struct rdmig_create_region {
  * @size: sizeof(struct rdmig_region_info)
  * @flags: out, RDMIG_INFO_F_*
  * @region_id: out
+ * @reserved: out, zero
  * @length: out, bytes
  * @present_pages: out, pages allocated
  * @written_pages: out, pages with RDMIG_PM_WRITTEN
@@ -92,7 +122,8 @@ struct rdmig_create_region {
 struct rdmig_region_info {
 	__u32 size;
 	__u32 flags;
-	__u64 region_id;
+	__u32 region_id;
+	__u32 reserved;
 	__u64 length;
 	__u64 present_pages;
 	__u64 written_pages;
@@ -245,15 +276,15 @@ struct rdmig_bind {
 	__u32 reserved;
 };
 
-#define RDMIG_GET_VERSION	_IOWR(RDMIG_IOC_MAGIC, 0x00, struct rdmig_version)
-#define RDMIG_CREATE_REGION	_IOWR(RDMIG_IOC_MAGIC, 0x01, struct rdmig_create_region)
-#define RDMIG_REGION_INFO	_IOWR(RDMIG_IOC_MAGIC, 0x10, struct rdmig_region_info)
-#define RDMIG_REGION_SET	_IOW(RDMIG_IOC_MAGIC, 0x11, struct rdmig_region_set)
-#define RDMIG_GET_DIRTY		_IOWR(RDMIG_IOC_MAGIC, 0x12, struct rdmig_dirty_bitmap)
-#define RDMIG_ZERO_SCAN		_IOWR(RDMIG_IOC_MAGIC, 0x13, struct rdmig_zero_scan)
-#define RDMIG_TRANSFER_FD	_IOW(RDMIG_IOC_MAGIC, 0x14, struct rdmig_transfer)
-#define RDMIG_BIND_NETLINK	_IOW(RDMIG_IOC_MAGIC, 0x15, struct rdmig_bind)
-#define RDMIG_MARK_WRITTEN	_IOW(RDMIG_IOC_MAGIC, 0x16, struct rdmig_mark_written)
+#define RDMIG_GET_VERSION	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_GET_VERSION)
+#define RDMIG_CREATE_REGION	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_CREATE_REGION)
+#define RDMIG_REGION_INFO	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_REGION_INFO)
+#define RDMIG_REGION_SET	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_REGION_SET)
+#define RDMIG_GET_DIRTY		_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_GET_DIRTY)
+#define RDMIG_ZERO_SCAN		_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_ZERO_SCAN)
+#define RDMIG_TRANSFER_FD	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_TRANSFER_FD)
+#define RDMIG_BIND_NETLINK	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_BIND_NETLINK)
+#define RDMIG_MARK_WRITTEN	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_WRITTEN)
 
 /*
  * ---- pagemap view ------------------------------------------------------
