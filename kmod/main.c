@@ -15,12 +15,9 @@ static int __init rdmig_init(void)
 {
 	int err;
 
-	err = rdmig_fs_init();
-	if (err)
-		return err;
 	err = rdmig_netlink_init();
 	if (err)
-		goto err_fs;
+		return err;
 	err = rdmig_chardev_init();
 	if (err)
 		goto err_netlink;
@@ -29,17 +26,18 @@ static int __init rdmig_init(void)
 
 err_netlink:
 	rdmig_netlink_exit();
-err_fs:
-	rdmig_fs_exit();
 	return err;
 }
 
 static void __exit rdmig_exit(void)
 {
 	rdmig_chardev_exit();
+	/*
+	 * Nothing of the region filesystem is left: each region's superblock
+	 * holds the module (region_fs.c), so exit runs only once the last
+	 * region is evicted and its mount gone.
+	 */
 	rdmig_netlink_exit();
-	/* Every region file holds a module reference: none is left here. */
-	rdmig_fs_exit();
 }
 
 module_init(rdmig_init);

@@ -146,7 +146,7 @@ struct rdmig_region *rdmig_region_get_by_id(u32 id)
 
 	xa_lock(&rdmig_regions);
 	r = xa_load(&rdmig_regions, id);
-	if (r && !igrab(r->inode))
+	if (r && !rdmig_fs_igrab(r->inode))
 		r = NULL;
 	xa_unlock(&rdmig_regions);
 	return r;
@@ -159,7 +159,7 @@ struct rdmig_region *rdmig_region_next(u32 *id)
 
 	xa_lock(&rdmig_regions);
 	xa_for_each_start(&rdmig_regions, idx, r, idx) {
-		if (igrab(r->inode)) {
+		if (rdmig_fs_igrab(r->inode)) {
 			xa_unlock(&rdmig_regions);
 			*id = idx;
 			return r;
@@ -171,7 +171,7 @@ struct rdmig_region *rdmig_region_next(u32 *id)
 
 void rdmig_region_put(struct rdmig_region *r)
 {
-	iput(r->inode);
+	rdmig_fs_iput(r->inode);
 }
 
 bool rdmig_region_owned_by_current(struct rdmig_region *r)

@@ -3,13 +3,18 @@
  * The two views of a region: the guest view (the region fd, whose shared
  * mappings report the first write after each re-arm through page_mkwrite)
  * and the transfer view (same pages, no write notification, for RDMA
- * registration). Both take the region ioctls and the pagemap pread().
+ * registration). Both take the region ioctls (the pagemap among them),
+ * read() of guest memory and fallocate() hole punching.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/falloc.h>
 #include <linux/mm.h>
 #include <linux/nsproxy.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
@@ -71,7 +76,12 @@ static int rdmig_mmap(struct file *file, struct vm_area_struct *vma,
 {
 	struct rdmig_region *r = rdmig_region_of(file_inode(file));
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * MAP_SHARED only. VM_MAYSHARE, not VM_SHARED: a shared mapping of a
+	 * read-only fd (a reopen with O_RDONLY) has VM_SHARED and VM_MAYWRITE
+	 * cleared by mmap() and can never become writable.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff >= r->npages ||
 	    vma_pages(vma) > r->npages - vma->vm_pgoff)
@@ -92,46 +102,165 @@ static int rdmig_transfer_mmap(struct file *file, struct vm_area_struct *vma)
 	return rdmig_mmap(file, vma, &rdmig_transfer_vm_ops);
 }
 
-/* ---- pagemap pread() ----------------------------------------------------- */
+/* ---- read(): guest memory ------------------------------------------------ */
 
-#define RDMIG_PM_CHUNK	512
-
-static ssize_t rdmig_pagemap_read(struct file *file, char __user *buf,
-				  size_t count, loff_t *ppos)
+/*
+ * As reading a memfd, but without ever allocating: a present page is
+ * copied from the page cache (with a reference held, so a zero scan cannot
+ * give it back meanwhile), an absent one reads as zeroes and stays absent.
+ * Nothing is marked: reads are not writes.
+ */
+static ssize_t rdmig_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct rdmig_region *r = rdmig_region_of(file_inode(file));
-	u64 first, n, i, done = 0;
-	u64 *ents;
+	struct rdmig_region *r = rdmig_region_of(file_inode(iocb->ki_filp));
+	struct address_space *mapping = r->inode->i_mapping;
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0, err = 0;
 
-	if (*ppos < 0 || *ppos % 8 || count % 8)
+	if (pos < 0)
 		return -EINVAL;
-	first = *ppos / 8;
-	if (first >= r->npages || !count)
-		return 0;
-	n = min_t(u64, count / 8, r->npages - first);
-	ents = kmalloc_array(RDMIG_PM_CHUNK, sizeof(*ents), GFP_KERNEL);
-	if (!ents)
-		return -ENOMEM;
-	while (done < n) {
-		u64 k = min_t(u64, n - done, RDMIG_PM_CHUNK);
+	while (iov_iter_count(to) && pos < r->length) {
+		size_t off = offset_in_page(pos), want, got;
+		struct folio *folio;
 
-		for (i = 0; i < k; i++)
-			ents[i] = rdmig_region_pagemap_entry(r, first + done + i);
-		if (copy_to_user(buf + done * 8, ents, k * 8)) {
-			if (!done) {
-				kfree(ents);
-				return -EFAULT;
+		want = min_t(u64, PAGE_SIZE - off, r->length - pos);
+		want = min(want, iov_iter_count(to));
+		folio = filemap_get_folio(mapping, pos >> PAGE_SHIFT);
+		if (folio) {
+			if (folio_test_hwpoison(folio)) {
+				folio_put(folio);
+				err = -EIO;
+				break;
 			}
+			got = copy_folio_to_iter(folio, off, want, to);
+			folio_put(folio);
+		} else {
+			got = iov_iter_zero(want, to);
+		}
+		done += got;
+		pos += got;
+		if (got < want) {
+			err = -EFAULT;
 			break;
 		}
-		done += k;
-		if (fatal_signal_pending(current))
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
 			break;
+		}
 		cond_resched();
 	}
-	kfree(ents);
-	*ppos += done * 8;
-	return done * 8;
+	iocb->ki_pos = pos;
+	return done ? done : err;
+}
+
+/* ---- fallocate(): hole punching --------------------------------------------- */
+
+/*
+ * The page at @idx is going away, folio locked: it is absent and known
+ * zero from now on. If it may have held data, its content changes to
+ * zeroes, which is a write as far as a migration under way is concerned:
+ * DIRTY is set so the agent sends it again (as a zero page).
+ */
+static void rdmig_punch_state(struct rdmig_region *r, pgoff_t idx)
+{
+	bool data = test_bit(idx, r->written) && !test_bit(idx, r->zeroed);
+	u64 n, wm;
+
+	if (test_and_clear_bit(idx, r->written))
+		atomic64_dec(&r->nwritten);
+	if (test_and_clear_bit(idx, r->zeroed))
+		atomic64_dec(&r->nzeroed);
+	if (!data || test_and_set_bit(idx, r->dirty))
+		return;
+	n = atomic64_inc_return(&r->ndirty);
+	wm = READ_ONCE(r->watermark);
+	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))
+		rdmig_nl_notify_watermark(r, n);
+}
+
+/*
+ * As shmem's punch hole: unmap the range, then drop its pages from the
+ * page cache. r->lock keeps get-and-clear and zero scans out; each folio
+ * is locked, so faults (which take the lock) wait, and once it is
+ * unmapped with the lock held no new mapping or pin can appear. A folio
+ * pinned for DMA is kept with its data and state: a device may still
+ * write to it, and dropping it would turn those writes into lost ones.
+ * Returns how many pages were kept.
+ */
+static u64 rdmig_region_punch(struct rdmig_region *r, pgoff_t first,
+			      pgoff_t n)
+{
+	struct address_space *mapping = r->inode->i_mapping;
+	pgoff_t index = first, end = first + n;
+	struct folio_batch fbatch;
+	unsigned int i;
+	u64 kept = 0;
+
+	mutex_lock(&r->lock);
+	unmap_mapping_pages(mapping, first, n, false);
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, end - 1, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			if (folio->mapping != mapping)
+				goto next;
+			if (folio_mapped(folio))	/* faulted in again */
+				unmap_mapping_pages(mapping, folio->index, 1,
+						    false);
+			if (folio_maybe_dma_pinned(folio)) {
+				kept += folio_nr_pages(folio);
+				goto next;
+			}
+			rdmig_punch_state(r, folio->index);
+			generic_error_remove_page(mapping, &folio->page);
+next:
+			folio_unlock(folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	mutex_unlock(&r->lock);
+	return kept;
+}
+
+/*
+ * QEMU's discard (balloon, virtio-mem) on a file backend: only punching
+ * page-aligned ranges of the region; its size never changes.
+ */
+static long rdmig_fallocate(struct file *file, int mode, loff_t offset,
+			    loff_t len)
+{
+	struct rdmig_region *r = rdmig_region_of(file_inode(file));
+
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	/* vfs_fallocate() made sure offset >= 0 and len > 0. */
+	if (!PAGE_ALIGNED(offset) || !PAGE_ALIGNED(len) ||
+	    offset >= r->length || len > r->length - offset)
+		return -EINVAL;
+	if (rdmig_region_punch(r, offset >> PAGE_SHIFT, len >> PAGE_SHIFT))
+		return -EBUSY;
+	return 0;
+}
+
+/* ---- open() of /proc/<pid>/fd/<n> ------------------------------------------ */
+
+/*
+ * Only through a magic link can a path reach a region's dentry (the mount
+ * is internal). A guest-view dentry reopens as a new guest-view file of
+ * the same region, with the access mode asked for: the VFS has checked
+ * the inode's 0600 and its owner, and the file holds the inode, so the
+ * region lives as long as it does. A transfer-view dentry does not
+ * reopen: a transfer fd is what RDMIG_TRANSFER_FD on a writable guest
+ * view gives, and nothing else.
+ */
+static int rdmig_guest_open(struct inode *inode, struct file *file)
+{
+	if (file->f_path.dentry->d_fsdata != &rdmig_guest_fops)
+		return -ENXIO;
+	return 0;
 }
 
 /* ---- ioctls ---------------------------------------------------------------- */
@@ -144,6 +273,15 @@ static struct rdmig_region *rdmig_ucmd_region(struct rdmig_ucmd *ucmd)
 static bool rdmig_ucmd_guest(struct rdmig_ucmd *ucmd)
 {
 	return ucmd->file->f_op == &rdmig_guest_fops;
+}
+
+/*
+ * A reopened O_RDONLY file may look, not change state: no re-arming, no
+ * zero scan, no marking, and above all no transfer fd (which is O_RDWR).
+ */
+static bool rdmig_ucmd_writable(struct rdmig_ucmd *ucmd)
+{
+	return ucmd->file->f_mode & FMODE_WRITE;
 }
 
 static long rdmig_ioc_info(struct rdmig_ucmd *ucmd)
@@ -170,6 +308,8 @@ static long rdmig_ioc_set(struct rdmig_ucmd *ucmd)
 {
 	struct rdmig_region_set *set = ucmd->cmd;
 
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	if (set->reserved)
 		return -EINVAL;
 	return rdmig_region_set(rdmig_ucmd_region(ucmd), set->flags,
@@ -196,6 +336,8 @@ static long rdmig_ioc_get_dirty(struct rdmig_ucmd *ucmd)
 
 	if (req->flags & ~RDMIG_DIRTY_F_ALL)
 		return -EINVAL;
+	if ((req->flags & RDMIG_DIRTY_F_CLEAR) && !rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	/* Checked again by the core; here to size the buffer safely. */
 	if (!req->npages || req->first_page >= r->npages ||
 	    req->npages > r->npages - req->first_page)
@@ -264,6 +406,8 @@ static long rdmig_ioc_zero_scan(struct rdmig_ucmd *ucmd)
 	struct rdmig_zero_scan *zs = ucmd->cmd;
 	int err;
 
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	err = rdmig_region_zero_scan(rdmig_ucmd_region(ucmd), zs->first_page,
 				     zs->npages, zs->flags,
 				     &zs->out_zero_pages,
@@ -278,6 +422,8 @@ static long rdmig_ioc_mark_written(struct rdmig_ucmd *ucmd)
 	struct rdmig_mark_written *mw = ucmd->cmd;
 	u64 marked;
 
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	return rdmig_region_mark_written(rdmig_ucmd_region(ucmd),
 					 mw->first_page, mw->npages,
 					 mw->flags, &marked);
@@ -292,12 +438,14 @@ static long rdmig_ioc_transfer_fd(struct rdmig_ucmd *ucmd)
 
 	if (!rdmig_ucmd_guest(ucmd))
 		return -ENOTTY;
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	if (req->flags)
 		return -EINVAL;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	ihold(inode);
+	rdmig_fs_ihold(inode);
 	tfile = rdmig_fs_file(inode, "[rdmig-transfer]", &rdmig_transfer_fops);
 	if (IS_ERR(tfile)) {
 		put_unused_fd(fd);
@@ -313,13 +461,55 @@ static long rdmig_ioc_bind(struct rdmig_ucmd *ucmd)
 
 	if (rdmig_ucmd_guest(ucmd))
 		return -ENOTTY;
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
 	if (req->flags || req->reserved)
 		return -EINVAL;
 	return rdmig_region_bind(rdmig_ucmd_region(ucmd),
 				 current->nsproxy->net_ns, req->nl_portid);
 }
 
+#define RDMIG_PM_CHUNK	512
+
+static long rdmig_ioc_pagemap(struct rdmig_ucmd *ucmd)
+{
+	struct rdmig_region *r = rdmig_ucmd_region(ucmd);
+	struct rdmig_pagemap *pm = ucmd->cmd;
+	u64 __user *uents = u64_to_user_ptr(pm->entries);
+	u64 done = 0, i, k;
+	long err = 0;
+	u64 *ents;
+
+	if (pm->flags || pm->reserved)
+		return -EINVAL;
+	if (!pm->npages || pm->first_page >= r->npages ||
+	    pm->npages > r->npages - pm->first_page)
+		return -EINVAL;
+	ents = kmalloc_array(RDMIG_PM_CHUNK, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	while (done < pm->npages) {
+		k = min_t(u64, pm->npages - done, RDMIG_PM_CHUNK);
+		for (i = 0; i < k; i++)
+			ents[i] = rdmig_region_pagemap_entry(r, pm->first_page +
+							     done + i);
+		if (copy_to_user(uents + done, ents, k * sizeof(*ents))) {
+			err = -EFAULT;
+			break;
+		}
+		done += k;
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(ents);
+	return err;
+}
+
 union rdmig_region_ucmd_buffer {
+	struct rdmig_pagemap pagemap;
 	struct rdmig_region_info info;
 	struct rdmig_region_set set;
 	struct rdmig_dirty_bitmap dirty;
@@ -348,6 +538,8 @@ static const struct rdmig_ioctl_op rdmig_region_ioctl_ops[] = {
 			struct rdmig_bind, reserved),
 	RDMIG_REGION_OP(RDMIG_MARK_WRITTEN, rdmig_ioc_mark_written,
 			struct rdmig_mark_written, npages),
+	RDMIG_REGION_OP(RDMIG_PAGEMAP, rdmig_ioc_pagemap,
+			struct rdmig_pagemap, entries),
 };
 
 /* Both views; TRANSFER_FD and BIND_NETLINK check which one they got. */
@@ -363,8 +555,10 @@ static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
 
 const struct file_operations rdmig_guest_fops = {
 	.owner = THIS_MODULE,
+	.open = rdmig_guest_open,
 	.mmap = rdmig_guest_mmap,
-	.read = rdmig_pagemap_read,
+	.read_iter = rdmig_read_iter,
+	.fallocate = rdmig_fallocate,
 	.unlocked_ioctl = rdmig_region_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,
@@ -373,7 +567,8 @@ const struct file_operations rdmig_guest_fops = {
 const struct file_operations rdmig_transfer_fops = {
 	.owner = THIS_MODULE,
 	.mmap = rdmig_transfer_mmap,
-	.read = rdmig_pagemap_read,
+	.read_iter = rdmig_read_iter,
+	.fallocate = rdmig_fallocate,
 	.unlocked_ioctl = rdmig_region_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,

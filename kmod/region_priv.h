@@ -24,8 +24,9 @@
 /*
  * One region. Its lifetime is its inode's: every file (guest view, transfer
  * view) holds the inode, every mapping holds a file, and netlink lookups
- * take an inode reference with igrab(). The region is freed by
- * ->evict_inode once the last of these is gone.
+ * take an inode reference with rdmig_fs_igrab(). The region is freed by
+ * ->evict_inode once the last of these is gone; each inode reference comes
+ * with a reference to the region's own mount (region_fs.c).
  *
  * Per-page state lives in three bitmaps updated with atomic bit operations.
  * DIRTY is set only in page_mkwrite with the folio locked; WRITTEN there
@@ -76,9 +77,10 @@ static inline struct rdmig_region *rdmig_region_of(struct inode *inode)
 }
 
 /* region_fs.c */
-int rdmig_fs_init(void);
-void rdmig_fs_exit(void);
 struct inode *rdmig_fs_alloc_inode(void);
+void rdmig_fs_ihold(struct inode *inode);
+bool rdmig_fs_igrab(struct inode *inode);
+void rdmig_fs_iput(struct inode *inode);
 struct file *rdmig_fs_file(struct inode *inode, const char *name,
 			   const struct file_operations *fops);
 

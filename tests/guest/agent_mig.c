@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 		struct rdmig_region_info di;
 		static const uint8_t zero[PAGE];
 
-		if (!pm || rdmig_pagemap_read(src[i].fd, 0, np, pm) != (int64_t)np)
+		if (!pm || rdmig_pagemap(src[i].fd, 0, np, pm))
 			die("source pagemap read failed%s", "");
 		for (p = 0; p < np; p++)
 			if ((pm[p] & RDMIG_PM_WRITTEN) &&

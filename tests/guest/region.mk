@@ -4,7 +4,8 @@ GUEST_BINS += $(B)/tests/guest/test_region $(B)/tests/guest/test_region_stress \
 	      $(B)/tests/guest/test_region_pin $(B)/tests/guest/bench_dirty \
 	      $(B)/tests/guest/region_hold
 
-$(B)/tests/guest/test_region: $(B)/tests/guest/test_region.o
+# region_util.h reads the pagemap with librdmig's rdmig_pagemap().
+$(B)/tests/guest/test_region: $(B)/tests/guest/test_region.o $(LIBRDMIG)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -lcmocka
 
@@ -12,7 +13,7 @@ $(B)/tests/guest/test_region_stress: $(B)/tests/guest/test_region_stress.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -lpthread
 
-$(B)/tests/guest/test_region_pin: $(B)/tests/guest/test_region_pin.o
+$(B)/tests/guest/test_region_pin: $(B)/tests/guest/test_region_pin.o $(LIBRDMIG)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -lcmocka -libverbs
 

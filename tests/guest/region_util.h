@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <linux/rdmig.h>
+#include <rdmig/librdmig.h>
 
 static inline int ru_create(int dev, uint64_t length, uint32_t flags,
 			    const char *name, uint32_t *id)
@@ -59,11 +60,12 @@ static inline int ru_get_dirty(int fd, uint64_t first, uint64_t npages,
 	return ret;
 }
 
+/* One page's pagemap entry (librdmig's reader), ~0 on error. */
 static inline uint64_t ru_pm(int fd, uint64_t page)
 {
 	uint64_t e = 0;
 
-	if (pread(fd, &e, 8, page * 8) != 8)
+	if (rdmig_pagemap(fd, page, 1, &e))
 		return ~0ULL;
 	return e;
 }

@@ -419,23 +419,113 @@ static void test_zero_scan(void **state)
 	close(fd);
 }
 
-static void test_pagemap_read(void **state)
+static int pagemap_ioctl(int fd, struct rdmig_pagemap *pm)
 {
-	int fd = new_region(0);
-	uint64_t e[NPAGES + 8];
+	errno = 0;
+	return ioctl(fd, RDMIG_PAGEMAP, pm);
+}
+
+static void test_pagemap_ioctl(void **state)
+{
+	int fd = new_region(0), tfd = ru_transfer(fd);
+	uint64_t e[NPAGES];
+	struct rdmig_pagemap pm = { .size = sizeof(pm), .npages = NPAGES,
+				    .entries = (uintptr_t)e };
+	char *p = map(fd, NPAGES * PG);
 
 	(void)state;
-	assert_int_equal(pread(fd, e, 8 * NPAGES, 0), 8 * NPAGES);
+	p[5 * PG] = 1;
+	memset(e, 0xff, sizeof(e));
+	assert_int_equal(pagemap_ioctl(fd, &pm), 0);
 	assert_int_equal(e[0], RDMIG_PM_ZERO);
-	assert_int_equal(pread(fd, e, 8 * (NPAGES + 8), 0), 8 * NPAGES);
-	assert_int_equal(pread(fd, e, 16, 8 * (NPAGES - 1)), 8);
-	assert_int_equal(pread(fd, e, 8, 8 * NPAGES), 0);
-	assert_int_equal(pread(fd, e, 8, 4), -1);
+	assert_int_equal(e[5], RDMIG_PM_PRESENT | RDMIG_PM_DIRTY |
+			       RDMIG_PM_WRITTEN);
+	assert_int_equal(e[NPAGES - 1], RDMIG_PM_ZERO);
+	/* The transfer view answers the same, and the librdmig reader too. */
+	memset(e, 0, sizeof(e));
+	assert_int_equal(pagemap_ioctl(tfd, &pm), 0);
+	assert_int_equal(e[5], RDMIG_PM_PRESENT | RDMIG_PM_DIRTY |
+			       RDMIG_PM_WRITTEN);
+	assert_int_equal(rdmig_pagemap(fd, NPAGES - 1, 1, e), 0);
+	assert_int_equal(e[0], RDMIG_PM_ZERO);
+
+	pm.npages = NPAGES + 1;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(pread(fd, e, 7, 0), -1);
+	pm.npages = 0;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
 	assert_int_equal(errno, EINVAL);
+	pm.npages = 1;
+	pm.first_page = NPAGES;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
+	assert_int_equal(errno, EINVAL);
+	pm.first_page = 0;
+	pm.flags = 1;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
+	assert_int_equal(errno, EINVAL);
+	pm.flags = 0;
+	pm.reserved = 1;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
+	assert_int_equal(errno, EINVAL);
+	pm.reserved = 0;
+	pm.entries = (uintptr_t)bad_ptr();
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
+	assert_int_equal(errno, EFAULT);
+	pm.size = 8;
+	assert_int_equal(pagemap_ioctl(fd, &pm), -1);
+	assert_int_equal(errno, EINVAL);
+	munmap(p, NPAGES * PG);
+	close(tfd);
+	close(fd);
+}
+
+/*
+ * read() gives guest memory, as a memfd does: present pages as they are,
+ * absent ones as zeroes without faulting them in, and nothing is marked.
+ */
+static void test_read_gives_guest_memory(void **state)
+{
+	int fd = new_region(RDMIG_REGION_F_TRACK);
+	char *p = map(fd, NPAGES * PG), *buf = malloc(3 * PG);
+	struct rdmig_region_info info;
+	uint64_t e;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(p + 10 * PG, 0x5a, PG);
+	p[12 * PG + 7] = 0x33;
+	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR,
+				      (uint64_t[4]){ 0 }, NULL), 0);
+	memset(buf, 0x11, 3 * PG);
+	assert_int_equal(pread(fd, buf, 3 * PG, 10 * PG), 3 * PG);
+	assert_int_equal(buf[0], 0x5a);
+	assert_int_equal(buf[PG - 1], 0x5a);
+	assert_int_equal(buf[PG], 0);		/* page 11: absent */
+	assert_int_equal(buf[2 * PG + 7], 0x33);
+	assert_int_equal(ru_pm(fd, 11), RDMIG_PM_ZERO);	/* still absent */
+	assert_int_equal(ru_info(fd, &info), 0);
+	assert_int_equal(info.present_pages, 2);
+	assert_int_equal(info.dirty_pages, 0);
+	assert_int_equal(info.written_pages, 2);
+	/* Unaligned, and short at the end of the region. */
+	assert_int_equal(pread(fd, buf, 5, 12 * PG + 5), 5);
+	assert_int_equal(buf[2], 0x33);
+	assert_int_equal(pread(fd, buf, 2 * PG, (NPAGES - 1) * PG), PG);
+	assert_int_equal(pread(fd, buf, 8, NPAGES * PG), 0);
+	/* read() follows the file offset. */
+	assert_int_equal(lseek(fd, 10 * PG, SEEK_SET), 10 * PG);
+	assert_int_equal(read(fd, buf, 16), 16);
+	assert_int_equal(buf[15], 0x5a);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 10 * PG + 16);
 	assert_int_equal(pread(fd, bad_ptr(), 8, 0), -1);
 	assert_int_equal(errno, EFAULT);
+	/* write() is not a way in: stores go through the mapping. */
+	assert_int_equal(pwrite(fd, buf, 8, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	e = ru_pm(fd, 0);
+	assert_int_equal(e, RDMIG_PM_ZERO);
+	free(buf);
+	munmap(p, NPAGES * PG);
 	close(fd);
 }
 
@@ -634,7 +724,8 @@ int main(void)
 		cmocka_unit_test(test_get_dirty_bad_input),
 		cmocka_unit_test(test_region_set),
 		cmocka_unit_test(test_zero_scan),
-		cmocka_unit_test(test_pagemap_read),
+		cmocka_unit_test(test_pagemap_ioctl),
+		cmocka_unit_test(test_read_gives_guest_memory),
 		cmocka_unit_test(test_transfer_view),
 		cmocka_unit_test(test_mark_written),
 		cmocka_unit_test(test_lifetime),

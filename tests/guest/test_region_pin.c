@@ -55,7 +55,7 @@ static void count_bits(int fd, uint64_t *dirty, uint64_t *written,
 	uint64_t e[NPAGES], i;
 
 	*dirty = *written = *pinned = *zero = 0;
-	assert_int_equal(pread(fd, e, sizeof(e), 0), sizeof(e));
+	assert_int_equal(rdmig_pagemap(fd, 0, NPAGES, e), 0);
 	for (i = 0; i < NPAGES; i++) {
 		*dirty += !!(e[i] & RDMIG_PM_DIRTY);
 		*written += !!(e[i] & RDMIG_PM_WRITTEN);

@@ -160,33 +160,20 @@ int rdmig_mark_written(int fd, uint64_t first, uint64_t npages)
 	return ioctl_ret(ioctl(fd, RDMIG_MARK_WRITTEN, &m));
 }
 
-int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
-			   uint64_t *entries)
+int rdmig_pagemap(int fd, uint64_t first, uint64_t n, uint64_t *entries)
 {
-	uint64_t done = 0;
+	struct rdmig_pagemap pm = {
+		.size = sizeof(pm),
+		.first_page = first,
+		.npages = n,
+		.entries = (uintptr_t)entries,
+	};
+	int ret;
 
-	if (first > INT64_MAX / 8 || n > (INT64_MAX / 8) - first)
-		return -EINVAL;
-	/* pread may return less than asked for; only the end gives 0. */
-	while (done < n) {
-		size_t want = (n - done) * 8;
-		ssize_t got;
-
-		if (want > (1U << 30))
-			want = 1U << 30;
-		got = pread(fd, entries + done, want, (off_t)(first + done) * 8);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (got == 0)
-			break;
-		if (got % 8)
-			return -EIO;
-		done += (uint64_t)got / 8;
-	}
-	return (int64_t)done;
+	do
+		ret = ioctl(fd, RDMIG_PAGEMAP, &pm);
+	while (ret < 0 && errno == EINTR);
+	return ioctl_ret(ret);
 }
 
 int rdmig_bind_netlink(int transfer_fd, uint32_t portid)

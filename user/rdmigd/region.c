@@ -3,8 +3,8 @@
  * Region access. The agent drives the module over its generic netlink
  * family (tracking, dirty get-and-clear, zero scan), with its port bound
  * to each region through the transfer fd it holds (that binding is its
- * authority); the pagemap view and the region's identity come from the
- * transfer fd itself.
+ * authority); the pagemap (librdmig's rdmig_pagemap()) and the region's
+ * identity come from the transfer fd itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -91,22 +91,7 @@ int region_zero_scan(struct region *r, uint64_t *zero)
 int region_pagemap(struct region *r, uint64_t first, uint64_t n,
 		   uint64_t *entries)
 {
-	size_t want = n * sizeof(uint64_t), got = 0;
-
-	while (got < want) {
-		ssize_t k = pread(r->fd, (char *)entries + got, want - got,
-				  (off_t)(first * 8 + got));
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -EIO;
-		got += (size_t)k;
-	}
-	return 0;
+	return rdmig_pagemap(r->fd, first, n, entries);
 }
 
 int region_pinned_pages(struct region *r, uint64_t *pinned)

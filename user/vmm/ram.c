@@ -109,7 +109,7 @@ int ram_pagemap(const struct vmm_ram *ram, uint64_t g, uint64_t n,
 	while (n) {
 		unsigned int i = ram->nr - 1;
 		uint64_t off, cnt;
-		int64_t got;
+		int ret;
 
 		while (i > 0 && g < ram->r[i].first_page)
 			i--;
@@ -117,11 +117,9 @@ int ram_pagemap(const struct vmm_ram *ram, uint64_t g, uint64_t n,
 		cnt = ram->r[i].length / VMM_PAGE_SIZE - off;
 		if (cnt > n)
 			cnt = n;
-		got = rdmig_pagemap_read(ram->r[i].fd, off, cnt, entries);
-		if (got < 0)
-			return (int)got;
-		if ((uint64_t)got != cnt)
-			return -EIO;
+		ret = rdmig_pagemap(ram->r[i].fd, off, cnt, entries);
+		if (ret < 0)
+			return ret;
 		g += cnt;
 		n -= cnt;
 		entries += cnt;

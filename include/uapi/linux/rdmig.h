@@ -60,6 +60,8 @@ enum rdmig_ioctl_nr {
 	RDMIG_IOC_TRANSFER_FD		= 0x14,
 	RDMIG_IOC_BIND_NETLINK		= 0x15,
 	RDMIG_IOC_MARK_WRITTEN		= 0x16,
+	/* 0x17 is RDMIG_MARK_DIRTY's */
+	RDMIG_IOC_PAGEMAP		= 0x18,
 };
 
 /* ---- ioctls on /dev/rdmig -------------------------------------------- */
@@ -93,6 +95,17 @@ struct rdmig_version {
  * The region fd is the guest view: mmap(MAP_SHARED) it to get guest RAM.
  * Pages are allocated on first touch and charged to the faulting task's
  * memory cgroup; a page never touched reads as zero and costs nothing.
+ *
+ * As a file (Documentation/regions.md, "The region file"): open() of
+ * /proc/<pid>/fd/<n> of a region fd gives a new guest-view file of the
+ * same region with the access mode asked for (the inode is 0600, owned
+ * by the creator); reopening a transfer fd is -ENXIO. read() returns
+ * guest memory; write() is -EINVAL. The size is fixed: ftruncate() and
+ * truncate() are -EINVAL. fallocate(FALLOC_FL_PUNCH_HOLE |
+ * FALLOC_FL_KEEP_SIZE) of a page-aligned range gives its pages back
+ * (absent and known zero again); pages pinned for DMA are kept and the
+ * call then fails with -EBUSY. Other fallocate modes are -EOPNOTSUPP.
+ * The ioctls that change state need a writable fd (-EBADF otherwise).
  */
 struct rdmig_create_region {
 	__u32 size;
@@ -276,6 +289,29 @@ struct rdmig_bind {
 	__u32 reserved;
 };
 
+/**
+ * struct rdmig_pagemap - RDMIG_PAGEMAP, on a region fd or a transfer fd
+ * @size: sizeof(struct rdmig_pagemap)
+ * @flags: must be zero
+ * @reserved: must be zero
+ * @first_page: first page of the range
+ * @npages: pages in the range; non-zero, within the region
+ * @entries: user pointer to @npages __u64, one RDMIG_PM_* word per page
+ *
+ * The per-page state, in the spirit of /proc/pid/pagemap and PAGEMAP_SCAN.
+ * Bits not defined below read as zero. Nothing is changed, nothing is
+ * faulted in. read() and pread() of either fd return guest memory, as on
+ * a memfd (absent pages read as zeroes and stay absent).
+ */
+struct rdmig_pagemap {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved;
+	__u64 first_page;
+	__u64 npages;
+	__u64 entries;
+};
+
 #define RDMIG_GET_VERSION	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_GET_VERSION)
 #define RDMIG_CREATE_REGION	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_CREATE_REGION)
 #define RDMIG_REGION_INFO	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_REGION_INFO)
@@ -285,15 +321,9 @@ struct rdmig_bind {
 #define RDMIG_TRANSFER_FD	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_TRANSFER_FD)
 #define RDMIG_BIND_NETLINK	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_BIND_NETLINK)
 #define RDMIG_MARK_WRITTEN	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_WRITTEN)
+#define RDMIG_PAGEMAP		_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_PAGEMAP)
 
-/*
- * ---- pagemap view ------------------------------------------------------
- *
- * pread(region or transfer fd, buf, 8 * n, 8 * first_page) returns one
- * __u64 per page, in the spirit of /proc/pid/pagemap. Offset and count
- * must be multiples of 8 (-EINVAL); reading past the last page returns a
- * short count, at the end 0. Bits not defined here read as zero.
- */
+/* Pagemap entry bits (struct rdmig_pagemap). */
 #define RDMIG_PM_PRESENT	(1ULL << 0)	/* a page is allocated */
 #define RDMIG_PM_DIRTY		(1ULL << 1)	/* written since last clear */
 #define RDMIG_PM_WRITTEN	(1ULL << 2)	/* written via guest view, or marked */

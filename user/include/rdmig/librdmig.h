@@ -65,9 +65,13 @@ int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
  * Works on a region fd or a transfer fd.
  */
 int rdmig_mark_written(int fd, uint64_t first, uint64_t npages);
-/* Reads @n pagemap entries (RDMIG_PM_*) from page @first; returns count. */
-int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
-			   uint64_t *entries);
+/*
+ * The pagemap entries (RDMIG_PM_*) of pages [first, first + n) into
+ * @entries, all of them or none (RDMIG_PAGEMAP); the range must lie within
+ * the region. Returns 0 or -errno. The one pagemap reader: read() of a
+ * region fd returns guest memory.
+ */
+int rdmig_pagemap(int fd, uint64_t first, uint64_t n, uint64_t *entries);
 int rdmig_bind_netlink(int transfer_fd, uint32_t portid);
 
 /* ---- generic netlink (libnl-genl-3) ------------------------------------- */
