@@ -56,6 +56,31 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+#ifdef RDMIG_TRANSFER_MKWRITE
+/*
+ * Before 6.2, ib_umem_get() pins every MR with FOLL_WRITE, read-only ones
+ * too, so registering through the transfer view write-faults, and the
+ * fault ends in set_page_dirty(). This tells the region that the call is
+ * the transfer view's, not a guest write. From 6.2 a read-only MR does not
+ * write-fault, and from 6.5 a long-term write pin of a mapping with write
+ * notification is refused, so there the transfer view has none (kmod/Kbuild
+ * defines RDMIG_TRANSFER_MKWRITE for the older kernels).
+ */
+static vm_fault_t rdmig_transfer_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	rdmig_region_transfer_write_fault(rdmig_region_of(inode), folio->index);
+	return VM_FAULT_LOCKED;
+}
+#endif
+
 static const struct vm_operations_struct rdmig_guest_vm_ops = {
 	.fault = rdmig_fault,
 	.page_mkwrite = rdmig_page_mkwrite,
@@ -63,6 +88,9 @@ static const struct vm_operations_struct rdmig_guest_vm_ops = {
 
 static const struct vm_operations_struct rdmig_transfer_vm_ops = {
 	.fault = rdmig_fault,
+#ifdef RDMIG_TRANSFER_MKWRITE
+	.page_mkwrite = rdmig_transfer_page_mkwrite,
+#endif
 };
 
 static int rdmig_mmap(struct file *file, struct vm_area_struct *vma,
@@ -302,6 +330,21 @@ static long rdmig_ioc_mark_written(struct rdmig_region *r, void __user *uarg)
 					 &marked);
 }
 
+static long rdmig_ioc_mark_dirty(struct rdmig_region *r, void __user *uarg)
+{
+	struct rdmig_mark_dirty md;
+	u64 marked;
+	int err;
+
+	err = rdmig_copy_in(&md, sizeof(md), uarg);
+	if (err)
+		return err;
+	if (md.reserved)
+		return -EINVAL;
+	return rdmig_region_mark_dirty(r, md.first_page, md.npages, md.flags,
+				       &marked);
+}
+
 static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
 {
 	struct inode *inode = file_inode(file);
@@ -358,6 +401,8 @@ static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
 		return rdmig_ioc_zero_scan(r, uarg);
 	case RDMIG_MARK_WRITTEN:
 		return rdmig_ioc_mark_written(r, uarg);
+	case RDMIG_MARK_DIRTY:
+		return guest ? rdmig_ioc_mark_dirty(r, uarg) : -ENOTTY;
 	case RDMIG_TRANSFER_FD:
 		return guest ? rdmig_ioc_transfer_fd(file, uarg) : -ENOTTY;
 	case RDMIG_BIND_NETLINK:

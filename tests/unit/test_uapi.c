@@ -27,6 +27,7 @@ static void test_sizes_have_no_hidden_padding(void **state)
 	assert_int_equal(sizeof(struct rdmig_transfer), 8);
 	assert_int_equal(sizeof(struct rdmig_bind), 16);
 	assert_int_equal(sizeof(struct rdmig_mark_written), 24);
+	assert_int_equal(sizeof(struct rdmig_mark_dirty), 32);
 }
 
 static void test_every_struct_starts_with_size(void **state)
@@ -41,6 +42,7 @@ static void test_every_struct_starts_with_size(void **state)
 	ASSERT_FIELD(rdmig_transfer, size, 0);
 	ASSERT_FIELD(rdmig_bind, size, 0);
 	ASSERT_FIELD(rdmig_mark_written, size, 0);
+	ASSERT_FIELD(rdmig_mark_dirty, size, 0);
 }
 
 static void test_u64_fields_are_naturally_aligned(void **state)
@@ -54,6 +56,10 @@ static void test_u64_fields_are_naturally_aligned(void **state)
 	ASSERT_FIELD(rdmig_zero_scan, out_reclaimed_pages, 32);
 	ASSERT_FIELD(rdmig_mark_written, first_page, 8);
 	ASSERT_FIELD(rdmig_mark_written, npages, 16);
+	ASSERT_FIELD(rdmig_mark_dirty, flags, 4);
+	ASSERT_FIELD(rdmig_mark_dirty, reserved, 8);
+	ASSERT_FIELD(rdmig_mark_dirty, first_page, 16);
+	ASSERT_FIELD(rdmig_mark_dirty, npages, 24);
 }
 
 static void test_ioctl_numbers_encode_struct_sizes(void **state)
@@ -69,6 +75,11 @@ static void test_ioctl_numbers_encode_struct_sizes(void **state)
 			 sizeof(struct rdmig_mark_written));
 	assert_int_equal(_IOC_DIR(RDMIG_MARK_WRITTEN), _IOC_WRITE);
 	assert_int_equal(_IOC_NR(RDMIG_MARK_WRITTEN), 0x16);
+	assert_int_equal(_IOC_SIZE(RDMIG_MARK_DIRTY),
+			 sizeof(struct rdmig_mark_dirty));
+	assert_int_equal(_IOC_DIR(RDMIG_MARK_DIRTY), _IOC_WRITE);
+	assert_int_equal(_IOC_TYPE(RDMIG_MARK_DIRTY), RDMIG_IOC_MAGIC);
+	assert_int_equal(_IOC_NR(RDMIG_MARK_DIRTY), 0x17);
 }
 
 static void test_pagemap_bits_are_distinct(void **state)

@@ -209,6 +209,30 @@ struct rdmig_mark_written {
 };
 
 /**
+ * struct rdmig_mark_dirty - RDMIG_MARK_DIRTY, on a region fd only
+ * @size: sizeof(struct rdmig_mark_dirty)
+ * @flags: must be zero
+ * @reserved: must be zero
+ * @first_page: first page of the range
+ * @npages: pages in the range; non-zero, within the region
+ *
+ * Declares that the present pages of the range were written by a writer
+ * the module cannot see (device DMA through a long-term pin, VFIO): each
+ * becomes RDMIG_PM_DIRTY and RDMIG_PM_WRITTEN and loses RDMIG_PM_ZERO, as
+ * a guest write would make it. Call it after the writes completed (or,
+ * for a device that may write at any time, before every get-and-clear);
+ * a get-and-clear after it returns reports the pages. Absent pages stay
+ * absent and known zero. -ENOTTY on a transfer fd.
+ */
+struct rdmig_mark_dirty {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved;
+	__u64 first_page;
+	__u64 npages;
+};
+
+/**
  * struct rdmig_transfer - RDMIG_TRANSFER_FD, on a region fd only
  * @size: sizeof(struct rdmig_transfer)
  * @flags: must be zero
@@ -254,6 +278,7 @@ struct rdmig_bind {
 #define RDMIG_TRANSFER_FD	_IOW(RDMIG_IOC_MAGIC, 0x14, struct rdmig_transfer)
 #define RDMIG_BIND_NETLINK	_IOW(RDMIG_IOC_MAGIC, 0x15, struct rdmig_bind)
 #define RDMIG_MARK_WRITTEN	_IOW(RDMIG_IOC_MAGIC, 0x16, struct rdmig_mark_written)
+#define RDMIG_MARK_DIRTY	_IOW(RDMIG_IOC_MAGIC, 0x17, struct rdmig_mark_dirty)
 
 /*
  * ---- pagemap view ------------------------------------------------------

@@ -65,6 +65,13 @@ int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
  * Works on a region fd or a transfer fd.
  */
 int rdmig_mark_written(int fd, uint64_t first, uint64_t npages);
+/*
+ * Declares the present pages of [first, first + npages) DIRTY (and WRITTEN,
+ * no longer scanned-zero), for writes the module cannot see: device DMA
+ * through long-term pins (VFIO). Call it once the writes completed; the
+ * next get-and-clear reports the pages. Region fd only.
+ */
+int rdmig_mark_dirty(int region_fd, uint64_t first, uint64_t npages);
 /* Reads @n pagemap entries (RDMIG_PM_*) from page @first; returns count. */
 int64_t rdmig_pagemap_read(int fd, uint64_t first, uint64_t n,
 			   uint64_t *entries);
