@@ -149,7 +149,7 @@ static void fill(char *p, uint64_t v)
 
 /* ---- process_vm_writev racing get-and-clear ------------------------------ */
 
-#define PVM_RUN 8
+#define PVM_RUN 32
 
 /* In a child: write runs of pages of the parent's region, new values each. */
 static void pvm_writer(pid_t target, char *remote, uint64_t npages,
