@@ -26,6 +26,7 @@
 #include <linux/notifier.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
@@ -357,7 +358,7 @@ static size_t rdmig_nl_dirty_overhead(void)
 
 static int rdmig_nl_put_dirty(struct sk_buff *msg, struct rdmig_region *r,
 			      u32 id, u64 first, u64 npages, u32 flags,
-			      struct netlink_ext_ack *extack)
+			      u64 **bitmapp, struct netlink_ext_ack *extack)
 {
 	size_t words = DIV_ROUND_UP_ULL(npages, RDMIG_PAGES_PER_WORD);
 	struct nlattr *count, *bitmap;
@@ -387,6 +388,8 @@ static int rdmig_nl_put_dirty(struct sk_buff *msg, struct rdmig_region *r,
 		return err;
 	}
 	memcpy(nla_data(count), &ndirty, sizeof(ndirty));
+	if (bitmapp)
+		*bitmapp = nla_data(bitmap);
 	return 0;
 }
 
@@ -408,9 +411,10 @@ static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 				   struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
+	u64 first, npages, *bitmap, *copy = NULL;
 	struct rdmig_region *r;
-	u64 first, npages;
 	struct sk_buff *msg;
+	size_t words;
 	u32 flags = 0;
 	void *hdr;
 	int err;
@@ -433,10 +437,16 @@ static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 
-	msg = genlmsg_new(rdmig_nl_dirty_overhead() +
-			  DIV_ROUND_UP_ULL(npages, RDMIG_PAGES_PER_WORD) *
-			  sizeof(u64), GFP_KERNEL);
+	words = DIV_ROUND_UP_ULL(npages, RDMIG_PAGES_PER_WORD);
 	err = -ENOMEM;
+	/* Allocated before anything is cleared; see below. */
+	if (flags & RDMIG_DIRTY_F_CLEAR) {
+		copy = kmalloc_array(words, sizeof(u64), GFP_KERNEL);
+		if (!copy)
+			goto out_put;
+	}
+	msg = genlmsg_new(rdmig_nl_dirty_overhead() + words * sizeof(u64),
+			  GFP_KERNEL);
 	if (!msg)
 		goto out_put;
 	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0,
@@ -445,22 +455,33 @@ static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 	if (!hdr)
 		goto err_free;
 	err = rdmig_nl_put_dirty(msg, r, nla_get_u32(attrs[RDMIG_A_REGION_ID]),
-				 first, npages, flags, info->extack);
+				 first, npages, flags, &bitmap, info->extack);
 	if (err)
 		goto err_free;
-	rdmig_region_put(r);
+	if (copy)
+		memcpy(copy, bitmap, words * sizeof(u64));
 	genlmsg_end(msg, hdr);
 	/*
-	 * The reply goes to a request socket that waits for it; only a
-	 * client that lets replies pile up past its receive buffer could
-	 * lose it. Such a client must use the dump, whose parts are built
-	 * only when the receiver has room.
+	 * The pages were cleared and write-protected before the reply is
+	 * queued, as the invariant needs: the reader may look at a page as
+	 * soon as the reply is in its socket, and a write after that must
+	 * fault and be reported again. So what cannot be queued (the
+	 * receiver's buffer is full: -EAGAIN here, ENOBUFS on its next
+	 * recv()) was cleared for nothing: set those bits again. The pages
+	 * stay write-protected, so a write meanwhile is not lost either; the
+	 * next get-and-clear reports both.
 	 */
-	return genlmsg_reply(msg, info);
+	err = genlmsg_reply(msg, info);
+	if (err && copy)
+		rdmig_region_redirty_bitmap(r, first, npages, copy);
+	kfree(copy);
+	rdmig_region_put(r);
+	return err;
 
 err_free:
 	nlmsg_free(msg);
 out_put:
+	kfree(copy);
 	rdmig_region_put(r);
 	return err;
 }
@@ -538,6 +559,13 @@ static int rdmig_nl_dirty_get_dumpit(struct sk_buff *skb,
 			return err;
 	}
 
+	/*
+	 * With CLEAR, each part clears what it carries. That is safe because
+	 * netlink_dump() calls us only when the receiver has room and then
+	 * queues the part without a limit (__netlink_sendskb()): a part that
+	 * was built is delivered. (A socket filter the receiver attached
+	 * could still drop it; that is the receiver's choice.)
+	 */
 	while (ctx->next < ctx->end) {
 		size_t room = skb_tailroom(skb);
 		u64 words;
@@ -554,7 +582,7 @@ static int rdmig_nl_dirty_get_dumpit(struct sk_buff *skb,
 		if (!hdr)
 			break;
 		err = rdmig_nl_put_dirty(skb, ctx->r, ctx->id, ctx->next,
-					 pages, ctx->flags, cb->extack);
+					 pages, ctx->flags, NULL, cb->extack);
 		if (err) {
 			genlmsg_cancel(skb, hdr);
 			/* Sized from the tailroom: running out is a bug. */

@@ -46,6 +46,10 @@ unsigned int rdmig_regions_generation(void)
 
 static void rdmig_region_free(struct rdmig_region *r)
 {
+	unsigned int i;
+
+	for (i = 0; i < RDMIG_TX_SLOTS; i++)
+		put_pid(r->tx[i].pid);
 	if (r->bound_net)
 		put_net(r->bound_net);
 	put_pid(r->owner);
@@ -58,6 +62,8 @@ static void rdmig_region_free(struct rdmig_region *r)
 /* Called from ->evict_inode: the last file, mapping and lookup are gone. */
 void rdmig_region_evict(struct rdmig_region *r)
 {
+	/* No folio is left, so no dirty_folio can queue it again. */
+	cancel_work_sync(&r->wm_work);
 	if (r->id) {
 		xa_erase(&rdmig_regions, r->id);
 		atomic_inc(&rdmig_generation);
@@ -65,6 +71,14 @@ void rdmig_region_evict(struct rdmig_region *r)
 			rdmig_nl_notify_region_del(r);
 	}
 	rdmig_region_free(r);
+}
+
+static void rdmig_wm_work(struct work_struct *work)
+{
+	struct rdmig_region *r = container_of(work, struct rdmig_region,
+					      wm_work);
+
+	rdmig_nl_notify_watermark(r, atomic64_read(&r->ndirty));
 }
 
 static unsigned long *rdmig_bitmap_alloc(pgoff_t npages)
@@ -100,6 +114,8 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 	r->tracking = req->flags & RDMIG_REGION_F_TRACK;
 	mutex_init(&r->lock);
 	spin_lock_init(&r->bind_lock);
+	spin_lock_init(&r->tx_lock);
+	INIT_WORK(&r->wm_work, rdmig_wm_work);
 	r->dirty = rdmig_bitmap_alloc(r->npages);
 	r->written = rdmig_bitmap_alloc(r->npages);
 	r->zeroed = rdmig_bitmap_alloc(r->npages);
@@ -210,25 +226,134 @@ struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
 }
 
 /*
+ * A page now holds data the guest put there: WRITTEN, no longer
+ * scanned-zero, DIRTY. The bit operations are value-returning atomics,
+ * fully ordered, so the data written before this call is visible to
+ * whoever sees the bit. Returns the new dirty count when this call made
+ * the region reach its watermark (the caller sends the event), else 0.
+ */
+static u64 rdmig_page_written(struct rdmig_region *r, pgoff_t index)
+{
+	u64 wm, n;
+
+	if (!test_and_set_bit(index, r->written))
+		atomic64_inc(&r->nwritten);
+	if (test_and_clear_bit(index, r->zeroed))
+		atomic64_dec(&r->nzeroed);
+	if (test_and_set_bit(index, r->dirty))
+		return 0;
+	n = atomic64_inc_return(&r->ndirty);
+	wm = READ_ONCE(r->watermark);
+	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))
+		return n;
+	return 0;
+}
+
+/*
  * page_mkwrite, folio locked: the PTE becomes writable only after the
  * caller unlocks, so a re-arm that takes the folio lock either sees this
  * bit or write-protects the page after the write was allowed.
  */
 void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index)
 {
-	u64 wm, n;
+	u64 n;
 
 	atomic64_inc(&r->write_faults);
-	if (!test_and_set_bit(index, r->written))
-		atomic64_inc(&r->nwritten);
-	if (test_and_clear_bit(index, r->zeroed))
-		atomic64_dec(&r->nzeroed);
-	if (test_and_set_bit(index, r->dirty))
-		return;
-	n = atomic64_inc_return(&r->ndirty);
-	wm = READ_ONCE(r->watermark);
-	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))
+	n = rdmig_page_written(r, index);
+	if (n)
 		rdmig_nl_notify_watermark(r, n);
+}
+
+static unsigned long rdmig_current_faults(void)
+{
+	return current->min_flt + current->maj_flt;
+}
+
+/*
+ * page_mkwrite of the transfer view, folio locked. The fault goes on to
+ * call set_page_dirty() on this folio (fault_dirty_shared_page()) before
+ * it unlocks it; that call is the transfer view's and must mark nothing.
+ * Remember which task's which fault it is: mm_account_fault() bumps the
+ * task's fault count only when the fault returns, so the mark matches
+ * that one call and goes stale on its own if the fault ends otherwise
+ * (finish_fault() finding the PTE changed). A slot taken by another fault
+ * meanwhile only makes this one's call count as a write: over-reporting,
+ * never a lost write.
+ */
+void rdmig_region_transfer_write_fault(struct rdmig_region *r, pgoff_t index)
+{
+	struct rdmig_tx_mark *m = &r->tx[index % RDMIG_TX_SLOTS];
+	struct pid *pid = get_pid(task_pid(current)), *old;
+	unsigned long flags;
+
+	spin_lock_irqsave(&r->tx_lock, flags);
+	old = m->pid;
+	m->pid = pid;
+	m->index = index;
+	m->nfaults = rdmig_current_faults();
+	spin_unlock_irqrestore(&r->tx_lock, flags);
+	put_pid(old);
+}
+
+/* Whether this set_page_dirty() is the tail of a transfer-view fault. */
+static bool rdmig_tx_consume(struct rdmig_region *r, pgoff_t index)
+{
+	struct rdmig_tx_mark *m = &r->tx[index % RDMIG_TX_SLOTS];
+	struct pid *pid = NULL;
+	unsigned long flags;
+
+	if (!in_task())
+		return false;
+	spin_lock_irqsave(&r->tx_lock, flags);
+	if (m->pid && m->index == index && m->pid == task_pid(current) &&
+	    m->nfaults == rdmig_current_faults()) {
+		pid = m->pid;
+		m->pid = NULL;
+	}
+	spin_unlock_irqrestore(&r->tx_lock, flags);
+	put_pid(pid);
+	return !!pid;
+}
+
+/*
+ * ->dirty_folio. Writers that went through get_user_pages (process_vm_writev,
+ * O_DIRECT reads, ptrace, vhost-vdpa, VFIO) wrote through a kernel mapping
+ * that no write-protect can stop, and report with set_page_dirty_lock() or
+ * unpin_user_pages_dirty_lock() when they release the page, the folio
+ * locked and the write complete. Marking the page DIRTY here, under the
+ * folio lock a re-arm also takes, keeps the invariant: either the re-arm
+ * comes first and this bit is reported by the next get-and-clear, or this
+ * comes first and the re-arm reports it, the data already in memory.
+ *
+ * Other callers, and why they may be counted or not:
+ *  - the write fault's own call (fault_dirty_shared_page) through the
+ *    guest view: page_mkwrite has just set the same bits, harmless;
+ *    through the transfer view: matched to its page_mkwrite and ignored;
+ *  - PTE-dirty calls (zap_pte_range, try_to_unmap/migrate, GUP's
+ *    FOLL_TOUCH), under the page table lock: for a guest-view PTE the bit
+ *    is set already (a guest PTE is writable only after page_mkwrite set
+ *    DIRTY, and every clear write-protects first); for a transfer-view PTE
+ *    it over-reports, which is safe; our own unmap_mapping_pages() of pages
+ *    it just cleared is ignored.
+ * This may run in atomic context (under a page table lock): bit operations
+ * only, the watermark event goes to a work item.
+ *
+ * PG_dirty is left alone (never set: nothing writes a region back), so
+ * unpin_user_pages_dirty_lock() and bio_check_pages_dirty(), which skip a
+ * folio that is already PG_dirty, always come here.
+ */
+void rdmig_region_dirty_folio(struct rdmig_region *r, struct folio *folio)
+{
+	pgoff_t index = folio->index, end = index + folio_nr_pages(folio);
+
+	if (index >= r->npages || rdmig_tx_consume(r, index))
+		return;
+	if (READ_ONCE(r->unmapper) == current && index >= r->unmap_first &&
+	    index < r->unmap_end)
+		return;
+	for (; index < end && index < r->npages; index++)
+		if (rdmig_page_written(r, index))
+			schedule_work(&r->wm_work);
 }
 
 u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index)
@@ -370,12 +495,33 @@ static bool rdmig_rearm_one(struct rdmig_region *r, pgoff_t index)
 	folio = filemap_lock_folio(r->inode->i_mapping, index);
 	was = test_and_clear_bit(index, r->dirty);
 	if (folio) {
-		if (was)
+		if (was) {
+			/*
+			 * Set directly by some (KVM's kvm_set_page_dirty), it
+			 * would make unpin_user_pages_dirty_lock() skip us.
+			 */
+			folio_clear_dirty(folio);
 			folio_mkclean(folio);
+		}
 		folio_unlock(folio);
 		folio_put(folio);
 	}
 	return was;
+}
+
+/*
+ * unmap_mapping_pages() under r->lock, telling dirty_folio that the
+ * set_page_dirty() calls it makes for the dirty PTEs it zaps are ours:
+ * they are writes already reported (or being given back), not new ones.
+ */
+static void rdmig_unmap_pages(struct rdmig_region *r, pgoff_t first,
+			      pgoff_t n)
+{
+	r->unmap_first = first;
+	r->unmap_end = first + n;
+	WRITE_ONCE(r->unmapper, current);
+	unmap_mapping_pages(r->inode->i_mapping, first, n, false);
+	WRITE_ONCE(r->unmapper, NULL);
 }
 
 /*
@@ -396,8 +542,10 @@ static unsigned int rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
 		if (test_and_clear_bit(start + i, r->dirty)) {
 			rdmig_sink_put(sink, start + i);
 			n++;
+			if (r->run[i])
+				folio_clear_dirty(r->run[i]);
 		}
-	unmap_mapping_pages(mapping, start, len, false);
+	rdmig_unmap_pages(r, start, len);
 	for (i = 0; i < len; i++) {
 		if (!r->run[i])
 			continue;
@@ -424,6 +572,7 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 			if (folio->mapping == mapping) {
 				if (test_and_clear_bit(folio->index, r->dirty))
 					atomic64_dec(&r->ndirty);
+				folio_clear_dirty(folio);
 				folio_mkclean(folio);
 			}
 			folio_unlock(folio);
@@ -593,6 +742,17 @@ void rdmig_region_redirty(struct rdmig_region *r, u64 first,
 				atomic64_inc(&r->ndirty);
 }
 
+void rdmig_region_redirty_bitmap(struct rdmig_region *r, u64 first,
+				 u64 npages, const u64 *bitmap)
+{
+	u64 i;
+
+	for (i = 0; i < npages; i++)
+		if (bitmap[i / 64] & (1ULL << (i % 64)) &&
+		    !test_and_set_bit(first + i, r->dirty))
+			atomic64_inc(&r->ndirty);
+}
+
 /* ---- zero scan ----------------------------------------------------------- */
 
 static bool rdmig_folio_is_zero(struct folio *folio)
@@ -602,6 +762,29 @@ static bool rdmig_folio_is_zero(struct folio *folio)
 
 	kunmap_local(kaddr);
 	return zero;
+}
+
+/*
+ * Whether someone besides the page cache, the mappings and our lookup
+ * holds the folio: a get_user_pages writer (a pin, or a plain reference
+ * as O_DIRECT takes in 6.1) writes through a kernel mapping that no
+ * write-protect stops, possibly in the middle of a copy. A folio not on
+ * the LRU holds one transient reference of its own (the per-CPU LRU batch
+ * right after the fault that allocated it, or isolation for migration).
+ * Extra references that are not writers only make us keep the page.
+ */
+static bool rdmig_folio_busy(struct folio *folio)
+{
+	int expected;
+
+	/* Regions allocate order-0 folios only. */
+	if (folio_test_large(folio))
+		return true;
+	expected = 1 + page_mapcount(&folio->page) + 1;
+	if (!folio_test_lru(folio))
+		expected++;
+	return folio_maybe_dma_pinned(folio) ||
+	       folio_ref_count(folio) > expected;
 }
 
 /*
@@ -615,7 +798,7 @@ static bool rdmig_reclaim_folio(struct rdmig_region *r, struct folio *folio)
 
 	if (folio_maybe_dma_pinned(folio))
 		return false;
-	unmap_mapping_pages(mapping, folio->index, 1, false);
+	rdmig_unmap_pages(r, folio->index, 1);
 	if (folio_mapped(folio) || folio_ref_count(folio) != 2 ||
 	    !rdmig_folio_is_zero(folio))
 		return false;
@@ -628,6 +811,7 @@ int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 	struct address_space *mapping = r->inode->i_mapping;
 	u64 end = first + npages, nzero = 0, nrecl = 0;
 	unsigned long idx;
+	bool was_dirty;
 
 	if (flags & ~RDMIG_ZERO_F_ALL)
 		return -EINVAL;
@@ -643,9 +827,26 @@ int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 			continue;
 		if (folio_test_hwpoison(folio))
 			goto next;
-		/* Write-protect first: a write during the scan then faults. */
+		/*
+		 * A page is marked zero only if nothing can write it until
+		 * the mark is set. Write-protect first: with the folio
+		 * locked, a CPU store or a get_user_pages(FOLL_WRITE) after
+		 * this faults and waits in page_mkwrite, and clears the mark.
+		 * What the write-protect cannot stop is a writer that already
+		 * holds the page (a pin or a reference taken before it,
+		 * possibly mid-copy): such a page is skipped. folio_mkclean()
+		 * flushes the TLBs, which also waits out a GUP-fast that saw
+		 * the old PTE; its reference is visible afterwards.
+		 */
+		was_dirty = test_bit(idx, r->dirty);
 		folio_mkclean(folio);
-		if (!rdmig_folio_is_zero(folio))
+		if (rdmig_folio_busy(folio) || !rdmig_folio_is_zero(folio))
+			goto next;
+		/*
+		 * A report (dirty_folio) that came in while we read the page
+		 * means it was written meanwhile by a path we did not stop.
+		 */
+		if (!was_dirty && test_bit(idx, r->dirty))
 			goto next;
 		nzero++;
 		/*
@@ -686,14 +887,14 @@ next:
  * zero scan from giving back a folio between the lookup and the marking,
  * and from setting scanned-zero on a page this call has just cleared.
  */
-int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
-			      u32 flags, u64 *marked)
+static int rdmig_mark_present(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, bool dirty, u64 *marked)
 {
 	struct address_space *mapping = r->inode->i_mapping;
 	struct folio_batch fbatch;
 	pgoff_t index = first;
 	unsigned int i;
-	u64 n = 0;
+	u64 n = 0, wm = 0;
 
 	if (flags)
 		return -EINVAL;
@@ -712,6 +913,10 @@ int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
 			idx = max_t(pgoff_t, idx, first);
 			end = min_t(pgoff_t, end, first + npages);
 			for (; idx < end; idx++, n++) {
+				if (dirty) {
+					wm = rdmig_page_written(r, idx) ?: wm;
+					continue;
+				}
 				if (!test_and_set_bit(idx, r->written))
 					atomic64_inc(&r->nwritten);
 				if (test_and_clear_bit(idx, r->zeroed))
@@ -722,8 +927,29 @@ int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
 		cond_resched();
 	}
 	mutex_unlock(&r->lock);
+	if (wm)
+		rdmig_nl_notify_watermark(r, wm);
 	*marked = n;
 	return 0;
+}
+
+int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
+			      u32 flags, u64 *marked)
+{
+	return rdmig_mark_present(r, first, npages, flags, false, marked);
+}
+
+/*
+ * For writes nothing could see (device DMA through a long-term pin), the
+ * VMM declares the pages dirty once they are written. Setting the bits
+ * after the write completed is all the invariant needs: a get-and-clear
+ * that clears them afterwards reports them. Absent pages are skipped as
+ * in rdmig_region_mark_written(): a DMA target is pinned, so present.
+ */
+int rdmig_region_mark_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			    u32 flags, u64 *marked)
+{
+	return rdmig_mark_present(r, first, npages, flags, true, marked);
 }
 
 /* ---- netlink authority --------------------------------------------------- */

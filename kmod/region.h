@@ -97,6 +97,12 @@ int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
 void rdmig_region_redirty(struct rdmig_region *r, u64 first,
 			  const struct rdmig_dirty_word *words,
 			  unsigned int nwords);
+/*
+ * The same for a bitmap of DIV_ROUND_UP(npages, 64) words from @first, as
+ * netlink puts it in a message that then could not be queued.
+ */
+void rdmig_region_redirty_bitmap(struct rdmig_region *r, u64 first,
+				 u64 npages, const u64 *bitmap);
 int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, u64 *zero, u64 *reclaimed);
 /*
@@ -105,6 +111,13 @@ int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
  */
 int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
 			      u32 flags, u64 *marked);
+/*
+ * As RDMIG_MARK_DIRTY: present pages of the range become DIRTY and WRITTEN
+ * and lose scanned-zero, for writes nothing saw (DMA through long-term
+ * pins); *marked gets how many present pages the range held.
+ */
+int rdmig_region_mark_dirty(struct rdmig_region *r, u64 first, u64 npages,
+			    u32 flags, u64 *marked);
 
 /* Netlink authority (RDMIG_BIND_NETLINK), see netlink.c. */
 bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,

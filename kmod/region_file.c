@@ -62,6 +62,31 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+#ifdef RDMIG_TRANSFER_MKWRITE
+/*
+ * Before 6.2, ib_umem_get() pins every MR with FOLL_WRITE, read-only ones
+ * too, so registering through the transfer view write-faults, and the
+ * fault ends in set_page_dirty(). This tells the region that the call is
+ * the transfer view's, not a guest write. From 6.2 a read-only MR does not
+ * write-fault, and from 6.5 a long-term write pin of a mapping with write
+ * notification is refused, so there the transfer view has none (kmod/Kbuild
+ * defines RDMIG_TRANSFER_MKWRITE for the older kernels).
+ */
+static vm_fault_t rdmig_transfer_page_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	rdmig_region_transfer_write_fault(rdmig_region_of(inode), folio->index);
+	return VM_FAULT_LOCKED;
+}
+#endif
+
 static const struct vm_operations_struct rdmig_guest_vm_ops = {
 	.fault = rdmig_fault,
 	.page_mkwrite = rdmig_page_mkwrite,
@@ -69,6 +94,9 @@ static const struct vm_operations_struct rdmig_guest_vm_ops = {
 
 static const struct vm_operations_struct rdmig_transfer_vm_ops = {
 	.fault = rdmig_fault,
+#ifdef RDMIG_TRANSFER_MKWRITE
+	.page_mkwrite = rdmig_transfer_page_mkwrite,
+#endif
 };
 
 static int rdmig_mmap(struct file *file, struct vm_area_struct *vma,
@@ -429,6 +457,22 @@ static long rdmig_ioc_mark_written(struct rdmig_ucmd *ucmd)
 					 mw->flags, &marked);
 }
 
+static long rdmig_ioc_mark_dirty(struct rdmig_ucmd *ucmd)
+{
+	struct rdmig_mark_dirty *md = ucmd->cmd;
+	u64 marked;
+
+	if (!rdmig_ucmd_guest(ucmd))
+		return -ENOTTY;
+	if (!rdmig_ucmd_writable(ucmd))
+		return -EBADF;
+	if (md->reserved)
+		return -EINVAL;
+	return rdmig_region_mark_dirty(rdmig_ucmd_region(ucmd),
+				       md->first_page, md->npages,
+				       md->flags, &marked);
+}
+
 static long rdmig_ioc_transfer_fd(struct rdmig_ucmd *ucmd)
 {
 	struct inode *inode = file_inode(ucmd->file);
@@ -517,6 +561,7 @@ union rdmig_region_ucmd_buffer {
 	struct rdmig_transfer transfer;
 	struct rdmig_bind bind;
 	struct rdmig_mark_written written;
+	struct rdmig_mark_dirty marked;
 };
 
 #define RDMIG_REGION_OP(_ioctl, _fn, _struct, _last)			\
@@ -538,6 +583,8 @@ static const struct rdmig_ioctl_op rdmig_region_ioctl_ops[] = {
 			struct rdmig_bind, reserved),
 	RDMIG_REGION_OP(RDMIG_MARK_WRITTEN, rdmig_ioc_mark_written,
 			struct rdmig_mark_written, npages),
+	RDMIG_REGION_OP(RDMIG_MARK_DIRTY, rdmig_ioc_mark_dirty,
+			struct rdmig_mark_dirty, npages),
 	RDMIG_REGION_OP(RDMIG_PAGEMAP, rdmig_ioc_pagemap,
 			struct rdmig_pagemap, entries),
 };

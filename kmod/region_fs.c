@@ -42,12 +42,27 @@ static int rdmig_error_remove_page(struct address_space *mapping,
 }
 
 /*
- * No backing store: PG_dirty means nothing here (the region's DIRTY bits
- * are what count), and the mapping is unevictable so reclaim never tries
+ * set_page_dirty() is how writers that went through get_user_pages report
+ * a write: the region's DIRTY bits take it (rdmig_region_dirty_folio()).
+ * PG_dirty itself is never set, as nothing writes a region back, so this
+ * never changes the folio's dirty flag and says so.
+ */
+static bool rdmig_dirty_folio(struct address_space *mapping,
+			      struct folio *folio)
+{
+	struct rdmig_region *r = rdmig_region_of(mapping->host);
+
+	if (r)
+		rdmig_region_dirty_folio(r, folio);
+	return false;
+}
+
+/*
+ * No backing store, and the mapping is unevictable so reclaim never tries
  * to write a page back. Pages may migrate; the state is kept by index.
  */
 static const struct address_space_operations rdmig_aops = {
-	.dirty_folio = noop_dirty_folio,
+	.dirty_folio = rdmig_dirty_folio,
 	.migrate_folio = migrate_folio,
 	.error_remove_page = rdmig_error_remove_page,
 };

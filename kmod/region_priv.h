@@ -11,11 +11,29 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "region.h"
 
 /* Longest run of dirty pages re-armed with one unmap_mapping_pages(). */
 #define RDMIG_REARM_RUN_MAX	64
+
+/* Write faults through the transfer view remembered at once (hashed). */
+#define RDMIG_TX_SLOTS		16
+
+/*
+ * A write fault through the transfer view in progress: page_mkwrite saw
+ * it, and the fault's own set_page_dirty() that follows (same task, same
+ * fault, folio still locked) must not count as a guest write. @nfaults is
+ * the task's fault count then; it changes when that fault ends, so a
+ * fault that ends without calling set_page_dirty() leaves nothing behind
+ * that could swallow a later, genuine call.
+ */
+struct rdmig_tx_mark {
+	struct pid *pid;
+	pgoff_t index;
+	unsigned long nfaults;
+};
 
 /* r->flags bits */
 #define RDMIG_R_ANNOUNCED	0	/* region-new event was sent */
@@ -29,11 +47,14 @@
  * with a reference to the region's own mount (region_fs.c).
  *
  * Per-page state lives in three bitmaps updated with atomic bit operations.
- * DIRTY is set only in page_mkwrite with the folio locked; WRITTEN there
- * too, or by rdmig_region_mark_written() for data that did not come
- * through the guest view. DIRTY is cleared only with the folio locked and
- * r->lock held, and the folio is write-protected before it is unlocked. That is the whole
- * no-lost-write argument (Documentation/regions.md).
+ * DIRTY is set in page_mkwrite with the folio locked (CPU stores through
+ * the guest view), by the address space's dirty_folio (writers that went
+ * through get_user_pages report there when they release the page), and by
+ * RDMIG_MARK_DIRTY; WRITTEN with it, or by rdmig_region_mark_written() for
+ * data that did not come through the guest view. DIRTY is cleared only
+ * with the folio locked and r->lock held, and the folio is write-protected
+ * before it is unlocked. That is the whole no-lost-write argument
+ * (Documentation/regions.md).
  */
 struct rdmig_region {
 	u32 id;
@@ -69,6 +90,21 @@ struct rdmig_region {
 
 	/* Folios of the run being re-armed in one batch, under r->lock. */
 	struct folio *run[RDMIG_REARM_RUN_MAX];
+
+	/*
+	 * Our own unmap_mapping_pages() of [unmap_first, unmap_end): the
+	 * set_page_dirty() calls it makes for dirty PTEs are not writes.
+	 */
+	struct task_struct *unmapper;
+	pgoff_t unmap_first;
+	pgoff_t unmap_end;
+
+	/* Transfer-view write faults in progress; irq-safe, see dirty_folio. */
+	spinlock_t tx_lock;
+	struct rdmig_tx_mark tx[RDMIG_TX_SLOTS];
+
+	/* The watermark event, sent from process context. */
+	struct work_struct wm_work;
 };
 
 static inline struct rdmig_region *rdmig_region_of(struct inode *inode)
@@ -91,6 +127,8 @@ void rdmig_region_evict(struct rdmig_region *r);
 void rdmig_region_announce(struct rdmig_region *r);
 struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index);
 void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index);
+void rdmig_region_transfer_write_fault(struct rdmig_region *r, pgoff_t index);
+void rdmig_region_dirty_folio(struct rdmig_region *r, struct folio *folio);
 u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index);
 int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid);
 extern unsigned int rdmig_rearm_batch;

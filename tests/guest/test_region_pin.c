@@ -84,8 +84,11 @@ static void test_reg_mr_transfer_view(void **state)
 	assert_int_equal(w, 1);
 	assert_int_equal(p, 0);
 
-	mr = ibv_reg_mr(pd, t, NPAGES * PG, IBV_ACCESS_LOCAL_WRITE |
-			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	/*
+	 * Read-only, as rdmigd registers a source: a writable MR is unpinned
+	 * with set_page_dirty(), which marks its pages written (12-writers).
+	 */
+	mr = ibv_reg_mr(pd, t, NPAGES * PG, IBV_ACCESS_REMOTE_READ);
 	assert_non_null(mr);
 	count_bits(fd, &d, &w, &p, &z);
 	assert_int_equal(d, 1);
@@ -105,12 +108,15 @@ static void test_reg_mr_transfer_view(void **state)
 	count_bits(fd, &d, &w, &p, &z);
 	assert_int_equal(d, 1);
 	assert_int_equal(w, 2);
-	/* Pinned zero pages are never given back. */
+	/*
+	 * Pinned zero pages are never given back, nor even marked zero: a
+	 * pin may write through its kernel mapping at any time.
+	 */
 	g[5 * PG] = 0;
 	assert_int_equal(ru_get_dirty(fd, 0, NPAGES, RDMIG_DIRTY_F_CLEAR,
 				      (uint64_t[2]){ 0 }, NULL), 0);
 	assert_int_equal(ru_zero_scan(fd, 0, NPAGES, RDMIG_ZERO_F_RECLAIM, &z, &p), 0);
-	assert_int_equal(z, 1);
+	assert_int_equal(z, 0);
 	assert_int_equal(p, 0);
 
 	assert_int_equal(ibv_dereg_mr(mr), 0);

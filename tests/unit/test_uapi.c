@@ -28,6 +28,7 @@ static void test_sizes_have_no_hidden_padding(void **state)
 	assert_int_equal(sizeof(struct rdmig_bind), 16);
 	assert_int_equal(sizeof(struct rdmig_mark_written), 24);
 	assert_int_equal(sizeof(struct rdmig_pagemap), 40);
+	assert_int_equal(sizeof(struct rdmig_mark_dirty), 32);
 }
 
 static void test_every_struct_starts_with_size(void **state)
@@ -43,6 +44,7 @@ static void test_every_struct_starts_with_size(void **state)
 	ASSERT_FIELD(rdmig_bind, size, 0);
 	ASSERT_FIELD(rdmig_mark_written, size, 0);
 	ASSERT_FIELD(rdmig_pagemap, size, 0);
+	ASSERT_FIELD(rdmig_mark_dirty, size, 0);
 }
 
 static void test_u64_fields_are_naturally_aligned(void **state)
@@ -59,6 +61,10 @@ static void test_u64_fields_are_naturally_aligned(void **state)
 	ASSERT_FIELD(rdmig_pagemap, first_page, 16);
 	ASSERT_FIELD(rdmig_pagemap, npages, 24);
 	ASSERT_FIELD(rdmig_pagemap, entries, 32);
+	ASSERT_FIELD(rdmig_mark_dirty, flags, 4);
+	ASSERT_FIELD(rdmig_mark_dirty, reserved, 8);
+	ASSERT_FIELD(rdmig_mark_dirty, first_page, 16);
+	ASSERT_FIELD(rdmig_mark_dirty, npages, 24);
 }
 
 /*
@@ -71,7 +77,7 @@ static void test_ioctl_numbers_are_size_independent(void **state)
 		RDMIG_GET_VERSION, RDMIG_CREATE_REGION, RDMIG_REGION_INFO,
 		RDMIG_REGION_SET, RDMIG_GET_DIRTY, RDMIG_ZERO_SCAN,
 		RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK, RDMIG_MARK_WRITTEN,
-		RDMIG_PAGEMAP,
+		RDMIG_MARK_DIRTY, RDMIG_PAGEMAP,
 	};
 	size_t i, j;
 
@@ -88,6 +94,7 @@ static void test_ioctl_numbers_are_size_independent(void **state)
 	assert_int_equal(_IOC_NR(RDMIG_CREATE_REGION), 0x01);
 	assert_int_equal(_IOC_NR(RDMIG_REGION_INFO), 0x10);
 	assert_int_equal(_IOC_NR(RDMIG_MARK_WRITTEN), 0x16);
+	assert_int_equal(_IOC_NR(RDMIG_MARK_DIRTY), 0x17);
 	assert_int_equal(_IOC_NR(RDMIG_PAGEMAP), 0x18);
 }
 

@@ -160,6 +160,17 @@ int rdmig_mark_written(int fd, uint64_t first, uint64_t npages)
 	return ioctl_ret(ioctl(fd, RDMIG_MARK_WRITTEN, &m));
 }
 
+int rdmig_mark_dirty(int region_fd, uint64_t first, uint64_t npages)
+{
+	struct rdmig_mark_dirty m = {
+		.size = sizeof(m),
+		.first_page = first,
+		.npages = npages,
+	};
+
+	return ioctl_ret(ioctl(region_fd, RDMIG_MARK_DIRTY, &m));
+}
+
 int rdmig_pagemap(int fd, uint64_t first, uint64_t n, uint64_t *entries)
 {
 	struct rdmig_pagemap pm = {

@@ -35,6 +35,13 @@
 #include "region.h"
 
 #define LOOKAHEAD	128u
+/*
+ * Source MRs are read-only (the NIC only reads them for RDMA WRITE): an MR
+ * with write access is unpinned with set_page_dirty() on every page, which
+ * rdmig.ko counts as a write by the guest (it tracks writers that went
+ * through get_user_pages that way) and which would resend everything.
+ */
+#define SRC_MR_ACCESS	0
 #define PAGE		WIRE_PAGE_SIZE
 
 struct src {
@@ -357,7 +364,7 @@ static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 		chunk_lru_del(&s->llru, v);
 	}
 	s->lmr[g] = ibv_reg_mr(s->c.pd, s->r[b].mem + chunk_offset(&s->L, g), bytes,
-			       IBV_ACCESS_LOCAL_WRITE);
+			       SRC_MR_ACCESS);
 	if (!s->lmr[g])
 		return proto_err(s, WIRE_E_RESOURCES, "registering source block %u: %s",
 				 b, strerror(errno));
@@ -670,7 +677,7 @@ static int exchange_blocks(struct src *s)
 	if (s->pin_all) {
 		for (b = 0; b < s->nb; b++) {
 			s->bmr[b] = ibv_reg_mr(s->c.pd, s->r[b].mem, s->r[b].length,
-					       IBV_ACCESS_LOCAL_WRITE);
+					       SRC_MR_ACCESS);
 			if (!s->bmr[b])
 				return proto_err(s, WIRE_E_RESOURCES, "pin-all of source block %u: %s",
 						 b, strerror(errno));

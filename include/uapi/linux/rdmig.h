@@ -60,7 +60,7 @@ enum rdmig_ioctl_nr {
 	RDMIG_IOC_TRANSFER_FD		= 0x14,
 	RDMIG_IOC_BIND_NETLINK		= 0x15,
 	RDMIG_IOC_MARK_WRITTEN		= 0x16,
-	/* 0x17 is RDMIG_MARK_DIRTY's */
+	RDMIG_IOC_MARK_DIRTY		= 0x17,
 	RDMIG_IOC_PAGEMAP		= 0x18,
 };
 
@@ -253,6 +253,30 @@ struct rdmig_mark_written {
 };
 
 /**
+ * struct rdmig_mark_dirty - RDMIG_MARK_DIRTY, on a region fd only
+ * @size: sizeof(struct rdmig_mark_dirty)
+ * @flags: must be zero
+ * @reserved: must be zero
+ * @first_page: first page of the range
+ * @npages: pages in the range; non-zero, within the region
+ *
+ * Declares that the present pages of the range were written by a writer
+ * the module cannot see (device DMA through a long-term pin, VFIO): each
+ * becomes RDMIG_PM_DIRTY and RDMIG_PM_WRITTEN and loses RDMIG_PM_ZERO, as
+ * a guest write would make it. Call it after the writes completed (or,
+ * for a device that may write at any time, before every get-and-clear);
+ * a get-and-clear after it returns reports the pages. Absent pages stay
+ * absent and known zero. -ENOTTY on a transfer fd.
+ */
+struct rdmig_mark_dirty {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved;
+	__u64 first_page;
+	__u64 npages;
+};
+
+/**
  * struct rdmig_transfer - RDMIG_TRANSFER_FD, on a region fd only
  * @size: sizeof(struct rdmig_transfer)
  * @flags: must be zero
@@ -321,6 +345,7 @@ struct rdmig_pagemap {
 #define RDMIG_TRANSFER_FD	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_TRANSFER_FD)
 #define RDMIG_BIND_NETLINK	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_BIND_NETLINK)
 #define RDMIG_MARK_WRITTEN	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_WRITTEN)
+#define RDMIG_MARK_DIRTY	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_DIRTY)
 #define RDMIG_PAGEMAP		_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_PAGEMAP)
 
 /* Pagemap entry bits (struct rdmig_pagemap). */

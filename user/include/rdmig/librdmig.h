@@ -66,6 +66,13 @@ int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
  */
 int rdmig_mark_written(int fd, uint64_t first, uint64_t npages);
 /*
+ * Declares the present pages of [first, first + npages) DIRTY (and WRITTEN,
+ * no longer scanned-zero), for writes the module cannot see: device DMA
+ * through long-term pins (VFIO). Call it once the writes completed; the
+ * next get-and-clear reports the pages. Region fd only.
+ */
+int rdmig_mark_dirty(int region_fd, uint64_t first, uint64_t npages);
+/*
  * The pagemap entries (RDMIG_PM_*) of pages [first, first + n) into
  * @entries, all of them or none (RDMIG_PAGEMAP); the range must lie within
  * the region. Returns 0 or -errno. The one pagemap reader: read() of a
