@@ -8,11 +8,12 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/nsproxy.h>
+#include <linux/net.h>
+#include <linux/netlink.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "region_priv.h"
 
@@ -25,7 +26,7 @@ static vm_fault_t rdmig_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= r->npages)
 		return VM_FAULT_SIGBUS;
-	folio = rdmig_region_get_folio(r, vmf->pgoff);
+	folio = rdmig_region_get_folio(r, vmf->pgoff, vmf->vma, vmf->address);
 	if (IS_ERR(folio))
 		return vmf_error(PTR_ERR(folio));
 	if (folio_test_hwpoison(folio)) {
@@ -327,9 +328,16 @@ static long rdmig_ioc_transfer_fd(struct file *file, void __user *uarg)
 	return fd;
 }
 
+/*
+ * Authority goes to the socket the caller holds, never to a port number:
+ * a port nobody holds cannot be bound, and the socket is kept (with a
+ * reference) for comparison with the sender of each request.
+ */
 static long rdmig_ioc_bind(struct rdmig_region *r, void __user *uarg)
 {
+	struct sockaddr_nl addr = {};
 	struct rdmig_bind req;
+	struct socket *sock;
 	int err;
 
 	err = rdmig_copy_in(&req, sizeof(req), uarg);
@@ -337,7 +345,28 @@ static long rdmig_ioc_bind(struct rdmig_region *r, void __user *uarg)
 		return err;
 	if (req.flags || req.reserved)
 		return -EINVAL;
-	return rdmig_region_bind(r, current->nsproxy->net_ns, req.nl_portid);
+	if (req.sock_fd == -1)
+		return rdmig_region_bind(r, NULL, 0);
+	if (req.sock_fd < 0)
+		return -EBADF;
+	sock = sockfd_lookup(req.sock_fd, &err);
+	if (!sock)
+		return err;
+	err = -EINVAL;
+	if (!sock->sk || sock->sk->sk_family != AF_NETLINK ||
+	    sock->sk->sk_protocol != NETLINK_GENERIC)
+		goto out;
+	/* netlink_getname() reports the port; 0 until bound or autobound. */
+	err = kernel_getsockname(sock, (struct sockaddr *)&addr);
+	if (err < 0)
+		goto out;
+	err = -EINVAL;
+	if (!addr.nl_pid)
+		goto out;
+	err = rdmig_region_bind(r, sock->sk, addr.nl_pid);
+out:
+	sockfd_put(sock);
+	return err;
 }
 
 static long rdmig_region_ioctl(struct file *file, unsigned int cmd,
