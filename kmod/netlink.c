@@ -6,12 +6,21 @@
  * Every operation is the region core's (region.h); this file only parses,
  * checks authority and formats. Authority:
  *  - seeing a region (REGION_GET, STATS_GET, the region dump) needs the
- *    caller to own it, its port to be bound to it, or CAP_NET_ADMIN;
- *  - DIRTY_GET (with or without CLEAR), ZERO_SCAN and REGION_SET need a
- *    bound port or CAP_NET_ADMIN. A plain DIRTY_GET is included because
+ *    caller to own it, the request to come on the socket bound to it, or
+ *    CAP_NET_ADMIN;
+ *  - DIRTY_GET (with or without CLEAR), ZERO_SCAN and REGION_SET need the
+ *    bound socket or CAP_NET_ADMIN. A plain DIRTY_GET is included because
  *    the bitmap discloses the guest's write pattern, and a zero scan
  *    without RECLAIM still write-protects pages and changes their ZERO
  *    bits; the owner has the region fd and its ioctls for both.
+ * "The bound socket" is the struct sock RDMIG_BIND_NETLINK was given (by
+ * fd), compared with NETLINK_CB(skb).sk, the socket a request was sent
+ * on (netlink_unicast_kernel() sets it), never a port id: ports are
+ * reused, the socket the region holds a reference on is not.
+ *
+ * Events go to the init network namespace only, and joining their group
+ * needs CAP_NET_ADMIN there (GENL_MCAST_CAP_NET_ADMIN): region names,
+ * sizes and dirty counts are for the host's operators.
  *
  * The family runs with parallel_ops: a get-and-clear of a large region
  * must not hold genl_mutex, which every other generic netlink family
@@ -45,18 +54,17 @@ enum rdmig_nl_mcgrp {
 
 /* ---- authority ------------------------------------------------------- */
 
-static bool rdmig_nl_may_change(struct rdmig_region *r, struct sk_buff *skb,
-				struct net *net, u32 portid)
+/* @skb is the request: NETLINK_CB(skb).sk is the socket it came on. */
+static bool rdmig_nl_may_change(struct rdmig_region *r, struct sk_buff *skb)
 {
-	return rdmig_region_bound_to(r, net, portid) ||
+	return rdmig_region_bound_to(r, NETLINK_CB(skb).sk) ||
 	       netlink_capable(skb, CAP_NET_ADMIN);
 }
 
-static bool rdmig_nl_may_see(struct rdmig_region *r, struct sk_buff *skb,
-			     struct net *net, u32 portid)
+static bool rdmig_nl_may_see(struct rdmig_region *r, struct sk_buff *skb)
 {
 	return rdmig_region_owned_by_current(r) ||
-	       rdmig_nl_may_change(r, skb, net, portid);
+	       rdmig_nl_may_change(r, skb);
 }
 
 /*
@@ -89,7 +97,7 @@ static struct rdmig_region *rdmig_nl_get_visible(struct sk_buff *skb,
 	r = rdmig_nl_region_lookup(info->attrs, info->extack);
 	if (IS_ERR(r))
 		return r;
-	if (!rdmig_nl_may_see(r, skb, genl_info_net(info), info->snd_portid)) {
+	if (!rdmig_nl_may_see(r, skb)) {
 		rdmig_region_put(r);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RDMIG_A_REGION_ID],
 				    "region belongs to another process; needs CAP_NET_ADMIN or a bound port");
@@ -100,7 +108,6 @@ static struct rdmig_region *rdmig_nl_get_visible(struct sk_buff *skb,
 
 static struct rdmig_region *rdmig_nl_get_changeable(struct sk_buff *skb,
 						    struct nlattr **attrs,
-						    struct net *net, u32 portid,
 						    struct netlink_ext_ack *extack)
 {
 	struct rdmig_region *r;
@@ -108,7 +115,7 @@ static struct rdmig_region *rdmig_nl_get_changeable(struct sk_buff *skb,
 	r = rdmig_nl_region_lookup(attrs, extack);
 	if (IS_ERR(r))
 		return r;
-	if (!rdmig_nl_may_change(r, skb, net, portid)) {
+	if (!rdmig_nl_may_change(r, skb)) {
 		rdmig_region_put(r);
 		NL_SET_ERR_MSG_ATTR(extack, attrs[RDMIG_A_REGION_ID],
 				    "netlink port not bound to this region (RDMIG_BIND_NETLINK) and no CAP_NET_ADMIN");
@@ -253,7 +260,6 @@ static int rdmig_nl_region_get_dumpit(struct sk_buff *skb,
 				      struct netlink_callback *cb)
 {
 	struct rdmig_nl_region_dump_ctx *ctx = (void *)cb->ctx;
-	struct net *net = sock_net(cb->skb->sk);
 	u32 portid = NETLINK_CB(cb->skb).portid;
 	struct rdmig_region_snapshot s;
 	struct rdmig_region *r;
@@ -276,7 +282,7 @@ static int rdmig_nl_region_get_dumpit(struct sk_buff *skb,
 			ctx->done = true;
 			break;
 		}
-		if (!rdmig_nl_may_see(r, cb->skb, net, portid)) {
+		if (!rdmig_nl_may_see(r, cb->skb)) {
 			rdmig_region_put(r);
 			goto next;
 		}
@@ -325,8 +331,7 @@ static int rdmig_nl_region_set(struct sk_buff *skb, struct genl_info *info)
 		flags |= RDMIG_SET_WATERMARK;
 		watermark = nla_get_u64(attrs[RDMIG_A_REGION_WATERMARK]);
 	}
-	r = rdmig_nl_get_changeable(skb, attrs, genl_info_net(info),
-				    info->snd_portid, info->extack);
+	r = rdmig_nl_get_changeable(skb, attrs, info->extack);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (!flags) {
@@ -432,8 +437,7 @@ static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 		return -EMSGSIZE;
 	}
 
-	r = rdmig_nl_get_changeable(skb, attrs, genl_info_net(info),
-				    info->snd_portid, info->extack);
+	r = rdmig_nl_get_changeable(skb, attrs, info->extack);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 
@@ -510,8 +514,7 @@ static int rdmig_nl_dirty_dump_start(struct sk_buff *skb,
 	first = nla_get_u64(attrs[RDMIG_A_FIRST_PAGE]);
 	npages = nla_get_u64(attrs[RDMIG_A_NPAGES]);
 
-	r = rdmig_nl_get_changeable(cb->skb, attrs, sock_net(cb->skb->sk),
-				    NETLINK_CB(cb->skb).portid, extack);
+	r = rdmig_nl_get_changeable(cb->skb, attrs, extack);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 
@@ -623,8 +626,7 @@ static int rdmig_nl_zero_scan(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (attrs[RDMIG_A_FLAGS])
 		flags = nla_get_u32(attrs[RDMIG_A_FLAGS]);
-	r = rdmig_nl_get_changeable(skb, attrs, genl_info_net(info),
-				    info->snd_portid, info->extack);
+	r = rdmig_nl_get_changeable(skb, attrs, info->extack);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 
@@ -713,26 +715,13 @@ static int rdmig_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- events ---------------------------------------------------------- */
 
-static bool rdmig_nl_has_listeners(void)
-{
-	struct net *net;
-	bool ret = false;
-
-	rcu_read_lock();
-	for_each_net_rcu(net) {
-		if (genl_has_listeners(&rdmig_genl_family, net,
-				       RDMIG_NL_MCGRP_EVENTS)) {
-			ret = true;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return ret;
-}
-
 /*
- * Regions are not per network namespace (REGION_GET sees them from any),
- * so events go to listeners in every namespace.
+ * Regions are not per network namespace, and what events tell (names,
+ * sizes, dirty counts: the guest's activity) is for the host's operators:
+ * they go to the init namespace only. Joining is refused there without
+ * CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN on the group); a listener in
+ * any other namespace, where an unprivileged user may hold CAP_NET_ADMIN
+ * of its own user namespace and so may join, receives nothing.
  */
 static void rdmig_nl_notify(u8 cmd, struct rdmig_region *r, u64 dirty_pages)
 {
@@ -740,7 +729,8 @@ static void rdmig_nl_notify(u8 cmd, struct rdmig_region *r, u64 dirty_pages)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!rdmig_nl_has_listeners())
+	if (!genl_has_listeners(&rdmig_genl_family, &init_net,
+				RDMIG_NL_MCGRP_EVENTS))
 		return;
 	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  nla_total_size(RDMIG_NAME_LEN) +
@@ -770,8 +760,8 @@ static void rdmig_nl_notify(u8 cmd, struct rdmig_region *r, u64 dirty_pages)
 	}
 	genlmsg_end(msg, hdr);
 	/* No listener (-ESRCH) or a full listener is not the region's fault. */
-	genlmsg_multicast_allns(&rdmig_genl_family, msg, 0,
-				RDMIG_NL_MCGRP_EVENTS);
+	genlmsg_multicast(&rdmig_genl_family, msg, 0, RDMIG_NL_MCGRP_EVENTS,
+			  GFP_ATOMIC);
 	return;
 
 err_free:
@@ -877,7 +867,10 @@ static const struct genl_ops rdmig_nl_ops[] = {
 };
 
 static const struct genl_multicast_group rdmig_nl_mcgrps[] = {
-	[RDMIG_NL_MCGRP_EVENTS] = { .name = RDMIG_GENL_MCGRP_EVENTS, },
+	[RDMIG_NL_MCGRP_EVENTS] = {
+		.name = RDMIG_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family rdmig_genl_family __ro_after_init = {
@@ -893,7 +886,11 @@ static struct genl_family rdmig_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(rdmig_nl_mcgrps),
 };
 
-/* A bound port whose socket closes loses its authority at once. */
+/*
+ * A bound socket that closes is unbound at once: it could not act any more
+ * (it is dead), but its reference would keep it in memory until the
+ * region goes.
+ */
 static int rdmig_nl_urelease(struct notifier_block *nb, unsigned long event,
 			     void *ptr)
 {
@@ -901,7 +898,7 @@ static int rdmig_nl_urelease(struct notifier_block *nb, unsigned long event,
 
 	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
 	    n->portid)
-		rdmig_regions_unbind_port(n->net, n->portid);
+		rdmig_regions_unbind_released(n->net, n->portid);
 	return NOTIFY_DONE;
 }
 

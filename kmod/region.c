@@ -7,9 +7,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
@@ -17,10 +20,14 @@
 #include <linux/pid.h>
 #include <linux/rmap.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "region_priv.h"
 
@@ -44,14 +51,50 @@ unsigned int rdmig_regions_generation(void)
 	return atomic_read(&rdmig_generation);
 }
 
+/*
+ * Region pages are unevictable, as if mlock()ed, so an unprivileged
+ * creator pays for the whole length up front in its user's locked_vm,
+ * the budget RLIMIT_MEMLOCK bounds for io_uring's and perf's pinned
+ * buffers too: pages are faulted later by anyone (a destination agent
+ * pins them all), so nothing smaller can be enforced. Per user rather
+ * than per mm, since a region outlives its creator's process when its fd
+ * is passed on. -ENOMEM as mlock() when the limit would be exceeded.
+ */
+static int rdmig_region_account_locked(struct rdmig_region *r)
+{
+	unsigned long limit, cur, new;
+	struct user_struct *user;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	user = get_current_user();
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		new = cur + r->npages;
+		if (new > limit || new < cur) {
+			free_uid(user);
+			return -ENOMEM;
+		}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	r->locked_user = user;
+	r->locked_pages = r->npages;
+	return 0;
+}
+
 static void rdmig_region_free(struct rdmig_region *r)
 {
 	unsigned int i;
 
 	for (i = 0; i < RDMIG_TX_SLOTS; i++)
 		put_pid(r->tx[i].pid);
-	if (r->bound_net)
-		put_net(r->bound_net);
+	if (r->bound_sk)
+		sock_put(r->bound_sk);
+	if (r->locked_user) {
+		atomic_long_sub(r->locked_pages, &r->locked_user->locked_vm);
+		free_uid(r->locked_user);
+	}
+	mem_cgroup_put(r->memcg);
 	put_pid(r->owner);
 	kvfree(r->dirty);
 	kvfree(r->written);
@@ -116,6 +159,13 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 	spin_lock_init(&r->bind_lock);
 	spin_lock_init(&r->tx_lock);
 	INIT_WORK(&r->wm_work, rdmig_wm_work);
+	err = rdmig_region_account_locked(r);
+	if (err) {
+		rdmig_region_free(r);
+		return err;
+	}
+	/* Every page is charged here, whoever faults it (get_folio). */
+	r->memcg = get_mem_cgroup_from_mm(current->mm);
 	r->dirty = rdmig_bitmap_alloc(r->npages);
 	r->written = rdmig_bitmap_alloc(r->npages);
 	r->zeroed = rdmig_bitmap_alloc(r->npages);
@@ -198,13 +248,22 @@ bool rdmig_region_owned_by_current(struct rdmig_region *r)
 /* ---- faults ------------------------------------------------------------ */
 
 /*
- * The folio at @index, locked, with a reference; allocated zeroed and
- * charged to the current task's memory cgroup if absent.
+ * The folio at @index, locked, with a reference; allocated zeroed if
+ * absent. A fault passes its @vma and @addr so that the page is placed by
+ * that mapping's NUMA policy (mbind() on the guest view: QEMU's
+ * host-nodes), falling back to the task's. The page is charged to the
+ * creator's memory cgroup, not the faulting task's: filemap_add_folio()
+ * charges the active memcg when it has no mm (mem_cgroup_charge(folio,
+ * NULL, gfp)), so a destination agent pinning every page through the
+ * transfer view does not take the guest into its own cgroup.
  */
-struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
+struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index,
+				     struct vm_area_struct *vma,
+				     unsigned long addr)
 {
 	struct address_space *mapping = r->inode->i_mapping;
 	gfp_t gfp = mapping_gfp_mask(mapping);
+	struct mem_cgroup *old;
 	struct folio *folio;
 	int err;
 
@@ -212,11 +271,17 @@ struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index)
 		folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
 		if (folio)
 			return folio;
-		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
+		if (vma)
+			folio = vma_alloc_folio(gfp | __GFP_ZERO, 0, vma, addr,
+						false);
+		else
+			folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
 		if (!folio)
 			return ERR_PTR(-ENOMEM);
 		__folio_mark_uptodate(folio);
+		old = set_active_memcg(r->memcg);
 		err = filemap_add_folio(mapping, folio, index, gfp);
+		set_active_memcg(old);
 		if (!err)
 			return folio;	/* locked by filemap_add_folio() */
 		folio_put(folio);
@@ -411,7 +476,7 @@ void rdmig_region_snapshot(struct rdmig_region *r,
 	s->owner_tgid = pid_nr(r->owner);
 	s->tracking = READ_ONCE(r->tracking);
 	spin_lock(&r->bind_lock);
-	s->bound = r->bound_portid != 0;
+	s->bound = r->bound_sk;
 	s->bound_portid = r->bound_portid;
 	spin_unlock(&r->bind_lock);
 	s->watermark = READ_ONCE(r->watermark);
@@ -954,37 +1019,46 @@ int rdmig_region_mark_dirty(struct rdmig_region *r, u64 first, u64 npages,
 
 /* ---- netlink authority --------------------------------------------------- */
 
-int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid)
+/* @sk (NULL unbinds) gets a reference of the region's own. */
+int rdmig_region_bind(struct rdmig_region *r, struct sock *sk, u32 portid)
 {
-	struct net *old;
+	struct sock *old;
 
-	if (portid)
-		get_net(net);
+	if (sk)
+		sock_hold(sk);
 	else
-		net = NULL;
+		portid = 0;
 	spin_lock(&r->bind_lock);
-	old = r->bound_net;
-	r->bound_net = net;
+	old = r->bound_sk;
+	r->bound_sk = sk;
 	r->bound_portid = portid;
 	spin_unlock(&r->bind_lock);
 	if (old)
-		put_net(old);
+		sock_put(old);
 	return 0;
 }
 
-bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,
-			   u32 portid)
+/*
+ * The held reference keeps the bound socket's memory, so no other socket
+ * can have its address while it is bound: comparing pointers compares
+ * sockets, whatever port ids come and go.
+ */
+bool rdmig_region_bound_to(struct rdmig_region *r, const struct sock *sk)
 {
 	bool ret;
 
 	spin_lock(&r->bind_lock);
-	ret = portid && r->bound_portid == portid && r->bound_net &&
-	      net_eq(r->bound_net, net);
+	ret = sk && r->bound_sk == sk;
 	spin_unlock(&r->bind_lock);
 	return ret;
 }
 
-void rdmig_regions_unbind_port(struct net *net, u32 portid)
+/*
+ * NETLINK_URELEASE comes after netlink_release() has unhashed and
+ * orphaned the socket, so a new socket may already hold the same port:
+ * only a bound socket that is dead (SOCK_DEAD) is the one released.
+ */
+void rdmig_regions_unbind_released(struct net *net, u32 portid)
 {
 	struct rdmig_region *r;
 	unsigned long idx;
@@ -992,18 +1066,20 @@ void rdmig_regions_unbind_port(struct net *net, u32 portid)
 	/* Regions are freed only after xa_erase(), so xa_lock keeps them. */
 	xa_lock(&rdmig_regions);
 	xa_for_each(&rdmig_regions, idx, r) {
-		struct net *old = NULL;
+		struct sock *old = NULL;
 
 		spin_lock(&r->bind_lock);
-		if (r->bound_portid == portid && r->bound_net &&
-		    net_eq(r->bound_net, net)) {
-			old = r->bound_net;
-			r->bound_net = NULL;
+		if (r->bound_sk && r->bound_portid == portid &&
+		    net_eq(sock_net(r->bound_sk), net) &&
+		    sock_flag(r->bound_sk, SOCK_DEAD)) {
+			old = r->bound_sk;
+			r->bound_sk = NULL;
 			r->bound_portid = 0;
 		}
 		spin_unlock(&r->bind_lock);
+		/* Not the last reference: netlink_release() still has one. */
 		if (old)
-			put_net(old);
+			sock_put(old);
 	}
 	xa_unlock(&rdmig_regions);
 }

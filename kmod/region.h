@@ -12,6 +12,7 @@
 #include <uapi/linux/rdmig.h>
 
 struct net;
+struct sock;
 struct rdmig_region;
 
 /* Lookup by id; takes a reference. NULL if no such region. */
@@ -119,10 +120,14 @@ int rdmig_region_mark_written(struct rdmig_region *r, u64 first, u64 npages,
 int rdmig_region_mark_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			    u32 flags, u64 *marked);
 
-/* Netlink authority (RDMIG_BIND_NETLINK), see netlink.c. */
-bool rdmig_region_bound_to(struct rdmig_region *r, struct net *net,
-			   u32 portid);
-void rdmig_regions_unbind_port(struct net *net, u32 portid);
+/*
+ * Netlink authority (RDMIG_BIND_NETLINK), see netlink.c: whether @sk, the
+ * socket a request was sent on, is the one bound to the region; and, from
+ * NETLINK_URELEASE, unbinding every region from the released socket of
+ * @portid in @net.
+ */
+bool rdmig_region_bound_to(struct rdmig_region *r, const struct sock *sk);
+void rdmig_regions_unbind_released(struct net *net, u32 portid);
 
 /*
  * Provided by netlink.c: multicast events on the "events" group. Called

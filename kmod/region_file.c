@@ -10,14 +10,15 @@
 #include <linux/fs.h>
 #include <linux/falloc.h>
 #include <linux/mm.h>
-#include <linux/nsproxy.h>
+#include <linux/net.h>
+#include <linux/netlink.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/sched/signal.h>
 #include <linux/uio.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "rdmig.h"
 #include "region_priv.h"
@@ -31,7 +32,7 @@ static vm_fault_t rdmig_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= r->npages)
 		return VM_FAULT_SIGBUS;
-	folio = rdmig_region_get_folio(r, vmf->pgoff);
+	folio = rdmig_region_get_folio(r, vmf->pgoff, vmf->vma, vmf->address);
 	if (IS_ERR(folio))
 		return vmf_error(PTR_ERR(folio));
 	if (folio_test_hwpoison(folio)) {
@@ -499,9 +500,18 @@ static long rdmig_ioc_transfer_fd(struct rdmig_ucmd *ucmd)
 	return fd;
 }
 
+/*
+ * Authority goes to the socket the caller holds, never to a port number:
+ * a port nobody holds cannot be bound, and the socket is kept (with a
+ * reference) for comparison with the sender of each request.
+ */
 static long rdmig_ioc_bind(struct rdmig_ucmd *ucmd)
 {
+	struct sockaddr_nl addr = {};
 	struct rdmig_bind *req = ucmd->cmd;
+	struct rdmig_region *r = rdmig_ucmd_region(ucmd);
+	struct socket *sock;
+	int err;
 
 	if (rdmig_ucmd_guest(ucmd))
 		return -ENOTTY;
@@ -509,8 +519,28 @@ static long rdmig_ioc_bind(struct rdmig_ucmd *ucmd)
 		return -EBADF;
 	if (req->flags || req->reserved)
 		return -EINVAL;
-	return rdmig_region_bind(rdmig_ucmd_region(ucmd),
-				 current->nsproxy->net_ns, req->nl_portid);
+	if (req->sock_fd == -1)
+		return rdmig_region_bind(r, NULL, 0);
+	if (req->sock_fd < 0)
+		return -EBADF;
+	sock = sockfd_lookup(req->sock_fd, &err);
+	if (!sock)
+		return err;
+	err = -EINVAL;
+	if (!sock->sk || sock->sk->sk_family != AF_NETLINK ||
+	    sock->sk->sk_protocol != NETLINK_GENERIC)
+		goto out;
+	/* netlink_getname() reports the port; 0 until bound or autobound. */
+	err = kernel_getsockname(sock, (struct sockaddr *)&addr);
+	if (err < 0)
+		goto out;
+	err = -EINVAL;
+	if (!addr.nl_pid)
+		goto out;
+	err = rdmig_region_bind(r, sock->sk, addr.nl_pid);
+out:
+	sockfd_put(sock);
+	return err;
 }
 
 #define RDMIG_PM_CHUNK	512

@@ -74,10 +74,24 @@ struct rdmig_region {
 	bool tracking;
 	u64 watermark;
 
-	/* Guards bound_net and bound_portid; taken from netlink callbacks. */
+	/*
+	 * The netlink socket RDMIG_BIND_NETLINK gave authority to, held with
+	 * sock_hold() so that its address can never be reused by another
+	 * socket while it is compared; bound_portid is only for display.
+	 * Guarded by bind_lock, taken from netlink callbacks.
+	 */
 	spinlock_t bind_lock;
-	struct net *bound_net;
+	struct sock *bound_sk;
 	u32 bound_portid;
+
+	/*
+	 * Accounting to the creator: pages are charged to its memory cgroup
+	 * whoever faults them (reference held), and without CAP_IPC_LOCK the
+	 * region's length counts in its user's locked_vm (reference held).
+	 */
+	struct mem_cgroup *memcg;
+	struct user_struct *locked_user;
+	unsigned long locked_pages;
 
 	atomic64_t ndirty;
 	atomic64_t nwritten;
@@ -125,12 +139,14 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 			struct file **filep);
 void rdmig_region_evict(struct rdmig_region *r);
 void rdmig_region_announce(struct rdmig_region *r);
-struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index);
+struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index,
+				     struct vm_area_struct *vma,
+				     unsigned long addr);
 void rdmig_region_write_fault(struct rdmig_region *r, pgoff_t index);
 void rdmig_region_transfer_write_fault(struct rdmig_region *r, pgoff_t index);
 void rdmig_region_dirty_folio(struct rdmig_region *r, struct folio *folio);
 u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index);
-int rdmig_region_bind(struct rdmig_region *r, struct net *net, u32 portid);
+int rdmig_region_bind(struct rdmig_region *r, struct sock *sk, u32 portid);
 extern unsigned int rdmig_rearm_batch;
 
 /* region_file.c */

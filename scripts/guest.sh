@@ -17,6 +17,9 @@
 #   --no-rxe           do not create the soft-RoCE devices
 #   --mem MIB          guest memory (default 3072)
 #   --smp N            guest CPUs (default 2)
+#   --numa N           N NUMA nodes, one socket each, memory and CPUs split
+#                      evenly between them (--smp a multiple of N; default:
+#                      no NUMA topology)
 #   --timeout SEC      wall-clock limit (default 900)
 #   --out DIR          host directory for results (default: a new temp dir)
 #   --peer listen|connect:PORT:ID
@@ -32,6 +35,7 @@ load_module=1
 rxe=1
 mem=3072
 smp=2
+numa=0
 timeout_s=900
 out=
 peer=
@@ -45,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--no-rxe) rxe=0 ;;
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
+	--numa) numa=$2; shift ;;
 	--timeout) timeout_s=$2; shift ;;
 	--out) out=$2; shift ;;
 	--peer) peer=$2; shift ;;
@@ -91,6 +96,27 @@ RDMIG_RXE=$rxe
 RDMIG_PEER=$(printf %q "$peer")
 EOF
 
+numa_args=()
+if [ "$numa" != 0 ]; then
+	ncpu=$smp
+	case "$numa" in
+	*[!0-9]*) echo "guest.sh: --numa takes a number of nodes" >&2; exit 2 ;;
+	esac
+	if [ "$numa" -lt 1 ] || [ $((ncpu % numa)) -ne 0 ]; then
+		echo "guest.sh: --numa $numa needs a CPU count (--smp $smp) that is a multiple of it" >&2
+		exit 2
+	fi
+	# One socket per node: CPUs that share a cache on different nodes
+	# make the guest kernel warn (topology_sane).
+	smp="$smp,sockets=$numa,cores=$((smp / numa)),threads=1"
+	for ((n = 0; n < numa; n++)); do
+		size=$((mem / numa))
+		[ "$n" -eq $((numa - 1)) ] && size=$((mem - size * (numa - 1)))
+		numa_args+=(-object "memory-backend-ram,id=ram$n,size=${size}M"
+			-numa "node,nodeid=$n,cpus=$((n * ncpu / numa))-$(((n + 1) * ncpu / numa - 1)),memdev=ram$n")
+	done
+fi
+
 net=(-nic none)
 if [ -n "$peer" ]; then
 	IFS=: read -r mode port id <<<"$peer"
@@ -105,7 +131,7 @@ fi
 start=$(date +%s%N)
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg -cpu max -m "$mem" -smp "$smp" \
+	-accel tcg -cpu max -m "$mem" -smp "$smp" "${numa_args[@]}" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \

@@ -390,7 +390,7 @@ static int nobody_checks(uint32_t id, int tfd)
 	if (rdmig_nl_zero_scan(mine, id, 0, 64, true, NULL, NULL) != -EPERM)
 		return 6;
 	/* Holding the transfer fd gives the authority to bind. */
-	if (rdmig_bind_netlink(tfd, rdmig_nl_portid(mine)))
+	if (rdmig_bind_netlink(tfd, rdmig_nl_fd(mine)))
 		return 7;
 	if (rdmig_nl_region_get(mine, id, &nr) || !nr.tracking ||
 	    nr.bound_portid != rdmig_nl_portid(mine))

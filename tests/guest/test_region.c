@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <cmocka.h>
 
 #include "region_util.h"
@@ -533,7 +535,10 @@ static void test_transfer_view(void **state)
 {
 	int fd = new_region(RDMIG_REGION_F_TRACK);
 	int tfd = ru_transfer(fd);
-	struct rdmig_bind b = { .size = sizeof(b), .nl_portid = 1234 };
+	struct rdmig_bind b = { .size = sizeof(b), .sock_fd = -1 };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	int ufd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct rdmig_region_info info;
 	struct rdmig_transfer t = { .size = sizeof(t), .flags = 1 };
 	char *p, *q;
@@ -566,10 +571,25 @@ static void test_transfer_view(void **state)
 	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
 	assert_int_equal(errno, EINVAL);
 	b.reserved = 0;
+	/* Bind takes a socket, never a port number. */
+	assert_true(nlfd >= 0 && ufd >= 0);
+	b.sock_fd = -2;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, EBADF);
+	b.sock_fd = fd;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, ENOTSOCK);
+	b.sock_fd = ufd;
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, EINVAL);
+	b.sock_fd = nlfd;	/* not bound to a port yet */
+	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(bind(nlfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), 0);
 	assert_int_equal(ru_info(fd, &info), 0);
 	assert_true(info.flags & RDMIG_INFO_F_BOUND);
-	b.nl_portid = 0;
+	b.sock_fd = -1;
 	assert_int_equal(ioctl(tfd, RDMIG_BIND_NETLINK, &b), 0);
 	assert_int_equal(ru_info(fd, &info), 0);
 	assert_int_equal(info.flags & RDMIG_INFO_F_BOUND, 0);
@@ -580,6 +600,8 @@ static void test_transfer_view(void **state)
 	assert_int_equal(errno, ENOTTY);
 	munmap(q, NPAGES * PG);
 	munmap(p, NPAGES * PG);
+	close(nlfd);
+	close(ufd);
 	close(tfd);
 	close(fd);
 }

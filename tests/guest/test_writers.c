@@ -668,7 +668,7 @@ static int nl_enobufs(void)
 	sk = nl_socket_alloc();
 	EXPECT(sk && genl_connect(sk) == 0);
 	tfd = ru_transfer(r.fd);
-	EXPECT(rdmig_bind_netlink(tfd, nl_socket_get_local_port(sk)) == 0);
+	EXPECT(rdmig_bind_netlink(tfd, nl_socket_get_fd(sk)) == 0);
 	EXPECT(setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUF,
 			  &rcvbuf, sizeof(rcvbuf)) == 0);
 

@@ -145,6 +145,11 @@ uint32_t rdmig_nl_portid(const struct rdmig_nl *nl)
 	return nl_socket_get_local_port(nl->sk);
 }
 
+int rdmig_nl_fd(const struct rdmig_nl *nl)
+{
+	return nl_socket_get_fd(nl->sk);
+}
+
 const char *rdmig_nl_errmsg(const struct rdmig_nl *nl)
 {
 	return nl->errmsg;

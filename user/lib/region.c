@@ -187,9 +187,9 @@ int rdmig_pagemap(int fd, uint64_t first, uint64_t n, uint64_t *entries)
 	return ioctl_ret(ret);
 }
 
-int rdmig_bind_netlink(int transfer_fd, uint32_t portid)
+int rdmig_bind_netlink(int transfer_fd, int sock_fd)
 {
-	struct rdmig_bind b = { .size = sizeof(b), .nl_portid = portid };
+	struct rdmig_bind b = { .size = sizeof(b), .sock_fd = sock_fd };
 
 	return ioctl_ret(ioctl(transfer_fd, RDMIG_BIND_NETLINK, &b));
 }

@@ -61,7 +61,7 @@ void region_close(struct region *r)
 
 int region_bind(struct region *r, struct rdmig_nl *nl)
 {
-	int rc = rdmig_bind_netlink(r->fd, rdmig_nl_portid(nl));
+	int rc = rdmig_bind_netlink(r->fd, rdmig_nl_fd(nl));
 
 	if (rc)
 		return rc;

@@ -93,8 +93,11 @@ struct rdmig_version {
  * @out_fd: out, the region fd (O_CLOEXEC); the ioctl also returns it
  *
  * The region fd is the guest view: mmap(MAP_SHARED) it to get guest RAM.
- * Pages are allocated on first touch and charged to the faulting task's
- * memory cgroup; a page never touched reads as zero and costs nothing.
+ * Pages are allocated on first touch and charged to the creator's memory
+ * cgroup, whoever touches them; a page never touched reads as zero and
+ * costs nothing. Without CAP_IPC_LOCK the whole length counts against the
+ * creator's RLIMIT_MEMLOCK (per user, as io_uring does) until the region
+ * is freed: ENOMEM if it does not fit.
  *
  * As a file (Documentation/regions.md, "The region file"): open() of
  * /proc/<pid>/fd/<n> of a region fd gives a new guest-view file of the
@@ -297,19 +300,23 @@ struct rdmig_transfer {
  * struct rdmig_bind - RDMIG_BIND_NETLINK, on a transfer fd only
  * @size: sizeof(struct rdmig_bind)
  * @flags: must be zero
- * @nl_portid: port id of a generic netlink socket in the caller's netns;
- *             0 unbinds
+ * @sock_fd: fd of a bound AF_NETLINK NETLINK_GENERIC socket (any netns);
+ *           -1 unbinds
  * @reserved: must be zero
  *
  * Gives that socket authority over the region: RDMIG_CMD_REGION_SET,
  * RDMIG_CMD_DIRTY_GET and RDMIG_CMD_ZERO_SCAN on this region are accepted
- * from a bound port or from a caller with CAP_NET_ADMIN. One port per
- * region; binding again replaces it. Closing the socket unbinds.
+ * from requests sent on that very socket, or from a caller with
+ * CAP_NET_ADMIN. The module keeps the socket itself, not its port id: a
+ * later socket that gets the same port id has no authority. One socket
+ * per region; binding again replaces it. Closing the socket unbinds.
+ * Errors: EBADF (not an open fd), ENOTSOCK, EINVAL (not a bound generic
+ * netlink socket).
  */
 struct rdmig_bind {
 	__u32 size;
 	__u32 flags;
-	__u32 nl_portid;
+	__s32 sock_fd;
 	__u32 reserved;
 };
 

@@ -79,7 +79,12 @@ int rdmig_mark_dirty(int region_fd, uint64_t first, uint64_t npages);
  * region fd returns guest memory.
  */
 int rdmig_pagemap(int fd, uint64_t first, uint64_t n, uint64_t *entries);
-int rdmig_bind_netlink(int transfer_fd, uint32_t portid);
+/*
+ * Gives the generic netlink socket @sock_fd (rdmig_nl_fd()) authority over
+ * the region of @transfer_fd; -1 unbinds. The kernel keeps the socket, not
+ * its port: closing it unbinds.
+ */
+int rdmig_bind_netlink(int transfer_fd, int sock_fd);
 
 /* ---- generic netlink (libnl-genl-3) ------------------------------------- */
 
@@ -88,8 +93,10 @@ struct rdmig_nl;
 /* Opens a generic netlink socket and resolves the "rdmig" family. */
 int rdmig_nl_open(struct rdmig_nl **out);
 void rdmig_nl_close(struct rdmig_nl *nl);
-/* The socket's port id, for rdmig_bind_netlink(). */
+/* The socket's port id, as region-bound-portid shows it. */
 uint32_t rdmig_nl_portid(const struct rdmig_nl *nl);
+/* The socket's fd, for rdmig_bind_netlink(). */
+int rdmig_nl_fd(const struct rdmig_nl *nl);
 /* Extack message of the last failed request, or "" if none. */
 const char *rdmig_nl_errmsg(const struct rdmig_nl *nl);
 
