@@ -2,7 +2,7 @@
 /*
  * The two views of a region: the guest view (the region fd, whose shared
  * mappings report the first write after each re-arm through page_mkwrite)
- * and the transfer view (same pages, no write notification, for RDMA
+ * and the transfer view (same pages, whose writes mark nothing, for RDMA
  * registration). Both take the region ioctls (the pagemap among them),
  * read() of guest memory and fallocate() hole punching.
  */
