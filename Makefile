@@ -17,7 +17,7 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: all module user clean check demo deps checkpatch
+.PHONY: all module user clean check demo deps checkpatch fresh-check
 all: module user
 
 deps:
@@ -56,6 +56,10 @@ demo:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+# The quick start on a fresh Debian 12 chroot (root, network, ~20 min).
+fresh-check:
+	@scripts/fresh-check.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
