@@ -26,6 +26,8 @@
 #                      ends in ID too: rxe loops back frames to its own MAC)
 #   -q                 quiet: no console unless something fails
 set -euo pipefail
+# Any unexpected failure says where (not while errexit is off on purpose).
+trap 'rc=$?; [[ $- == *e* ]] && echo "guest.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 load_module=1
