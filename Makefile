@@ -1,6 +1,9 @@
 # rdmig top-level build. `make` builds kmod/rdmig.ko and the userspace
 # programs; `make check` installs what is missing, builds and runs every
 # test (host and guest); `make demo` runs the main job in the test guest.
+# `make install` (PREFIX, DESTDIR) and `make deb` install and package it
+# (Documentation/install.md); `make fresh-check` runs demo and check in a
+# fresh Debian 12 chroot (Documentation/testing.md).
 #
 # Userspace is one non-recursive make: each component adds its targets in
 # a fragment (user/*/*.mk, tests/*/*.mk) included below.

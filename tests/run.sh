@@ -3,8 +3,8 @@
 # suites tests/host/NN-*.sh (DKMS build, make install, the Debian
 # packages), then each in-guest suite tests/guest/NN-*.sh in a freshly
 # booted test guest, then each two-guest suite tests/pair/*.sh. Every
-# suite speaks TAP ("ok"/"not ok" lines); a suite that crashes, times out or leaves a kernel warning counts
-# as one more failure. Ends with "N passed, M failed".
+# suite speaks TAP ("ok"/"not ok" lines); a suite that crashes, times out
+# or leaves a kernel warning counts as one more failure. Ends with "N passed, M failed".
 #
 #   tests/run.sh [PATTERN...]   run only suites whose name contains PATTERN
 set -uo pipefail
@@ -31,9 +31,13 @@ wanted() {
 # tally NAME RC TAPFILE: add a suite's results to the totals.
 tally() {
 	local name=$1 rc=$2 tap=$3 p f
+	# A suite that left no TAP file at all (the guest never ran it)
+	# counts 0 and 0 here, and so fails below.
 	p=$(grep -cE '^ok\b' "$tap" 2>/dev/null)
 	f=$(grep -cE '^not ok\b' "$tap" 2>/dev/null)
-	grep -E '^not ok\b' "$tap" | sed "s|^|  $name: |"
+	p=${p:-0}
+	f=${f:-0}
+	grep -E '^not ok\b' "$tap" 2>/dev/null | sed "s|^|  $name: |"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "  $name: not ok - suite exited $rc"
 		f=1

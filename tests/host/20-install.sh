@@ -40,3 +40,7 @@ t "make install with the default PREFIX=/usr/local" \
 t "... rdmigd in /usr/local/sbin, librdmig in /usr/local/lib" \
 	test -x "$d2/usr/local/sbin/rdmigd" -a -f "$d2/usr/local/lib/librdmig.so.$RDMIG_VERSION"
 t "... rdmig.pc says prefix=/usr/local" grep -qx "prefix=/usr/local" "$d2/usr/local/lib/pkgconfig/rdmig.pc"
+t "installed rdmig-vmm finds rdmigd in ../sbin" bash -c \
+	'[ "$("$1/usr/bin/rdmig-vmm" --help | tail -n 1)" = "Default agent: $1/usr/sbin/rdmigd" ]' _ "$d"
+t "in-tree rdmig-vmm still finds build/rdmigd" bash -c \
+	'[ "$("$1/build/rdmig-vmm" --help | tail -n 1)" = "Default agent: $1/build/rdmigd" ]' _ "$RDMIG_TOP"

@@ -69,3 +69,5 @@ t "the packaged rdmigd --version" bash -c \
 	'"$1" --version | grep -q "^rdmigd $2 "' _ "$root/usr/sbin/rdmigd" "$RDMIG_VERSION"
 t "the packaged rdmigctl --version" bash -c \
 	'[ "$("$1" --version)" = "rdmigctl $2" ]' _ "$root/usr/bin/rdmigctl" "$RDMIG_VERSION"
+t "the packaged rdmig-vmm finds the packaged rdmigd" bash -c \
+	'[ "$("$1/usr/bin/rdmig-vmm" --help | tail -n 1)" = "Default agent: $1/usr/sbin/rdmigd" ]' _ "$root"
