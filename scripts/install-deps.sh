@@ -49,7 +49,18 @@ if [ -n "$newest_image" ] && [ ! -d "/usr/src/linux-headers-$newest_image" ]; th
 	missing+=("linux-headers-$newest_image")
 fi
 
+# check_kernel: the build needs one kernel with both image and headers.
+check_kernel() {
+	step="find the kernel to build for (scripts/kver.sh)"
+	if ! "$(dirname "$0")/kver.sh" >/dev/null; then
+		echo "rdmig: install-deps: no kernel has both its image (/boot/vmlinuz-V) and its headers (/usr/src/linux-headers-V)." >&2
+		echo "rdmig: install linux-image-V and linux-headers-V of the same version V (as root: apt-get install --reinstall linux-image-amd64 linux-headers-amd64), then rerun." >&2
+		exit 1
+	fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+	check_kernel
 	exit 0
 fi
 
@@ -83,9 +94,4 @@ if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-c
 fi
 rm -f "$log"
 
-step="find the kernel to build for (scripts/kver.sh)"
-if ! "$(dirname "$0")/kver.sh" >/dev/null; then
-	echo "rdmig: install-deps: installed the packages but still no kernel with both image and headers." >&2
-	echo "rdmig: install linux-image-\$V and linux-headers-\$V of the same version V, then rerun." >&2
-	exit 1
-fi
+check_kernel
