@@ -20,7 +20,7 @@
 set -Eeuo pipefail
 
 step="start"
-trap 'rc=$?; [ "$BASH_SUBSHELL" -eq 0 ] &&
+trap 'rc=$?; [ "$BASH_SUBSHELL" -eq 0 ] && [[ $- == *e* ]] &&
 	echo "fresh-check: step \"$step\" failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 top=$(cd "$(dirname "$0")/.." && pwd)

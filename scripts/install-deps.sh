@@ -9,7 +9,7 @@ set -Eeuo pipefail
 
 step="start"
 # Any unexpected failure still says where it happened.
-trap 'rc=$?; [ "$BASH_SUBSHELL" -eq 0 ] &&
+trap 'rc=$?; [ "$BASH_SUBSHELL" -eq 0 ] && [[ $- == *e* ]] &&
 	echo "rdmig: install-deps: step \"$step\" failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 pkgs=(
