@@ -116,7 +116,11 @@ cleanup() {
 			echo "fresh-check: could not unmount ${mounted[i]}" >&2
 	done
 	mounted=()
-	if [ "$rc" -eq 0 ] && [ "$keep" = 0 ]; then
+	# Never remove a tree something is still mounted in (a bound /dev!).
+	if grep -q " $dir/" /proc/mounts; then
+		echo "fresh-check: still mounted under $dir, not removing it:" >&2
+		grep " $dir/" /proc/mounts >&2
+	elif [ "$rc" -eq 0 ] && [ "$keep" = 0 ]; then
 		rm -rf "$dir"
 	else
 		echo "fresh-check: the chroot and logs are kept in $dir" >&2
