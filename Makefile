@@ -84,11 +84,12 @@ checkpatch:
 # module itself installs through DKMS (dkms.conf) or `make module`.
 install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR)
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR)
 	install -m 0755 $(B)/rdmigd $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(DESTDIR)$(BINDIR)/
 	install -m 0644 Documentation/rdmigd.8 Documentation/rdmigctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 Documentation/rdmig-vmm.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 udev/60-rdmig.rules $(DESTDIR)$(UDEVRULESDIR)/
 
 # Debian packages (rdmig-dkms, rdmig-tools, librdmig0, librdmig-dev) into

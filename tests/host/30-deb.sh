@@ -20,7 +20,7 @@ for p in rdmig-dkms_${RDMIG_VERSION}_all librdmig0_${RDMIG_VERSION}_amd64 \
 	t "$p.deb unpacks into the scratch root" dpkg -x "$out/$p.deb" "$root"
 done
 t "the source tree stayed clean (no debian/ build products)" bash -c \
-	'cd "$1" && [ -z "$(git status --porcelain --ignored -- debian)" ]' _ "$RDMIG_TOP"
+	'cd "$1" && [ -z "$(git ls-files --others -- debian)" ]' _ "$RDMIG_TOP"
 
 t "rdmig-dkms ships the module source and dkms.conf" \
 	test -f "$root/usr/src/rdmig-$RDMIG_VERSION/dkms.conf" -a -f "$root/usr/src/rdmig-$RDMIG_VERSION/kmod/main.c"
@@ -30,9 +30,9 @@ t "rdmig-dkms depends on dkms and runs it in its postinst" bash -c \
 t "rdmig-tools' postinst creates the system group rdmig" bash -c \
 	'dpkg-deb -I "$1" postinst | grep -q "addgroup --quiet --system rdmig"' \
 	_ "$out/rdmig-tools_${RDMIG_VERSION}_amd64.deb"
-t "rdmig-tools ships the udev rule and both man pages" test \
+t "rdmig-tools ships the udev rule and the man pages" test \
 	-f "$root/lib/udev/rules.d/60-rdmig.rules" -a -f "$root/usr/share/man/man8/rdmigd.8.gz" \
-	-a -f "$root/usr/share/man/man8/rdmigctl.8.gz"
+	-a -f "$root/usr/share/man/man8/rdmigctl.8.gz" -a -f "$root/usr/share/man/man1/rdmig-vmm.1.gz"
 t "librdmig0 has a symbols file" bash -c \
 	'dpkg-deb -I "$1" symbols | grep -q "^librdmig.so.0 librdmig0"' _ "$out/librdmig0_${RDMIG_VERSION}_amd64.deb"
 
