@@ -27,7 +27,6 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
-DOCDIR ?= $(PREFIX)/share/doc/rdmig
 # udev reads rules only from /lib/udev/rules.d and /etc/udev/rules.d.
 UDEVRULESDIR ?= /lib/udev/rules.d
 # rdmig.pc records the paths: rebuilt when they change.
