@@ -1,6 +1,9 @@
 # rdmig top-level build. `make` builds kmod/rdmig.ko and the userspace
 # programs; `make check` installs what is missing, builds and runs every
 # test (host and guest); `make demo` runs the main job in the test guest.
+# `make install` (PREFIX, DESTDIR) and `make deb` install and package it
+# (Documentation/install.md); `make fresh-check` runs demo and check in a
+# fresh Debian 12 chroot (Documentation/testing.md).
 #
 # Userspace is one non-recursive make: each component adds its targets in
 # a fragment (user/*/*.mk, tests/*/*.mk) included below.
@@ -17,7 +20,21 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: all module user clean check demo deps checkpatch
+# `make install` paths, as packagers expect (DESTDIR is prepended to all).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+# udev reads rules only from /lib/udev/rules.d and /etc/udev/rules.d.
+UDEVRULESDIR ?= /lib/udev/rules.d
+# rdmig.pc records the paths: rebuilt when they change.
+$(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
+	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
+
+.PHONY: all module user clean check demo deps checkpatch fresh-check \
+	install install-lib deb progs
 all: module user
 
 deps:
@@ -34,15 +51,18 @@ include $(sort $(wildcard tests/*/*.mk))
 
 user: $(USER_BINS) $(GUEST_BINS) $(TEST_BINS)
 
+# What `make install` ships (no tests, no module): the Debian build uses it.
+progs: $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(NL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(NL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 check:
 	@scripts/install-deps.sh
@@ -56,6 +76,29 @@ demo:
 
 checkpatch:
 	@scripts/checkpatch.sh
+
+# rdmigd into sbin; rdmigctl and rdmig-vmm into bin; librdmig (shared and
+# static), rdmig.pc and the headers; man pages; the udev rule for
+# /dev/rdmig (group rdmig, mode 0660: see Documentation/install.md). The
+# module itself installs through DKMS (dkms.conf) or `make module`.
+install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR)
+	install -m 0755 $(B)/rdmigd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(DESTDIR)$(BINDIR)/
+	install -m 0644 Documentation/rdmigd.8 Documentation/rdmigctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 Documentation/rdmig-vmm.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 udev/60-rdmig.rules $(DESTDIR)$(UDEVRULESDIR)/
+
+# Debian packages (rdmig-dkms, rdmig-tools, librdmig0, librdmig-dev) into
+# build/deb/, built by dpkg-buildpackage from a copy of the tree.
+deb:
+	@scripts/build-deb.sh
+
+# The quick start on a fresh Debian 12 chroot (root, network, ~20 min).
+fresh-check:
+	@scripts/fresh-check.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true

@@ -6,6 +6,8 @@
 # then write throughput of a page-touching loop with tracking on vs off.
 #   scripts/bench-dirty.sh
 set -euo pipefail
+# Any unexpected failure says where (not while errexit is off on purpose).
+trap 'rc=$?; [[ $- == *e* ]] && echo "bench-dirty.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 make --no-print-directory -s build/tests/guest/bench_dirty >/dev/null

@@ -8,6 +8,8 @@
 #
 #   scripts/bench-migrate.sh [SIZE_MIB]      (default 256)
 set -euo pipefail
+# Any unexpected failure says where (not while errexit is off on purpose).
+trap 'rc=$?; [[ $- == *e* ]] && echo "bench-migrate.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 

@@ -4,7 +4,12 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${RDMIG_CACHE:-/var/tmp/rdmig-cache}
-tarball=$(ls -1 /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+trap 'rc=$?; echo "checkpatch: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
+# (a glob, not ls: under pipefail a failing ls would end the script silently)
+tarball=
+for t in /usr/src/linux-source-*.tar.xz; do
+	[ -e "$t" ] && tarball=$(printf '%s\n%s\n' "$tarball" "$t" | sort -V | tail -n 1)
+done
 if [ -z "$tarball" ]; then
 	echo "checkpatch: install the kernel source first: apt-get install linux-source-6.1" >&2
 	exit 1

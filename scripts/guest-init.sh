@@ -68,6 +68,7 @@ if setup >"$out/setup.log" 2>&1; then
 	rc=$?
 else
 	echo "guest-init: setup failed:" >/dev/console
+	: >"$out/setup-failed"
 	cat "$out/setup.log" >/dev/console
 	rc=125
 fi

@@ -29,6 +29,8 @@
 #                      ends in ID too: rxe loops back frames to its own MAC)
 #   -q                 quiet: no console unless something fails
 set -euo pipefail
+# Any unexpected failure says where (not while errexit is off on purpose).
+trap 'rc=$?; [[ $- == *e* ]] && echo "guest.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 load_module=1
@@ -78,7 +80,7 @@ fi
 [ -n "$out" ] || out=$(mktemp -d /var/tmp/rdmig-guest.XXXXXX)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/exit-status" "$out/console.log" "$out/dmesg.log"
+rm -f "$out/exit-status" "$out/console.log" "$out/dmesg.log" "$out/setup-failed"
 
 initrd=$("$top/scripts/mkinitramfs.sh" "$kver")
 cp "$top/scripts/guest-init.sh" "$out/guest-init.sh"
@@ -165,6 +167,10 @@ fi
 
 rc=1
 [ -f "$out/exit-status" ] && rc=$(cat "$out/exit-status")
+# guest-init.sh could not prepare the guest: COMMAND never ran.
+if [ -e "$out/setup-failed" ]; then
+	bad="${bad:+$bad; }the guest's set-up failed before COMMAND ran: $(tail -n 5 "$out/setup.log" 2>/dev/null | tr '\n' ' ')"
+fi
 if [ -n "$bad" ]; then
 	echo "guest.sh: $bad (console below, results in $out)" >&2
 	echo "---- guest console (last 200 lines) ----" >&2

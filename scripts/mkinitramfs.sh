@@ -4,6 +4,8 @@
 # read-only and the results share, and hands over to scripts/guest-init.sh
 # inside a chroot. Prints the path of the cpio archive.
 set -euo pipefail
+# Any unexpected failure says where (not while errexit is off on purpose).
+trap 'rc=$?; [[ $- == *e* ]] && echo "mkinitramfs.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
 
 kver=$1
 top=$(cd "$(dirname "$0")/.." && pwd)

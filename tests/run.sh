@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run every test: host unit tests (cmocka, sanitizers), then each in-guest
-# suite tests/guest/NN-*.sh in a freshly booted test guest, then each
-# two-guest suite tests/pair/*.sh. Every suite speaks TAP ("ok"/"not ok"
-# lines); a suite that crashes, times out or leaves a kernel warning counts
-# as one more failure. Ends with "N passed, M failed".
+# Run every test: host unit tests (cmocka, sanitizers), then the host
+# suites tests/host/NN-*.sh (DKMS build, make install, the Debian
+# packages), then each in-guest suite tests/guest/NN-*.sh in a freshly
+# booted test guest, then each two-guest suite tests/pair/*.sh. Every
+# suite speaks TAP ("ok"/"not ok" lines); a suite that crashes, times out
+# or leaves a kernel warning counts as one more failure. Ends with "N passed, M failed".
 #
 #   tests/run.sh [PATTERN...]   run only suites whose name contains PATTERN
 set -uo pipefail
@@ -12,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 res=${RDMIG_RESULTS:-$top/results}
 rm -rf "$res"
-mkdir -p "$res/unit" "$res/guest" "$res/pair"
+mkdir -p "$res/unit" "$res/host" "$res/guest" "$res/pair"
 
 passed=0
 failed=0
@@ -30,9 +31,13 @@ wanted() {
 # tally NAME RC TAPFILE: add a suite's results to the totals.
 tally() {
 	local name=$1 rc=$2 tap=$3 p f
+	# A suite that left no TAP file at all (the guest never ran it)
+	# counts 0 and 0 here, and so fails below.
 	p=$(grep -cE '^ok\b' "$tap" 2>/dev/null)
 	f=$(grep -cE '^not ok\b' "$tap" 2>/dev/null)
-	grep -E '^not ok\b' "$tap" | sed "s|^|  $name: |"
+	p=${p:-0}
+	f=${f:-0}
+	grep -E '^not ok\b' "$tap" 2>/dev/null | sed "s|^|  $name: |"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "  $name: not ok - suite exited $rc"
 		f=1
@@ -53,6 +58,17 @@ for bin in build/tests/unit/test_*; do
 	wanted "$name" || continue
 	CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$res/$name.tap" 2>&1
 	tally "$name" $? "$res/$name.tap"
+done
+
+# Host suites: packaging and DKMS, on this machine (scratch dirs only).
+for suite in tests/host/[0-9]*.sh; do
+	[ -e "$suite" ] || continue
+	name=host/$(basename "$suite" .sh)
+	wanted "$name" || continue
+	timeout -k 10 600 "$suite" >"$res/$name.tap" 2>&1
+	rc=$?
+	[ "$rc" -ne 0 ] && sed 's/^/    /' "$res/$name.tap" | tail -n 60
+	tally "$name" $rc "$res/$name.tap"
 done
 
 for suite in tests/guest/[0-9]*.sh; do

@@ -9,4 +9,4 @@ $(RDMIGCTL_OBJS): CFLAGS += $(JSONC_CFLAGS)
 
 $(B)/rdmigctl: $(RDMIGCTL_OBJS) $(LIBRDMIG)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) $(JSONC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBRDMIG_LIBS) $(JSONC_LIBS)

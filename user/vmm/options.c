@@ -37,7 +37,8 @@ static const char usage_text[] =
 "  --timeout MS           give up on the migration after MS (default 120000)\n"
 "  SIGUSR1                cancels a running migration\n"
 "Agent:\n"
-"  --agent PATH           rdmigd (default: rdmigd next to this program)\n"
+"  --agent PATH           rdmigd (default: rdmigd next to this program, or in\n"
+"                         ../sbin as installed; the last line of --help says which)\n"
 "  --agent-arg ARG        pass ARG to rdmigd (repeatable)\n"
 "  --agent-verbose        rdmigd -v\n"
 "  --agent-pidfile FILE   write rdmigd's pid to FILE\n"
@@ -169,10 +170,15 @@ static int parse_ram(const char *s, struct vmm_opts *o)
 	return ret;
 }
 
-/* rdmigd next to our own binary: build/rdmig-vmm -> build/rdmigd. */
+/*
+ * rdmigd next to our own binary (build/rdmig-vmm -> build/rdmigd), or, as
+ * installed, in the sbin beside our bin (PREFIX/bin/rdmig-vmm ->
+ * PREFIX/sbin/rdmigd). If neither exists, the sibling path, so that the
+ * exec error names it.
+ */
 static const char *default_agent(void)
 {
-	static char path[4096];
+	static char path[4096], sbin[4096];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
 	char *slash;
 
@@ -183,6 +189,16 @@ static const char *default_agent(void)
 	if (!slash)
 		return "rdmigd";
 	strcpy(slash + 1, "rdmigd");
+	if (access(path, X_OK) == 0)
+		return path;
+	memcpy(sbin, path, (size_t)(slash - path));
+	sbin[slash - path] = '\0';
+	slash = strrchr(sbin, '/');
+	if (slash) {
+		strcpy(slash, "/sbin/rdmigd");
+		if (access(sbin, X_OK) == 0)
+			return sbin;
+	}
 	return path;
 }
 
@@ -321,6 +337,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
+			printf("Default agent: %s\n", default_agent());
 			exit(0);
 		default:
 			fputs(usage_text, stderr);

@@ -9,5 +9,5 @@ ifdef LIBRDMIG
 USER_BINS += $(B)/rdmig-vmm
 $(B)/rdmig-vmm: $(VMM_OBJS) $(LIBRDMIG)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(VMM_OBJS) $(LIBRDMIG) $(LIBRDMIG_LIBS) $(NL_LIBS) $(VMM_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(VMM_OBJS) $(LIBRDMIG) $(LIBRDMIG_LIBS) $(NL_LIBS) $(VMM_LIBS)
 endif

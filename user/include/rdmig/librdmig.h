@@ -22,6 +22,9 @@
 
 #include <linux/rdmig.h>
 
+/* The version of the librdmig a program runs with, e.g. "0.1.0". */
+const char *rdmig_version_string(void);
+
 /* ---- regions (ioctl) ---------------------------------------------------- */
 
 /* Opens /dev/rdmig (O_RDWR | O_CLOEXEC); returns the fd or -errno. */
