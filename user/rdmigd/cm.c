@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "conn.h"
@@ -41,6 +42,8 @@ void conn_init(struct conn *c, atomic_bool *cancel, uint32_t timeout_ms,
 	c->timeout_ms = timeout_ms;
 	c->on_msg = fn;
 	c->arg = arg;
+	c->wake_fd = -1;
+	c->busy_fd = -1;
 }
 
 int conn_fail(struct conn *c, const char *fmt, ...)
@@ -195,6 +198,16 @@ static const char *peer_name(struct rdma_cm_id *id, char *buf, size_t len)
 	return buf[0] ? buf : "?";
 }
 
+/* After rdma_reject(): acks the request and destroys its id. */
+static void refuse_done(struct conn *c, struct rdma_cm_event *ev)
+{
+	struct rdma_cm_id *id = ev->id;
+
+	rdma_ack_cm_event(ev);
+	rdma_destroy_id(id);
+	c->refused++;
+}
+
 int conn_accept(struct conn *c, const struct wire_pd *local,
 		uint32_t accept_caps)
 {
@@ -215,24 +228,25 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 			rdma_event_str(ev->event));
 		rdma_ack_cm_event(ev);
 	}
+	/* A refused request's id is ours (librdmacm handed it over). */
 	peer_name(ev->id, who, sizeof(who));
 	rc = wire_pd_decode(ev->param.conn.private_data,
 			    ev->param.conn.private_data_len, &peer, &why);
 	if (rc == WIRE_REJ_VERSION) {
 		reject(ev->id, rc, WIRE_VERSION, "protocol version mismatch");
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: it speaks protocol version %u, this agent speaks %u",
 				 who, peer.version, WIRE_VERSION);
 	}
 	if (rc) {
 		reject(ev->id, rc, rc == WIRE_REJ_CHUNK_SIZE ? local->chunk_size : 0, why);
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: %s", who, why);
 	}
 	if (peer.chunk_size != local->chunk_size) {
 		reject(ev->id, WIRE_REJ_CHUNK_SIZE, local->chunk_size,
 		       "chunk size mismatch");
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: chunk size %u differs from this side's %u",
 				 who, peer.chunk_size, local->chunk_size);
 	}
@@ -243,9 +257,15 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 	c->credits = peer.credits;
 	c->peer_credits_max = peer.credits;
 	if (create_qp(c, ev->id)) {
-		reject(ev->id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
-		rdma_ack_cm_event(ev);
-		c->id = NULL;	/* the CM owns an id it delivered and we refused */
+		struct rdma_cm_id *id = ev->id;
+
+		/* Whatever create_qp() got so far goes with the id we refuse. */
+		if (c->qp_created)
+			rdma_destroy_qp(id);
+		c->qp_created = false;
+		reject(id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
+		refuse_done(c, ev);
+		c->id = NULL;
 		return -1;
 	}
 	wire_pd_encode(pd, &c->local);
@@ -419,7 +439,11 @@ void conn_stop(struct conn *c)
 
 void conn_destroy(struct conn *c)
 {
+	conn_busy_end(c);
 	conn_stop(c);
+	if (c->busy_fd >= 0)
+		close(c->busy_fd);
+	c->busy_fd = -1;
 	if (c->rmr)
 		ibv_dereg_mr(c->rmr);
 	if (c->smr)
