@@ -124,7 +124,13 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 	if (source) {
 		ADD_U64(o, "downtime_ms", s->downtime_ms);
 		ADD_U64(o, "setup_ms", s->setup_ms);
+		ADD_U64(o, "connect_ms", s->connect_ms);
+		ADD_U64(o, "ram_blocks_ms", s->ram_blocks_ms);
+		ADD_U64(o, "tracking_on_ms", s->tracking_on_ms);
+		ADD_U64(o, "first_registration_ms", s->first_registration_ms);
 		ADD_U64(o, "iterations", s->iterations);
+		ADD_U64(o, "switchover_rounds", s->switchover_rounds);
+		ADD_U64(o, "last_round_pages", s->last_round_pages);
 	}
 	ADD_U64(o, "ram_bytes", s->ram_bytes);
 	ADD_U64(o, "sent_bytes", s->sent_bytes);
@@ -201,7 +207,8 @@ static int parse_migrate(json_object *args, struct mig_params *p, char *err,
 {
 	static const char *const known[] = {
 		"downtime_ms", "max_iterations", "chunk_size", "pin_budget",
-		"pin_all", "max_bandwidth_mbps", "on_max_iterations", NULL,
+		"pin_all", "max_bandwidth_mbps", "on_max_iterations",
+		"pause_timeout_ms", NULL,
 	};
 	json_object *x;
 	bool seen;
@@ -243,6 +250,11 @@ static int parse_migrate(json_object *args, struct mig_params *p, char *err,
 	}
 	if (arg_u64(args, "max_bandwidth_mbps", &p->max_bandwidth_mbps, &seen)) {
 		snprintf(err, errlen, "max_bandwidth_mbps must be a non-negative integer");
+		return -1;
+	}
+	if (arg_u64(args, "pause_timeout_ms", &p->pause_timeout_ms, &seen) ||
+	    p->pause_timeout_ms > 3600000) {
+		snprintf(err, errlen, "pause_timeout_ms must be an integer from 0 (none) to 3600000");
 		return -1;
 	}
 	if (json_object_object_get_ex(args, "pin_all", &x)) {
@@ -355,8 +367,10 @@ static void cmd_paused(struct agent *a, json_object *id)
 	pthread_mutex_lock(&a->lock);
 	st = a->status;
 	if (st == ST_SWITCHOVER && !atomic_load(&a->paused)) {
+		a->paused_us = now_us();	/* downtime starts here */
 		atomic_store(&a->paused, true);
 		pthread_cond_broadcast(&a->cond);
+		engine_wake(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (st != ST_SWITCHOVER) {
@@ -491,6 +505,7 @@ static void read_state(struct agent *a, int *state_fd)
 		close(*state_fd);
 		*state_fd = -1;
 		pthread_cond_broadcast(&a->cond);
+		engine_wake(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -218,6 +218,8 @@ static json_object *migrate_args(const struct vmm_opts *o)
 		json_object_object_add(a, "max_bandwidth_mbps", json_object_new_int64(o->max_bandwidth_mbps));
 	if (o->on_max_iterations)
 		json_object_object_add(a, "on_max_iterations", json_object_new_string(o->on_max_iterations));
+	if (o->pause_timeout_ms >= 0)
+		json_object_object_add(a, "pause_timeout_ms", json_object_new_int64(o->pause_timeout_ms));
 	return a;
 }
 
@@ -339,8 +341,18 @@ static void handle(struct run *r, json_object *msg)
 	if (!strcmp(json_object_get_string(ev), "progress") && d) {
 		show_progress(r, d);
 	} else if (!strcmp(json_object_get_string(ev), "switchover-ready")) {
-		if (r->o->role == ROLE_SOURCE && !r->paused)
+		if (r->o->role != ROLE_SOURCE || r->paused || r->pause_due) {
+			/* nothing */
+		} else if (r->o->pause_delay_ms == 0) {
 			switchover(r);
+		} else {
+			/* A slow (or, with -1, a stuck) VMM: the VM runs on meanwhile. */
+			r->pause_due = true;
+			r->pause_at = r->o->pause_delay_ms < 0 ? UINT64_MAX :
+				      now_ns() + (uint64_t)r->o->pause_delay_ms * 1000000ULL;
+			say(r, "switchover-ready: pausing %s", r->o->pause_delay_ms < 0 ?
+			    "never (--pause-delay-ms -1)" : "after --pause-delay-ms");
+		}
 	} else if (!strcmp(json_object_get_string(ev), "completed")) {
 		r->completed = true;
 		r->done = true;
@@ -398,7 +410,10 @@ static void event_loop(struct run *r)
 			r->completed = false;
 			break;
 		}
-		if (poll(p, 2, 100) < 0 && errno != EINTR)
+		if (r->pause_due && !r->paused && !r->done && now_ns() >= r->pause_at)
+			switchover(r);
+		if (poll(p, 2, r->pause_due && !r->paused && r->pause_at - now_ns() < 100000000ULL ?
+			    (int)((r->pause_at - now_ns()) / 1000000) : 100) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents) {
 			if (r->state_len == r->state_cap) {
@@ -580,6 +595,14 @@ int run_destination(struct run *r)
 	report_set_str(r, "result", "failed");
 	if (r->o->events)
 		r->events = fopen(r->o->events, "a");
+	if (r->o->scribble) {
+		unsigned int i;
+
+		/* What a VMM may have done before the migration: all of it must go. */
+		for (i = 0; i < r->vm->ram.nr; i++)
+			memset(r->vm->ram.r[i].mem, 0x5a + i, r->vm->ram.r[i].length);
+		say(r, "wrote garbage into all %" PRIu64 " pages of RAM", r->vm->ram.pages);
+	}
 	if (start_agent(r) == 0) {
 		r->t_migrate = now_ns();
 		say(r, "waiting for the incoming migration");
