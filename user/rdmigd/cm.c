@@ -345,6 +345,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	struct rdma_cm_event *ev;
 	uint8_t pd[WIRE_PD_LEN];
 	char err[256];
+	uint64_t t0 = conn_now_us();
 	int rc;
 
 	c->local = *local;
@@ -361,10 +362,12 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 				 strerror(errno));
 	if (expect(c, RDMA_CM_EVENT_ADDR_RESOLVED, "address resolution"))
 		return -1;
+	log_dbg("address resolved after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	if (rdma_resolve_route(c->id, 5000))
 		return conn_fail(c, "rdma_resolve_route: %s", strerror(errno));
 	if (expect(c, RDMA_CM_EVENT_ROUTE_RESOLVED, "route resolution"))
 		return -1;
+	log_dbg("route resolved after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	{
 		struct rdma_cm_id *id = c->id;
 
@@ -381,6 +384,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	cp.initiator_depth = 1;
 	cp.retry_count = 7;
 	cp.rnr_retry_count = 7;
+	log_dbg("QP created after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	if (rdma_connect(c->id, &cp))
 		return conn_fail(c, "rdma_connect: %s", strerror(errno));
 	if (next_event(c, &ev, 10000))
@@ -422,6 +426,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 				 rdma_event_str(rc));
 	}
 	conn_established(c);
+	log_dbg("established after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	log_info("connected to %s:%s (caps 0x%x, chunk %u, peer credits %u)",
 		 addr, port, c->caps, local->chunk_size, c->credits);
 	return 0;

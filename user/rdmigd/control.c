@@ -356,18 +356,32 @@ static void cmd_cancel(struct agent *a, json_object *id)
 		engine_finish(a, false, "cancelled");
 }
 
-static void cmd_paused(struct agent *a, json_object *id)
+static void cmd_paused(struct agent *a, json_object *id, json_object *args)
 {
 	enum mig_status st;
+	uint64_t at = 0, t = now_us();
+	bool seen = false;
 
 	if (!a->source) {
 		reply_err(id, "GenericError", "paused is a source command");
 		return;
 	}
+	/*
+	 * Optional "paused_at_us": the VMM's CLOCK_MONOTONIC time (same host)
+	 * when its vCPUs stopped, so the downtime starts at the pause itself,
+	 * not when this command was read.
+	 */
+	if (args && (!json_object_is_type(args, json_type_object) ||
+		     arg_u64(args, "paused_at_us", &at, &seen) ||
+		     (seen && (at > t || at < a->switchover_us)))) {
+		reply_err(id, "InvalidParameter",
+			  "paused_at_us must be the CLOCK_MONOTONIC time of the pause in microseconds, after switchover-ready and not in the future");
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	st = a->status;
 	if (st == ST_SWITCHOVER && !atomic_load(&a->paused)) {
-		a->paused_us = now_us();	/* downtime starts here */
+		a->paused_us = seen ? at : t;	/* downtime starts here */
 		atomic_store(&a->paused, true);
 		pthread_cond_broadcast(&a->cond);
 		engine_wake(a);
@@ -411,7 +425,7 @@ static void handle_line(struct agent *a, const char *line)
 	else if (!strcmp(cmd, "cancel"))
 		cmd_cancel(a, id);
 	else if (!strcmp(cmd, "paused"))
-		cmd_paused(a, id);
+		cmd_paused(a, id, args);
 	else
 		reply_err(id, "CommandNotFound", "unknown command '%s'", cmd);
 	json_object_put(o);

@@ -94,7 +94,8 @@ struct agent {
 
 	atomic_bool cancel;
 	atomic_bool paused;
-	uint64_t paused_us;	/* now_us() when "paused" arrived (under lock) */
+	uint64_t paused_us;	/* when the VMM paused (under lock), see cmd_paused */
+	uint64_t switchover_us;	/* when switchover-ready was emitted */
 	int engine_wake_fd;	/* eventfd: wakes the engine's wait at once */
 	int wake_fd[2];		/* engine -> main thread: something changed */
 };

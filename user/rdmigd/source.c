@@ -985,6 +985,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	pthread_mutex_lock(&a->lock);
 	a->status = ST_SWITCHOVER;
 	a->state_reading = true;
+	a->switchover_us = now_us();
 	pthread_mutex_unlock(&a->lock);
 	ctl_wake(a);
 	ctl_event(a, "switchover-ready", NULL);

@@ -70,6 +70,9 @@ static int boot_vm(struct run *r)
 		wl->region_bytes[i] = r->vm->ram.r[i].length;
 	wl->nr_vcpus = o->vcpus;
 	wl_init(wl);
+	if (o->prefault)
+		for (i = 0; i < r->vm->ram.nr; i++)
+			memset(r->vm->ram.r[i].mem, 0, r->vm->ram.r[i].length);
 	report_vm(r);
 	ret = vm_start(r->vm, true);
 	if (ret < 0) {
@@ -307,7 +310,13 @@ static void switchover(struct run *r)
 		return;
 	}
 	report_set_u64(r, "device_state_bytes", len);
-	id = agent_send(&r->agent, "paused", NULL);
+	{
+		json_object *a = json_object_new_object();
+
+		/* Same host, same clock: rdmigd's downtime starts at our pause. */
+		json_object_object_add(a, "paused_at_us", json_object_new_uint64(r->t_pause / 1000));
+		id = agent_send(&r->agent, "paused", a);
+	}
 	if (id < 0)
 		fail(r, "cannot send \"paused\": %s", strerror(-id));
 	report_set_u64(r, "pause_ms", (now_ns() - t0) / 1000000);

@@ -39,6 +39,8 @@ static const char usage_text[] =
 "                         MS after switchover-ready (default: the agent's, 30000)\n"
 "  --pause-delay-ms MS    test: pause MS after switchover-ready, -1 = never\n"
 "                         (default 0: at once)\n"
+"  --prefault             test: write zeroes into every page at boot (all RAM\n"
+"                         present and written, so tracking it costs its size)\n"
 "Destination:\n"
 "  --scribble             test: write garbage into every page of RAM before\n"
 "                         listening (migration must overwrite or clear it)\n"
@@ -65,7 +67,7 @@ enum {
 	O_MAXBW, O_ONMAX, O_CHUNK, O_BUDGET, O_PINALL, O_NOTHROTTLE,
 	O_MIGAFTER, O_CANCELAFTER, O_AFTER, O_TIMEOUT, O_AGENT, O_AGENTARG,
 	O_AGENTV, O_AGENTPID, O_RUNMS, O_HASHES, O_VERIFY, O_PEER, O_EVENTS,
-	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE,
+	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE, O_PREFAULT,
 };
 
 static const struct option longopts[] = {
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
 	{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
 	{ "pause-delay-ms", required_argument, NULL, O_PDELAY },
 	{ "scribble", no_argument, NULL, O_SCRIBBLE },
+	{ "prefault", no_argument, NULL, O_PREFAULT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -340,6 +343,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 				return -EINVAL;
 			break;
 		case O_SCRIBBLE: o->scribble = true; break;
+		case O_PREFAULT: o->prefault = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
