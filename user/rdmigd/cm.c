@@ -346,7 +346,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	uint8_t pd[WIRE_PD_LEN];
 	char err[256];
 	uint64_t t0 = conn_now_us();
-	int rc;
+	int rc, tmo;
 
 	c->local = *local;
 	if (make_channel(c))
@@ -354,14 +354,38 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	if (resolve(addr, port, &dst, err, sizeof(err)) ||
 	    (bind && resolve(bind, NULL, &src, err, sizeof(err))))
 		return conn_fail(c, "%s", err);
-	if (rdma_create_id(c->ec, &c->id, c, RDMA_PS_TCP))
-		return conn_fail(c, "rdma_create_id: %s", strerror(errno));
-	if (rdma_resolve_addr(c->id, bind ? (struct sockaddr *)&src : NULL,
-			      (struct sockaddr *)&dst, 5000))
-		return conn_fail(c, "rdma_resolve_addr %s: %s", addr,
-				 strerror(errno));
-	if (expect(c, RDMA_CM_EVENT_ADDR_RESOLVED, "address resolution"))
-		return -1;
+	/*
+	 * The kernel retries an address whose neighbour (ARP) is not yet
+	 * known only when the resolve timeout expires, even when the
+	 * neighbour answers at once: one 5 s timeout made every first
+	 * connection take 5 s. Short attempts, each a new id, up to the
+	 * same 5 s in all, connect as soon as the neighbour is known.
+	 */
+	for (tmo = 100;; tmo = tmo < 1600 ? tmo * 2 : tmo) {
+		struct rdma_cm_event *aev;
+		int got, status;
+
+		if (rdma_create_id(c->ec, &c->id, c, RDMA_PS_TCP))
+			return conn_fail(c, "rdma_create_id: %s", strerror(errno));
+		if (rdma_resolve_addr(c->id, bind ? (struct sockaddr *)&src : NULL,
+				      (struct sockaddr *)&dst, tmo))
+			return conn_fail(c, "rdma_resolve_addr %s: %s", addr,
+					 strerror(errno));
+		if (next_event(c, &aev, 10000))
+			return -1;
+		got = aev->event;
+		status = aev->status;
+		rdma_ack_cm_event(aev);
+		if (got == RDMA_CM_EVENT_ADDR_RESOLVED)
+			break;
+		if (got != RDMA_CM_EVENT_ADDR_ERROR || conn_now_us() - t0 > 5000000)
+			return conn_fail(c, "address resolution failed: %s (status %d)",
+					 rdma_event_str(got), status);
+		log_dbg("address resolution: %s (status %d) after a %d ms attempt; again",
+			rdma_event_str(got), status, tmo);
+		rdma_destroy_id(c->id);
+		c->id = NULL;
+	}
 	log_dbg("address resolved after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	if (rdma_resolve_route(c->id, 5000))
 		return conn_fail(c, "rdma_resolve_route: %s", strerror(errno));

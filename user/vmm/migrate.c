@@ -363,9 +363,29 @@ static void handle(struct run *r, json_object *msg)
 			    "never (--pause-delay-ms -1)" : "after --pause-delay-ms");
 		}
 	} else if (!strcmp(json_object_get_string(ev), "completed")) {
+		json_object *ts, *sec, *usec;
+
 		r->completed = true;
 		r->done = true;
-		r->t_end = now_ns();
+		r->t_end = r->t_seen = now_ns();
+		/*
+		 * The VM runs on the destination from the moment the agent
+		 * says so (the event's timestamp, CLOCK_REALTIME of this
+		 * host), not from when we got round to reading it: the
+		 * downtime ends there. How late we read it is t_seen.
+		 */
+		if (json_object_object_get_ex(msg, "timestamp", &ts) &&
+		    json_object_object_get_ex(ts, "seconds", &sec) &&
+		    json_object_object_get_ex(ts, "microseconds", &usec)) {
+			struct timespec rt;
+			uint64_t ev_ns = (uint64_t)json_object_get_int64(sec) * 1000000000ULL +
+					 (uint64_t)json_object_get_int64(usec) * 1000ULL, now_rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			now_rt = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+			if (ev_ns <= now_rt && now_rt - ev_ns < r->t_seen - r->t_pause)
+				r->t_end = r->t_seen - (now_rt - ev_ns);
+		}
 		if (d) {
 			json_object_object_foreach(d, k, v)
 				json_object_object_add(r->report, k, json_object_get(v));
@@ -530,7 +550,8 @@ int run_source(struct run *r)
 		 */
 		report_set_str(r, "result", "completed");
 		report_set_u64(r, "vmm_total_ms", (r->t_end - r->t_migrate) / 1000000);
-		report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause) / 1000000);
+		report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause + 500000) / 1000000);
+		report_set_u64(r, "vmm_completed_seen_ms", (r->t_seen - r->t_pause) / 1000000);
 		stop_agent(r);
 		ok = write_hashes(r);
 		if (r->o->peer_report)
