@@ -222,6 +222,17 @@ static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t 
  * as zero, and writing it would allocate it (and make it no longer known
  * zero to a later migration onwards).
  */
+static bool page_zero(const uint8_t *pg)
+{
+	const uint64_t *w = (const uint64_t *)pg;
+	size_t i;
+
+	for (i = 0; i < WIRE_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t len)
 {
 	uint64_t max = d->L.chunk_size / WIRE_PAGE_SIZE;
@@ -234,9 +245,13 @@ static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t 
 		if (rc)
 			return proto_err(d, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
 					 r->id, strerror(-rc));
-		for (i = 0; i < n; i++)
-			if (d->pm[i] & RDMIG_PM_PRESENT)
-				memset(r->mem + (p + i) * WIRE_PAGE_SIZE, 0, WIRE_PAGE_SIZE);
+		for (i = 0; i < n; i++) {
+			uint8_t *pg = r->mem + (p + i) * WIRE_PAGE_SIZE;
+
+			/* Most present pages of a fresh VM are zero already. */
+			if ((d->pm[i] & RDMIG_PM_PRESENT) && !page_zero(pg))
+				memset(pg, 0, WIRE_PAGE_SIZE);
+		}
 		p += n;
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,10 @@
 
 #include "migrate.h"
 #include "verify.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
+#endif
 
 #define GREETING_MS	15000
 #define KILL_GRACE_MS	15000
@@ -70,9 +75,12 @@ static int boot_vm(struct run *r)
 		wl->region_bytes[i] = r->vm->ram.r[i].length;
 	wl->nr_vcpus = o->vcpus;
 	wl_init(wl);
+	/* Write faults without touching the data: fast, and the pages read 0. */
 	if (o->prefault)
 		for (i = 0; i < r->vm->ram.nr; i++)
-			memset(r->vm->ram.r[i].mem, 0, r->vm->ram.r[i].length);
+			if (madvise(r->vm->ram.r[i].mem, r->vm->ram.r[i].length,
+				    MADV_POPULATE_WRITE))
+				memset(r->vm->ram.r[i].mem, 0, r->vm->ram.r[i].length);
 	report_vm(r);
 	ret = vm_start(r->vm, true);
 	if (ret < 0) {
