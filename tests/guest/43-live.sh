@@ -32,7 +32,7 @@ mig_run first "--ram 32M --workload abtest --vcpus 2 --rate 1000 $agent"
 t "first migration in a fresh guest verifies" mig_ok first
 t "setup is reported in phases that add up" \
 	jf first src '.connect_ms != null and .ram_blocks_ms != null and .tracking_on_ms != null and .first_registration_ms != null and (.connect_ms + .ram_blocks_ms + .tracking_on_ms) <= .setup_ms + 3 and (.setup_ms - .connect_ms - .ram_blocks_ms - .tracking_on_ms) < 100'
-t "connecting has no fixed wait (connect_ms under 3 s, was 5.5 s)" jf first src '.connect_ms < 3000'
+t "connecting has no fixed wait (connect_ms under 3 s, was 5.5 s)" jf first src '(.connect_ms | numbers) < 3000'
 t "downtime: rdmigd and the VMM agree within 10 %" dt_agree first
 t "registration_wait_ms counts only an idle link: no more than the first registration's wait + 100 ms" \
 	jf first src '(.registration_wait_ms | numbers) <= (.first_registration_ms | numbers) + 100'
