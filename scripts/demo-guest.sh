@@ -27,8 +27,16 @@ sed -n '/==== rdmig-vmm report/,$p' "$MIG_DIR/demo/dst.err"
 grep -E 'resumed|VERIFY|memory is|CHECK' "$MIG_DIR/demo/dst.err" | sed 's/^/  /'
 
 if [ -s "$MIG_DIR/demo/src.json" ]; then
+	echo
+	echo "== where the time went (source rdmigd), and the downtime as both sides measured it"
+	jq -r '"  setup \(.setup_ms) ms = connect \(.connect_ms) + RAM blocks \(.ram_blocks_ms) + tracking on \(.tracking_on_ms) ms; first registration \(.first_registration_ms) ms (in iteration 0)",
+		"  data \(.total_ms - .setup_ms) ms in \(.iterations) iterations (\(.switchover_rounds) while the VMM paused), last round \(.last_round_pages) pages; registration wait \(.registration_wait_ms) ms",
+		"  downtime \(.downtime_ms) ms (rdmigd: pause to the destination'"'"'s ack), \(.vmm_downtime_ms) ms (rdmig-vmm: pause to completed)"' \
+		"$MIG_DIR/demo/src.json" 2>/dev/null
 	echo "RESULT $(jq -c '{result, verified, total_ms, downtime_ms, iterations, ram_bytes, sent_bytes,
-		zero_pages_skipped, throughput_mbps, setup_ms, pages_sent, registrations,
+		zero_pages_skipped, throughput_mbps, setup_ms, connect_ms, ram_blocks_ms,
+		tracking_on_ms, first_registration_ms, switchover_rounds, last_round_pages,
+		pages_sent, registrations,
 		registration_wait_ms, unregistrations, vm_ram_bytes, workload, abtest,
 		vmm_downtime_ms, max_throttle_pct, reason}
 		| with_entries(select(.value != null))' "$MIG_DIR/demo/src.json")"

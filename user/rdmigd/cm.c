@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "conn.h"
@@ -41,6 +42,8 @@ void conn_init(struct conn *c, atomic_bool *cancel, uint32_t timeout_ms,
 	c->timeout_ms = timeout_ms;
 	c->on_msg = fn;
 	c->arg = arg;
+	c->wake_fd = -1;
+	c->busy_fd = -1;
 }
 
 int conn_fail(struct conn *c, const char *fmt, ...)
@@ -195,6 +198,16 @@ static const char *peer_name(struct rdma_cm_id *id, char *buf, size_t len)
 	return buf[0] ? buf : "?";
 }
 
+/* After rdma_reject(): acks the request and destroys its id. */
+static void refuse_done(struct conn *c, struct rdma_cm_event *ev)
+{
+	struct rdma_cm_id *id = ev->id;
+
+	rdma_ack_cm_event(ev);
+	rdma_destroy_id(id);
+	c->refused++;
+}
+
 int conn_accept(struct conn *c, const struct wire_pd *local,
 		uint32_t accept_caps)
 {
@@ -215,24 +228,25 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 			rdma_event_str(ev->event));
 		rdma_ack_cm_event(ev);
 	}
+	/* A refused request's id is ours (librdmacm handed it over). */
 	peer_name(ev->id, who, sizeof(who));
 	rc = wire_pd_decode(ev->param.conn.private_data,
 			    ev->param.conn.private_data_len, &peer, &why);
 	if (rc == WIRE_REJ_VERSION) {
 		reject(ev->id, rc, WIRE_VERSION, "protocol version mismatch");
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: it speaks protocol version %u, this agent speaks %u",
 				 who, peer.version, WIRE_VERSION);
 	}
 	if (rc) {
 		reject(ev->id, rc, rc == WIRE_REJ_CHUNK_SIZE ? local->chunk_size : 0, why);
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: %s", who, why);
 	}
 	if (peer.chunk_size != local->chunk_size) {
 		reject(ev->id, WIRE_REJ_CHUNK_SIZE, local->chunk_size,
 		       "chunk size mismatch");
-		rdma_ack_cm_event(ev);
+		refuse_done(c, ev);
 		return conn_fail(c, "refused %s: chunk size %u differs from this side's %u",
 				 who, peer.chunk_size, local->chunk_size);
 	}
@@ -243,9 +257,15 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 	c->credits = peer.credits;
 	c->peer_credits_max = peer.credits;
 	if (create_qp(c, ev->id)) {
-		reject(ev->id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
-		rdma_ack_cm_event(ev);
-		c->id = NULL;	/* the CM owns an id it delivered and we refused */
+		struct rdma_cm_id *id = ev->id;
+
+		/* Whatever create_qp() got so far goes with the id we refuse. */
+		if (c->qp_created)
+			rdma_destroy_qp(id);
+		c->qp_created = false;
+		reject(id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
+		refuse_done(c, ev);
+		c->id = NULL;
 		return -1;
 	}
 	wire_pd_encode(pd, &c->local);
@@ -325,7 +345,8 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	struct rdma_cm_event *ev;
 	uint8_t pd[WIRE_PD_LEN];
 	char err[256];
-	int rc;
+	uint64_t t0 = conn_now_us();
+	int rc, tmo;
 
 	c->local = *local;
 	if (make_channel(c))
@@ -333,18 +354,44 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	if (resolve(addr, port, &dst, err, sizeof(err)) ||
 	    (bind && resolve(bind, NULL, &src, err, sizeof(err))))
 		return conn_fail(c, "%s", err);
-	if (rdma_create_id(c->ec, &c->id, c, RDMA_PS_TCP))
-		return conn_fail(c, "rdma_create_id: %s", strerror(errno));
-	if (rdma_resolve_addr(c->id, bind ? (struct sockaddr *)&src : NULL,
-			      (struct sockaddr *)&dst, 5000))
-		return conn_fail(c, "rdma_resolve_addr %s: %s", addr,
-				 strerror(errno));
-	if (expect(c, RDMA_CM_EVENT_ADDR_RESOLVED, "address resolution"))
-		return -1;
+	/*
+	 * The kernel retries an address whose neighbour (ARP) is not yet
+	 * known only when the resolve timeout expires, even when the
+	 * neighbour answers at once: one 5 s timeout made every first
+	 * connection take 5 s. Short attempts, each a new id, up to the
+	 * same 5 s in all, connect as soon as the neighbour is known.
+	 */
+	for (tmo = 100;; tmo = tmo < 1600 ? tmo * 2 : tmo) {
+		struct rdma_cm_event *aev;
+		int got, status;
+
+		if (rdma_create_id(c->ec, &c->id, c, RDMA_PS_TCP))
+			return conn_fail(c, "rdma_create_id: %s", strerror(errno));
+		if (rdma_resolve_addr(c->id, bind ? (struct sockaddr *)&src : NULL,
+				      (struct sockaddr *)&dst, tmo))
+			return conn_fail(c, "rdma_resolve_addr %s: %s", addr,
+					 strerror(errno));
+		if (next_event(c, &aev, 10000))
+			return -1;
+		got = aev->event;
+		status = aev->status;
+		rdma_ack_cm_event(aev);
+		if (got == RDMA_CM_EVENT_ADDR_RESOLVED)
+			break;
+		if (got != RDMA_CM_EVENT_ADDR_ERROR || conn_now_us() - t0 > 5000000)
+			return conn_fail(c, "address resolution failed: %s (status %d)",
+					 rdma_event_str(got), status);
+		log_dbg("address resolution: %s (status %d) after a %d ms attempt; again",
+			rdma_event_str(got), status, tmo);
+		rdma_destroy_id(c->id);
+		c->id = NULL;
+	}
+	log_dbg("address resolved after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	if (rdma_resolve_route(c->id, 5000))
 		return conn_fail(c, "rdma_resolve_route: %s", strerror(errno));
 	if (expect(c, RDMA_CM_EVENT_ROUTE_RESOLVED, "route resolution"))
 		return -1;
+	log_dbg("route resolved after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	{
 		struct rdma_cm_id *id = c->id;
 
@@ -361,6 +408,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	cp.initiator_depth = 1;
 	cp.retry_count = 7;
 	cp.rnr_retry_count = 7;
+	log_dbg("QP created after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	if (rdma_connect(c->id, &cp))
 		return conn_fail(c, "rdma_connect: %s", strerror(errno));
 	if (next_event(c, &ev, 10000))
@@ -402,6 +450,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 				 rdma_event_str(rc));
 	}
 	conn_established(c);
+	log_dbg("established after %llu ms", (unsigned long long)(conn_now_us() - t0) / 1000);
 	log_info("connected to %s:%s (caps 0x%x, chunk %u, peer credits %u)",
 		 addr, port, c->caps, local->chunk_size, c->credits);
 	return 0;
@@ -419,7 +468,11 @@ void conn_stop(struct conn *c)
 
 void conn_destroy(struct conn *c)
 {
+	conn_busy_end(c);
 	conn_stop(c);
+	if (c->busy_fd >= 0)
+		close(c->busy_fd);
+	c->busy_fd = -1;
 	if (c->rmr)
 		ibv_dereg_mr(c->rmr);
 	if (c->smr)

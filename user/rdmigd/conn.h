@@ -6,6 +6,7 @@
 #ifndef RDMIGD_CONN_H
 #define RDMIGD_CONN_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -85,6 +86,29 @@ struct conn {
 	bool peer_gone;		/* CM said disconnected; drain before failing */
 	char err[512];
 	uint64_t msgs_sent, msgs_recv, ready_sent;
+	uint32_t refused;	/* connect requests refused while listening */
+
+	/*
+	 * Wakes a wait in conn_progress() at once (an eventfd the engine's
+	 * owner writes, e.g. when the VMM says it paused); -1 = none.
+	 */
+	int wake_fd;
+	/*
+	 * A long step the engine cannot interleave with polling (turning
+	 * tracking on, a zero scan, a batch of registrations, writing the
+	 * device state) runs between conn_busy_begin() and conn_busy_end():
+	 * meanwhile a keepalive thread owns the connection (nothing else
+	 * touches it), polls completions, queues what arrives, returns
+	 * credits, sends keepalives and checks the peer's silence.
+	 * @busy_tick, if set, is called from that thread about once a
+	 * second (e.g. to emit a progress event).
+	 */
+	pthread_t busy_thread;
+	bool busy;
+	atomic_bool busy_stop;
+	int busy_fd;		/* eventfd that ends the keepalive thread's wait */
+	void (*busy_tick)(void *arg);
+	void *busy_arg;
 };
 
 #define CONN_DEFAULT_TIMEOUT_MS	30000
@@ -124,6 +148,15 @@ int conn_progress(struct conn *c, int timeout_ms);
 /* Posts an RDMA WRITE; returns its sequence number or 0 on failure. */
 uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 		    uint64_t raddr, uint32_t rkey);
+/*
+ * Makes every WR posted so far covered by a signaled one (a zero-length
+ * WRITE if needed), so c->done reaching c->posted means nothing is in
+ * flight. Returns 0 or -1.
+ */
+int conn_signal_all(struct conn *c);
+/* See busy_thread above. A failure meanwhile shows as c->failed after. */
+void conn_busy_begin(struct conn *c);
+void conn_busy_end(struct conn *c);
 /* Waits until every WR posted so far has completed. */
 int conn_flush(struct conn *c);
 /* Waits until WR @seq has completed. */

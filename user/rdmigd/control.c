@@ -124,7 +124,13 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 	if (source) {
 		ADD_U64(o, "downtime_ms", s->downtime_ms);
 		ADD_U64(o, "setup_ms", s->setup_ms);
+		ADD_U64(o, "connect_ms", s->connect_ms);
+		ADD_U64(o, "ram_blocks_ms", s->ram_blocks_ms);
+		ADD_U64(o, "tracking_on_ms", s->tracking_on_ms);
+		ADD_U64(o, "first_registration_ms", s->first_registration_ms);
 		ADD_U64(o, "iterations", s->iterations);
+		ADD_U64(o, "switchover_rounds", s->switchover_rounds);
+		ADD_U64(o, "last_round_pages", s->last_round_pages);
 	}
 	ADD_U64(o, "ram_bytes", s->ram_bytes);
 	ADD_U64(o, "sent_bytes", s->sent_bytes);
@@ -201,7 +207,8 @@ static int parse_migrate(json_object *args, struct mig_params *p, char *err,
 {
 	static const char *const known[] = {
 		"downtime_ms", "max_iterations", "chunk_size", "pin_budget",
-		"pin_all", "max_bandwidth_mbps", "on_max_iterations", NULL,
+		"pin_all", "max_bandwidth_mbps", "on_max_iterations",
+		"pause_timeout_ms", NULL,
 	};
 	json_object *x;
 	bool seen;
@@ -243,6 +250,11 @@ static int parse_migrate(json_object *args, struct mig_params *p, char *err,
 	}
 	if (arg_u64(args, "max_bandwidth_mbps", &p->max_bandwidth_mbps, &seen)) {
 		snprintf(err, errlen, "max_bandwidth_mbps must be a non-negative integer");
+		return -1;
+	}
+	if (arg_u64(args, "pause_timeout_ms", &p->pause_timeout_ms, &seen) ||
+	    p->pause_timeout_ms > 3600000) {
+		snprintf(err, errlen, "pause_timeout_ms must be an integer from 0 (none) to 3600000");
 		return -1;
 	}
 	if (json_object_object_get_ex(args, "pin_all", &x)) {
@@ -344,19 +356,35 @@ static void cmd_cancel(struct agent *a, json_object *id)
 		engine_finish(a, false, "cancelled");
 }
 
-static void cmd_paused(struct agent *a, json_object *id)
+static void cmd_paused(struct agent *a, json_object *id, json_object *args)
 {
 	enum mig_status st;
+	uint64_t at = 0, t = now_us();
+	bool seen = false;
 
 	if (!a->source) {
 		reply_err(id, "GenericError", "paused is a source command");
 		return;
 	}
+	/*
+	 * Optional "paused_at_us": the VMM's CLOCK_MONOTONIC time (same host)
+	 * when its vCPUs stopped, so the downtime starts at the pause itself,
+	 * not when this command was read.
+	 */
+	if (args && (!json_object_is_type(args, json_type_object) ||
+		     arg_u64(args, "paused_at_us", &at, &seen) ||
+		     (seen && (at > t || at < a->switchover_us)))) {
+		reply_err(id, "InvalidParameter",
+			  "paused_at_us must be the CLOCK_MONOTONIC time of the pause in microseconds, after switchover-ready and not in the future");
+		return;
+	}
 	pthread_mutex_lock(&a->lock);
 	st = a->status;
 	if (st == ST_SWITCHOVER && !atomic_load(&a->paused)) {
+		a->paused_us = seen ? at : t;	/* downtime starts here */
 		atomic_store(&a->paused, true);
 		pthread_cond_broadcast(&a->cond);
+		engine_wake(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (st != ST_SWITCHOVER) {
@@ -397,7 +425,7 @@ static void handle_line(struct agent *a, const char *line)
 	else if (!strcmp(cmd, "cancel"))
 		cmd_cancel(a, id);
 	else if (!strcmp(cmd, "paused"))
-		cmd_paused(a, id);
+		cmd_paused(a, id, args);
 	else
 		reply_err(id, "CommandNotFound", "unknown command '%s'", cmd);
 	json_object_put(o);
@@ -491,6 +519,7 @@ static void read_state(struct agent *a, int *state_fd)
 		close(*state_fd);
 		*state_fd = -1;
 		pthread_cond_broadcast(&a->cond);
+		engine_wake(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -20,6 +20,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -272,9 +274,14 @@ static void check_cm(struct conn *c)
 			struct wire_rej r = { .version = WIRE_VERSION,
 					      .reason = WIRE_REJ_BUSY };
 
+			struct rdma_cm_id *id = ev->id;
+
 			wire_rej_encode(buf, sizeof(buf), &r, NULL);
-			rdma_reject(ev->id, buf, sizeof(buf));
+			rdma_reject(id, buf, sizeof(buf));
 			rdma_ack_cm_event(ev);
+			/* The refused request's id is ours to destroy. */
+			rdma_destroy_id(id);
+			c->refused++;
 			continue;
 		}
 		rdma_ack_cm_event(ev);
@@ -294,20 +301,23 @@ static void check_cm(struct conn *c)
 /* Waits up to @timeout_ms for a completion or a CM event. */
 static int wait_event(struct conn *c, int timeout_ms)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[4] = {
 		{ .fd = c->cc->fd, .events = POLLIN },
 		{ .fd = c->ec->fd, .events = POLLIN },
+		{ .fd = c->wake_fd, .events = POLLIN },
+		{ .fd = c->busy ? c->busy_fd : -1, .events = POLLIN },
 	};
 	struct ibv_cq *cq;
+	uint64_t v;
 	void *ctx;
-	int rc;
+	int rc, i;
 
 	if (ibv_req_notify_cq(c->cq, 0))
 		return conn_fail(c, "ibv_req_notify_cq failed");
 	rc = poll_cq(c);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = poll(p, 2, timeout_ms);
+	rc = poll(p, 4, timeout_ms);
 	if (rc < 0 && errno != EINTR)
 		return conn_fail(c, "poll: %s", strerror(errno));
 	if (p[0].revents & POLLIN) {
@@ -316,6 +326,10 @@ static int wait_event(struct conn *c, int timeout_ms)
 	}
 	if (p[1].revents & POLLIN)
 		check_cm(c);
+	/* Wake-ups only end the wait; the caller looks at what changed. */
+	for (i = 2; i < 4; i++)
+		if (p[i].revents & POLLIN && read(p[i].fd, &v, sizeof(v)) < 0)
+			log_dbg("wake fd: %s", strerror(errno));
 	return 0;
 }
 
@@ -477,33 +491,96 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	return seq;
 }
 
+/* The keepalive thread of conn_busy_begin(): see conn.h. */
+static void *busy_main(void *arg)
+{
+	struct conn *c = arg;
+	uint64_t tick = conn_now_us();
+
+	while (!atomic_load(&c->busy_stop) && !c->failed) {
+		if (c->cancel && atomic_load(c->cancel)) {
+			conn_fail(c, "migration cancelled");
+			break;
+		}
+		/* Messages are queued, not handled: the engine does that after. */
+		if (wait_event(c, 250) || poll_cq(c) < 0)
+			break;
+		check_silence(c);
+		maybe_send_ready(c);
+		if (c->busy_tick && conn_now_us() - tick >= 1000000) {
+			tick = conn_now_us();
+			c->busy_tick(c->busy_arg);
+		}
+	}
+	return NULL;
+}
+
+void conn_busy_begin(struct conn *c)
+{
+	if (c->busy || !c->connected || c->failed || !c->cq)
+		return;
+	if (c->busy_fd < 0) {
+		c->busy_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->busy_fd < 0) {
+			log_err("eventfd: %s; no keepalives during a long step", strerror(errno));
+			return;
+		}
+	}
+	atomic_store(&c->busy_stop, false);
+	c->busy = true;
+	if (pthread_create(&c->busy_thread, NULL, busy_main, c)) {
+		log_err("cannot start the keepalive thread; no keepalives during a long step");
+		c->busy = false;
+	}
+}
+
+void conn_busy_end(struct conn *c)
+{
+	uint64_t one = 1;
+
+	if (!c->busy)
+		return;
+	atomic_store(&c->busy_stop, true);
+	if (write(c->busy_fd, &one, sizeof(one)) < 0)
+		log_dbg("busy fd: %s", strerror(errno));
+	pthread_join(c->busy_thread, NULL);
+	c->busy = false;
+}
+
+int conn_signal_all(struct conn *c)
+{
+	/*
+	 * A zero-length RDMA WRITE completes in order after every WR before
+	 * it without touching remote memory (no rkey is checked for length
+	 * 0) or using a credit.
+	 */
+	struct ibv_send_wr wr = {
+		.opcode = IBV_WR_RDMA_WRITE, .num_sge = 0,
+		.send_flags = IBV_SEND_SIGNALED,
+	};
+	uint64_t s;
+
+	if (c->posted <= c->last_signaled)
+		return c->failed ? -1 : 0;
+	c->depth++;
+	while (!c->failed && sq_room(c) < 2)
+		progress(c, 100);
+	c->depth--;
+	if (c->failed)
+		return -1;
+	s = ++c->posted;
+	wr.wr_id = WRID(KIND_WRITE, 0, s);
+	c->unsignaled_writes = 0;
+	if (post_send_wr(c, &wr))
+		return -1;
+	c->last_signaled = s;
+	return 0;
+}
+
 int conn_wait_seq(struct conn *c, uint64_t seq)
 {
-	if (seq > c->last_signaled) {
-		/*
-		 * Nothing signaled covers @seq yet. A zero-length RDMA WRITE
-		 * completes in order after it without touching remote memory
-		 * (no rkey is checked for length 0) or using a credit.
-		 */
-		struct ibv_send_wr wr = {
-			.opcode = IBV_WR_RDMA_WRITE, .num_sge = 0,
-			.send_flags = IBV_SEND_SIGNALED,
-		};
-		uint64_t s;
-
-		c->depth++;
-		while (!c->failed && sq_room(c) < 2)
-			progress(c, 100);
-		c->depth--;
-		if (c->failed)
-			return -1;
-		s = ++c->posted;
-		wr.wr_id = WRID(KIND_WRITE, 0, s);
-		c->unsignaled_writes = 0;
-		if (post_send_wr(c, &wr))
-			return -1;
-		c->last_signaled = s;
-	}
+	if (seq > c->last_signaled && conn_signal_all(c))
+		return -1;
 	c->depth++;
 	while (!c->failed && c->done < seq) {
 		if (c->peer_gone && poll_cq(c) == 0 && c->done < seq) {

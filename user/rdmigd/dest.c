@@ -107,7 +107,12 @@ static int on_blocks(struct dst *d, const struct wire_hdr *h, const uint8_t *dat
 		struct wire_block_res res = { .addr = (uintptr_t)d->r[i].mem };
 
 		if (pin_all) {
+			/* Pinning a whole block takes long: keep the source's link alive. */
+			conn_busy_begin(&d->c);
 			d->bmr[i] = ibv_reg_mr(d->c.pd, d->r[i].mem, d->r[i].length, access);
+			conn_busy_end(&d->c);
+			if (d->c.failed)
+				return -1;
 			if (!d->bmr[i])
 				return proto_err(d, WIRE_E_RESOURCES,
 						 "pin-all registration of block %u failed: %s",
@@ -133,6 +138,8 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	if (!d->blocks_done || (d->c.caps & WIRE_CAP_PIN_ALL))
 		return proto_err(d, WIRE_E_PROTO, "register request %s",
 				 d->blocks_done ? "under pin-all" : "before RAM blocks");
+	/* A batch pins up to WIRE_MAX_REPEAT chunks: the link stays alive. */
+	conn_busy_begin(&d->c);
 	for (i = 0; i < h->repeat; i++) {
 		struct wire_chunk e;
 		struct wire_reg_res res;
@@ -140,23 +147,31 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 		uint64_t off, len;
 
 		wire_get_chunk(data, i, &e);
-		if (wire_check_chunk(&d->wl, &e, &why))
+		if (wire_check_chunk(&d->wl, &e, &why)) {
+			conn_busy_end(&d->c);
 			return proto_err(d, WIRE_E_RANGE, "register request %u/%u: %s",
 					 e.block, e.chunk, why);
+		}
 		g = chunk_gidx(&d->L, e.block, e.chunk);
 		off = (uint64_t)e.chunk * d->L.chunk_size;
 		len = chunk_bytes(&d->L, g);
 		if (!d->mr[g]) {
-			if (!chunk_lru_fits(&d->lru, len))
+			if (!chunk_lru_fits(&d->lru, len)) {
+				conn_busy_end(&d->c);
 				return proto_err(d, WIRE_E_RESOURCES,
 						 "register request over the pin budget (%llu of %llu bytes pinned)",
 						 (unsigned long long)d->lru.pinned,
 						 (unsigned long long)d->lru.budget);
+			}
 			d->mr[g] = ibv_reg_mr(d->c.pd, d->r[e.block].mem + off, len, access);
-			if (!d->mr[g])
+			if (!d->mr[g]) {
+				int err = errno;
+
+				conn_busy_end(&d->c);
 				return proto_err(d, WIRE_E_RESOURCES,
 						 "registering block %u chunk %u: %s",
-						 e.block, e.chunk, strerror(errno));
+						 e.block, e.chunk, strerror(err));
+			}
 			chunk_lru_add(&d->lru, g, len);
 			d->touched[g] = 1;
 			d->a->stats.registrations++;
@@ -167,6 +182,9 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 		res.addr = (uintptr_t)(d->r[e.block].mem + off);
 		wire_put_reg_res(d->out, i, &res);
 	}
+	conn_busy_end(&d->c);
+	if (d->c.failed)
+		return -1;
 	return conn_send(&d->c, WIRE_REG_RES, h->repeat, d->out,
 			 h->repeat * WIRE_REG_RES_LEN);
 }
@@ -204,6 +222,17 @@ static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t 
  * as zero, and writing it would allocate it (and make it no longer known
  * zero to a later migration onwards).
  */
+static bool page_zero(const uint8_t *pg)
+{
+	const uint64_t *w = (const uint64_t *)pg;
+	size_t i;
+
+	for (i = 0; i < WIRE_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t len)
 {
 	uint64_t max = d->L.chunk_size / WIRE_PAGE_SIZE;
@@ -216,9 +245,13 @@ static int zero_present(struct dst *d, struct region *r, uint64_t off, uint64_t 
 		if (rc)
 			return proto_err(d, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
 					 r->id, strerror(-rc));
-		for (i = 0; i < n; i++)
-			if (d->pm[i] & RDMIG_PM_PRESENT)
-				memset(r->mem + (p + i) * WIRE_PAGE_SIZE, 0, WIRE_PAGE_SIZE);
+		for (i = 0; i < n; i++) {
+			uint8_t *pg = r->mem + (p + i) * WIRE_PAGE_SIZE;
+
+			/* Most present pages of a fresh VM are zero already. */
+			if ((d->pm[i] & RDMIG_PM_PRESENT) && !page_zero(pg))
+				memset(pg, 0, WIRE_PAGE_SIZE);
+		}
 		p += n;
 	}
 	return 0;
@@ -228,6 +261,7 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 {
 	const char *why;
 	uint32_t i;
+	int rc;
 
 	if (!(d->c.caps & WIRE_CAP_ZERO_RANGE) || !d->blocks_done)
 		return proto_err(d, WIRE_E_PROTO, "zero range not negotiated");
@@ -239,7 +273,12 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 			return proto_err(d, WIRE_E_RANGE, "zero range %u+%llu/%llu: %s",
 					 e.block, (unsigned long long)e.offset,
 					 (unsigned long long)e.length, why);
-		if (zero_present(d, &d->r[e.block], e.offset, e.length))
+		/* A big range reads many pagemap entries: stay alive meanwhile. */
+		if (e.length >= 64 * (uint64_t)d->L.chunk_size)
+			conn_busy_begin(&d->c);
+		rc = zero_present(d, &d->r[e.block], e.offset, e.length);
+		conn_busy_end(&d->c);
+		if (rc || d->c.failed)
 			return -1;
 	}
 	return 0;
@@ -341,6 +380,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 {
 	struct wire_finished f, ack = { 0 };
 	uint8_t b[WIRE_FINISHED_LEN];
+	int rc;
 
 	wire_get_finished(data, &f);
 	if (f.flags != WIRE_FIN_LAST || !d->blocks_done)
@@ -360,7 +400,11 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	d->a->stats.state_bytes = d->state_len;
 	pthread_mutex_unlock(&d->a->lock);
 	release_all(d);
-	if (write_state(d))
+	/* The VMM drains the state as it comes; the source hears from us meanwhile. */
+	conn_busy_begin(&d->c);
+	rc = write_state(d);
+	conn_busy_end(&d->c);
+	if (rc || d->c.failed)
 		return -1;
 	ack.iteration = f.iteration;
 	ack.flags = WIRE_FIN_ACK;
@@ -470,13 +514,21 @@ out:
 	a->stats.total_ms = (now_us() - d->t0) / 1000;
 	a->stats.peak_pinned_bytes = d->lru.peak;
 	pthread_mutex_unlock(&a->lock);
+	/*
+	 * The VMM may resume now: every pin is gone (release_all()), the
+	 * acknowledgement has left, and what remains of the connection
+	 * holds only the agent's own buffers. Reporting before tearing it
+	 * down keeps the downtime the source measures (until that
+	 * acknowledgement) the downtime the VM sees.
+	 */
+	if (ok)
+		engine_report(a, true, NULL);
 	snprintf(reason, sizeof(reason), "%s", d->c.err[0] ? d->c.err : "failed");
 	conn_destroy(&d->c);
 	if (ok) {
-		/* The VMM may resume now; a failure to mark only costs a later
-		 * migration onwards its knowledge of zero pages, so it is
-		 * logged, not fatal, and the exit status says so. */
-		engine_report(a, true, NULL);
+		/* A failure to mark only costs a later migration onwards its
+		 * knowledge of zero pages, so it is logged, not fatal, and the
+		 * exit status says so. */
 		if (mark_received(d)) {
 			pthread_mutex_lock(&a->lock);
 			a->exit_code = 1;

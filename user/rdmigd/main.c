@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
 "  --pin-all              register all memory up front (default: dynamic)\n"
 "  --timeout-ms MS        abort when the connected peer is silent or work requests\n"
 "                         do not complete for MS ms, 0 = never (default 30000)\n"
+"  --pause-timeout-ms MS  source: fail (and let the VM run on) when the VMM has not\n"
+"                         paused and ended the device state MS ms after\n"
+"                         switchover-ready, 0 = wait forever (default 30000)\n"
 "  --zero-scan            source: find written pages that hold only zeroes before\n"
 "                         the first round (module zero scan) and skip them\n"
 "  -v, --verbose          debug messages on stderr\n"
@@ -89,7 +93,7 @@ static int split_addr(char *s, const char **host, const char **port)
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
-	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_ZSCAN, O_HELP, O_VERSION };
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -103,6 +107,7 @@ int main(int argc, char **argv)
 		{ "pin-all", no_argument, NULL, O_PINALL },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
+		{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -117,6 +122,7 @@ int main(int argc, char **argv)
 	a.timeout_ms = CONN_DEFAULT_TIMEOUT_MS;
 	a.defaults = (struct mig_params){
 		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
+		.pause_timeout_ms = DEFAULT_PAUSE_TIMEOUT_MS,
 	};
 	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (o) {
@@ -167,6 +173,14 @@ int main(int argc, char **argv)
 			a.timeout_ms = (uint32_t)v;
 			break;
 		}
+		case O_PTIMEOUT:
+			if (parse_u64(optarg, &a.defaults.pause_timeout_ms) ||
+			    a.defaults.pause_timeout_ms > 3600000) {
+				fprintf(stderr, "rdmigd: --pause-timeout-ms: '%s' is not a number of milliseconds up to 3600000\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'v': log_verbose = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("rdmigd %s (protocol %u)\n", RDMIGD_VERSION, WIRE_VERSION); return 0;
@@ -208,6 +222,11 @@ int main(int argc, char **argv)
 	pthread_cond_init(&a.cond, NULL);
 	if (pipe2(a.wake_fd, O_CLOEXEC | O_NONBLOCK)) {
 		fprintf(stderr, "rdmigd: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	a.engine_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a.engine_wake_fd < 0) {
+		fprintf(stderr, "rdmigd: eventfd: %s\n", strerror(errno));
 		return 1;
 	}
 	if (!a.source) {

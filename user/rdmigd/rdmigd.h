@@ -28,7 +28,10 @@ struct mig_params {
 	bool pin_all;
 	uint64_t max_bandwidth_mbps;
 	bool fail_on_max;
+	uint64_t pause_timeout_ms;	/* switchover-ready to paused + state end, 0 = none */
 };
+
+#define DEFAULT_PAUSE_TIMEOUT_MS	30000
 
 enum mig_status {
 	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER, ST_COMPLETED, ST_FAILED,
@@ -37,6 +40,10 @@ enum mig_status {
 
 struct mig_stats {
 	uint64_t total_ms, downtime_ms, setup_ms;
+	/* setup_ms in phases (Documentation/control.md) */
+	uint64_t connect_ms, ram_blocks_ms, tracking_on_ms, first_registration_ms;
+	uint64_t last_round_pages;	/* pages written after the pause */
+	uint64_t switchover_rounds;	/* rounds between switchover-ready and paused */
 	uint64_t iterations;
 	uint64_t ram_bytes;
 	uint64_t sent_bytes;
@@ -87,6 +94,9 @@ struct agent {
 
 	atomic_bool cancel;
 	atomic_bool paused;
+	uint64_t paused_us;	/* when the VMM paused (under lock), see cmd_paused */
+	uint64_t switchover_us;	/* when switchover-ready was emitted */
+	int engine_wake_fd;	/* eventfd: wakes the engine's wait at once */
 	int wake_fd[2];		/* engine -> main thread: something changed */
 };
 
@@ -107,5 +117,7 @@ void engine_report(struct agent *a, bool ok, const char *reason);
 void engine_finish(struct agent *a, bool ok, const char *reason);
 
 uint64_t now_us(void);
+/* Ends the engine's current wait (the VMM paused, the state ended). */
+void engine_wake(struct agent *a);
 
 #endif

@@ -80,6 +80,9 @@ struct src {
 	uint64_t bw_bps;	/* bytes per second, estimate */
 	uint64_t rate_t0, rate_b0;
 	uint32_t iteration;
+	uint64_t t_first_req;	/* first REGISTER_REQUEST sent */
+	uint64_t last_tick_us;	/* classify: last poll of the connection */
+	const char *phase;	/* what a long step is doing, for progress */
 	uint32_t nreq, nunreg, ncomp;
 	uint8_t reqbuf[WIRE_MAX_REPEAT * WIRE_CHUNK_LEN];
 	uint8_t unregbuf[WIRE_MAX_REPEAT * WIRE_CHUNK_LEN];
@@ -161,6 +164,12 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 						 "register result for block %u chunk %u, which was not requested",
 						 e.block, e.chunk);
 		}
+		if (s->t_first_req && !s->a->stats.first_registration_ms) {
+			pthread_mutex_lock(&s->a->lock);
+			s->a->stats.first_registration_ms =
+				(now_us() - s->t_first_req + 999) / 1000;
+			pthread_mutex_unlock(&s->a->lock);
+		}
 		return 0;
 	case WIRE_UNREG_FINISHED:
 		for (i = 0; i < h->repeat; i++) {
@@ -212,6 +221,8 @@ static int flush_req(struct src *s)
 		return -1;
 	if (!s->nreq)
 		return 0;
+	if (!s->t_first_req)
+		s->t_first_req = now_us();
 	rc = conn_send(&s->c, WIRE_REG_REQ, s->nreq, s->reqbuf,
 		       s->nreq * WIRE_CHUNK_LEN);
 	s->nreq = 0;
@@ -324,17 +335,33 @@ static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 	return flush_req(s);
 }
 
+/*
+ * Waits for chunk @g's rkey. registration_wait counts only the part of
+ * the wait in which the data path had nothing to send: no WRITE in flight
+ * (every WR posted is signaled-covered and completed) and this chunk
+ * without its rkey. While earlier WRITEs are still on the link, waiting
+ * costs nothing (the REGISTER_REQUEST itself may be queued behind them).
+ */
 static int wait_rkey(struct src *s, uint32_t g)
 {
-	uint64_t t0;
+	uint64_t t0, idle_from = 0, t;
 
 	if (s->rm.state[g] == CHUNK_RKEY)
 		return 0;
 	t0 = now_us();
-	while (s->rm.state[g] != CHUNK_RKEY)
+	if (conn_signal_all(&s->c))
+		return -1;
+	while (s->rm.state[g] != CHUNK_RKEY) {
+		if (!idle_from && s->c.done >= s->c.posted)
+			idle_from = s->c.last_done_us > t0 ? s->c.last_done_us : t0;
 		if (conn_progress(&s->c, 100))
 			return -1;
-	s->a->stats.registration_wait_us += now_us() - t0;
+	}
+	t = now_us();
+	if (!idle_from && s->c.done >= s->c.posted)
+		idle_from = s->c.last_done_us > t0 ? s->c.last_done_us : t0;
+	if (idle_from && t > idle_from)
+		s->a->stats.registration_wait_us += t - idle_from;
 	return 0;
 }
 
@@ -411,9 +438,54 @@ static void emit_progress(struct src *s, uint64_t remaining, uint64_t dirty_pps,
 	json_object_object_add(d, "throttle_hint", json_object_new_boolean(throttle));
 	json_object_object_add(d, "sent_bytes", json_object_new_int64((int64_t)st->sent_bytes));
 	json_object_object_add(d, "total_pages", json_object_new_int64((int64_t)st->total_pages));
+	if (s->phase)
+		json_object_object_add(d, "phase", json_object_new_string(s->phase));
 	pthread_mutex_unlock(&s->a->lock);
 	ctl_event(s->a, "progress", d);
 	s->last_progress_us = now_us();
+}
+
+/* From the keepalive thread during a long step (conn_busy_begin()). */
+static void busy_tick(void *arg)
+{
+	struct src *s = arg;
+
+	emit_progress(s, s->a->stats.total_pages, 0, false);
+}
+
+/* A long step the engine cannot interleave with polling: see conn.h. */
+static void busy_begin(struct src *s, const char *phase)
+{
+	s->phase = phase;
+	conn_busy_begin(&s->c);
+}
+
+static int busy_end(struct src *s)
+{
+	conn_busy_end(&s->c);
+	s->phase = NULL;
+	return s->c.failed ? -1 : 0;
+}
+
+/*
+ * Chunked work (the classify pass): keeps the connection alive (credits,
+ * keepalives, the peer's messages) and reports progress between chunks.
+ */
+static int tick(struct src *s)
+{
+	uint64_t t = now_us();
+
+	if (t - s->last_tick_us < 50000)
+		return 0;
+	s->last_tick_us = t;
+	if (conn_progress(&s->c, 0))
+		return -1;
+	if (t - s->last_progress_us > 1000000) {
+		s->phase = "classify";
+		emit_progress(s, s->round_left, s->a->stats.dirty_rate_pps, false);
+		s->phase = NULL;
+	}
+	return 0;
 }
 
 /*
@@ -461,6 +533,16 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 			if (!bit(s->sent[b], pg)) {
 				clear_bit(s->todo[b], pg);
 				s->a->stats.zero_pages_skipped++;
+				/*
+				 * The destination's page may not be zero (its
+				 * VMM touched it before the migration): the
+				 * first round tells it to clear what it has
+				 * there. A zero range costs a few bytes, and
+				 * the destination writes only pages it has.
+				 */
+				if (s->iteration == 0 && s->zero_range &&
+				    add_zero_page(s, b, pg))
+					return -1;
 				continue;
 			}
 			if (s->zero_range) {
@@ -539,7 +621,12 @@ static int write_chunk(struct src *s, uint32_t g)
 	return 0;
 }
 
-static int send_round(struct src *s)
+/*
+ * One round. @until_paused: a round between switchover-ready and the
+ * pause, which stops as soon as the VMM says it paused (what it did not
+ * write stays in todo for the last round).
+ */
+static int send_round(struct src *s, bool until_paused)
 {
 	uint32_t b, w, next = 0;
 	uint64_t left;
@@ -552,7 +639,7 @@ static int send_round(struct src *s)
 		for (c = 0; c < nch; c++) {
 			uint32_t g = chunk_gidx(&s->L, b, c);
 
-			if (classify(s, g, &left))
+			if (classify(s, g, &left) || tick(s))
 				return -1;
 			if (left) {
 				s->work[s->nwork++] = g;
@@ -567,6 +654,12 @@ static int send_round(struct src *s)
 
 		if (atomic_load(&s->a->cancel))
 			return conn_fail(&s->c, "migration cancelled");
+		if (until_paused && atomic_load(&s->a->paused)) {
+			/* The rest of the window is no longer in use. */
+			for (; w < s->nwork; w++)
+				s->inwin[s->work[w]] = 0;
+			break;
+		}
 		if (!s->pin_all && (request_ahead(s, w, &next) || wait_rkey(s, g)))
 			return -1;
 		if (write_chunk(s, g))
@@ -676,8 +769,11 @@ static int exchange_blocks(struct src *s)
 			return -1;
 	if (s->pin_all) {
 		for (b = 0; b < s->nb; b++) {
+			busy_begin(s, "pin-all");
 			s->bmr[b] = ibv_reg_mr(s->c.pd, s->r[b].mem, s->r[b].length,
 					       SRC_MR_ACCESS);
+			if (busy_end(s))
+				return -1;
 			if (!s->bmr[b])
 				return proto_err(s, WIRE_E_RESOURCES, "pin-all of source block %u: %s",
 						 b, strerror(errno));
@@ -689,21 +785,64 @@ static int exchange_blocks(struct src *s)
 	return 0;
 }
 
-static int wait_paused(struct src *s)
+void engine_wake(struct agent *a)
+{
+	uint64_t one = 1;
+
+	if (a->engine_wake_fd >= 0 && write(a->engine_wake_fd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_dbg("engine wake: %s", strerror(errno));
+}
+
+/*
+ * From switchover-ready until the VMM has paused and ended the device
+ * state: the vCPUs still run, so rounds go on (the last round, in the
+ * downtime, then holds only what was written since the last of them).
+ * A round stops at the pause. The wait is bounded by pause_timeout_ms:
+ * past it the migration fails, the VMM is told, and (had it not paused)
+ * the VM never stopped.
+ */
+static int until_paused(struct src *s)
 {
 	struct agent *a = s->a;
+	uint64_t t0 = now_us(), lim = s->p.pause_timeout_ms * 1000;
 
-	while (!atomic_load(&a->paused))
-		if (conn_progress(&s->c, 100))
-			return -1;
 	for (;;) {
-		bool eof;
+		bool eof, paused = atomic_load(&a->paused);
+		int64_t dirty;
 
 		pthread_mutex_lock(&a->lock);
 		eof = a->state_eof;
 		pthread_mutex_unlock(&a->lock);
-		if (eof)
+		if (paused && eof)
 			break;
+		if (lim && now_us() - t0 > lim)
+			return proto_err(s, WIRE_E_CANCELLED,
+					 paused ? "the VMM paused but did not end the device state within %llu ms of switchover-ready (pause timeout)"
+						: "the VMM did not pause within %llu ms of switchover-ready (pause timeout)",
+					 (unsigned long long)s->p.pause_timeout_ms);
+		if (!paused) {
+			uint64_t p0 = a->stats.pages_sent;
+
+			dirty = collect_dirty(s);
+			if (dirty < 0)
+				return -1;
+			if (dirty > 0) {
+				if (send_round(s, true))
+					return -1;
+				s->iteration++;
+				pthread_mutex_lock(&a->lock);
+				a->stats.iterations = s->iteration;
+				a->stats.switchover_rounds++;
+				pthread_mutex_unlock(&a->lock);
+				if (now_us() - s->last_progress_us > 1000000)
+					emit_progress(s, (uint64_t)dirty, a->stats.dirty_rate_pps, false);
+				/* A big round: straight on to the next one. */
+				if (a->stats.pages_sent - p0 >= 256)
+					continue;
+			}
+		}
+		/* A short pause between small rounds; "paused" ends it at once. */
 		if (conn_progress(&s->c, 20))
 			return -1;
 	}
@@ -749,12 +888,16 @@ static int migrate(struct src *s, uint64_t t_start)
 		.credits = CONN_RECV_DEPTH,
 		.pin_budget = s->p.pin_budget,
 	};
-	uint64_t prev_dirty = UINT64_MAX, t_pause, t;
+	uint64_t prev_dirty = UINT64_MAX, t_pause, t, t_phase, p0;
 	int64_t dirty;
 	uint32_t b;
 
 	if (setup(s) || conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
 		return -1;
+	pthread_mutex_lock(&a->lock);
+	a->stats.connect_ms = (now_us() - t_start) / 1000;
+	pthread_mutex_unlock(&a->lock);
+	t_phase = now_us();
 	s->pin_all = s->c.caps & WIRE_CAP_PIN_ALL;
 	if (s->p.pin_all && !s->pin_all)
 		return proto_err(s, WIRE_E_PROTO, "destination does not support pin-all");
@@ -766,9 +909,17 @@ static int migrate(struct src *s, uint64_t t_start)
 	if (exchange_blocks(s))
 		return -1;
 	/* Tracking first, then look: nothing written meanwhile can be lost. */
+	pthread_mutex_lock(&a->lock);
+	a->stats.ram_blocks_ms = (now_us() - t_phase) / 1000;
+	pthread_mutex_unlock(&a->lock);
+	t_phase = now_us();
 	for (b = 0; b < s->nb; b++) {
-		int rc = region_set_tracking(&s->r[b], true);
+		int rc;
 
+		busy_begin(s, "tracking-on");
+		rc = region_set_tracking(&s->r[b], true);
+		if (busy_end(s))
+			return -1;
 		if (rc)
 			return proto_err(s, WIRE_E_INTERNAL, "turning dirty tracking on for region %u: %s%s%s",
 					 s->r[b].id, strerror(-rc),
@@ -778,7 +929,10 @@ static int migrate(struct src *s, uint64_t t_start)
 			uint64_t zero = 0;
 
 			/* After tracking on: a page written meanwhile is dirty again. */
+			busy_begin(s, "zero-scan");
 			rc = region_zero_scan(&s->r[b], &zero);
+			if (busy_end(s))
+				return -1;
 			if (rc)
 				return proto_err(s, WIRE_E_INTERNAL, "zero scan of region %u: %s",
 						 s->r[b].id, strerror(-rc));
@@ -790,6 +944,7 @@ static int migrate(struct src *s, uint64_t t_start)
 			s->todo[b][s->r[b].npages / 64] = (1ull << (s->r[b].npages % 64)) - 1;
 	}
 	pthread_mutex_lock(&a->lock);
+	a->stats.tracking_on_ms = (now_us() - t_phase) / 1000;
 	a->stats.setup_ms = (now_us() - t_start) / 1000;
 	a->status = ST_ACTIVE;
 	pthread_mutex_unlock(&a->lock);
@@ -800,7 +955,7 @@ static int migrate(struct src *s, uint64_t t_start)
 		uint64_t dirty_pps;
 		bool converged, throttle;
 
-		if (send_round(s))
+		if (send_round(s, false))
 			return -1;
 		s->iteration++;
 		a->stats.iterations = s->iteration;
@@ -837,14 +992,25 @@ static int migrate(struct src *s, uint64_t t_start)
 	pthread_mutex_lock(&a->lock);
 	a->status = ST_SWITCHOVER;
 	a->state_reading = true;
+	a->switchover_us = now_us();
 	pthread_mutex_unlock(&a->lock);
 	ctl_wake(a);
 	ctl_event(a, "switchover-ready", NULL);
-	if (wait_paused(s))
+	if (until_paused(s))
 		return -1;
-	t_pause = now_us();
+	/*
+	 * Downtime runs from the moment the VMM said it paused (the time
+	 * "paused" arrived, taken by the thread that read it; it wakes this
+	 * one at once) to the destination's acknowledgement, after which
+	 * the destination agent hands the VM over (its "completed") and
+	 * this one emits "completed" at once.
+	 */
+	pthread_mutex_lock(&a->lock);
+	t_pause = a->paused_us ? a->paused_us : now_us();
+	pthread_mutex_unlock(&a->lock);
+	p0 = a->stats.pages_sent;
 	/* vCPUs are stopped: what is dirty now is the last of it. */
-	if (collect_dirty(s) < 0 || send_round(s))
+	if (collect_dirty(s) < 0 || send_round(s, false))
 		return -1;
 	s->iteration++;
 	a->stats.iterations = s->iteration;
@@ -852,12 +1018,17 @@ static int migrate(struct src *s, uint64_t t_start)
 		return -1;
 	t = now_us();
 	pthread_mutex_lock(&a->lock);
-	a->stats.downtime_ms = (t - t_pause) / 1000;
+	a->stats.downtime_ms = (t - t_pause + 500) / 1000;
+	a->stats.last_round_pages = a->stats.pages_sent - p0;
 	a->stats.total_ms = (t - t_start) / 1000;
 	a->stats.state_bytes = a->state_len;
 	a->stats.pages_remaining = 0;
 	a->stats.throughput_mbps = t > t_start ? a->stats.sent_bytes * 8 / (t - t_start) : 0;
+	a->stats.peak_pinned_bytes = s->llru.peak;
+	a->stats.remote_peak_pinned_bytes = s->rlru.peak;
 	pthread_mutex_unlock(&a->lock);
+	/* The VM now runs there; releasing here happens after. */
+	engine_report(a, true, NULL);
 	return 0;
 }
 
@@ -880,6 +1051,9 @@ void *source_main(void *arg)
 	a->status = ST_SETUP;
 	pthread_mutex_unlock(&a->lock);
 	conn_init(&s->c, &a->cancel, a->timeout_ms, on_msg, s);
+	s->c.wake_fd = a->engine_wake_fd;
+	s->c.busy_tick = busy_tick;
+	s->c.busy_arg = s;
 	ok = migrate(s, t_start) == 0;
 	if (!ok && !s->c.peer_error)
 		conn_send_error(&s->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,10 @@
 
 #include "migrate.h"
 #include "verify.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
+#endif
 
 #define GREETING_MS	15000
 #define KILL_GRACE_MS	15000
@@ -70,6 +75,12 @@ static int boot_vm(struct run *r)
 		wl->region_bytes[i] = r->vm->ram.r[i].length;
 	wl->nr_vcpus = o->vcpus;
 	wl_init(wl);
+	/* Write faults without touching the data: fast, and the pages read 0. */
+	if (o->prefault)
+		for (i = 0; i < r->vm->ram.nr; i++)
+			if (madvise(r->vm->ram.r[i].mem, r->vm->ram.r[i].length,
+				    MADV_POPULATE_WRITE))
+				memset(r->vm->ram.r[i].mem, 0, r->vm->ram.r[i].length);
 	report_vm(r);
 	ret = vm_start(r->vm, true);
 	if (ret < 0) {
@@ -218,6 +229,8 @@ static json_object *migrate_args(const struct vmm_opts *o)
 		json_object_object_add(a, "max_bandwidth_mbps", json_object_new_int64(o->max_bandwidth_mbps));
 	if (o->on_max_iterations)
 		json_object_object_add(a, "on_max_iterations", json_object_new_string(o->on_max_iterations));
+	if (o->pause_timeout_ms >= 0)
+		json_object_object_add(a, "pause_timeout_ms", json_object_new_int64(o->pause_timeout_ms));
 	return a;
 }
 
@@ -305,7 +318,13 @@ static void switchover(struct run *r)
 		return;
 	}
 	report_set_u64(r, "device_state_bytes", len);
-	id = agent_send(&r->agent, "paused", NULL);
+	{
+		json_object *a = json_object_new_object();
+
+		/* Same host, same clock: rdmigd's downtime starts at our pause. */
+		json_object_object_add(a, "paused_at_us", json_object_new_uint64(r->t_pause / 1000));
+		id = agent_send(&r->agent, "paused", a);
+	}
 	if (id < 0)
 		fail(r, "cannot send \"paused\": %s", strerror(-id));
 	report_set_u64(r, "pause_ms", (now_ns() - t0) / 1000000);
@@ -339,12 +358,42 @@ static void handle(struct run *r, json_object *msg)
 	if (!strcmp(json_object_get_string(ev), "progress") && d) {
 		show_progress(r, d);
 	} else if (!strcmp(json_object_get_string(ev), "switchover-ready")) {
-		if (r->o->role == ROLE_SOURCE && !r->paused)
+		if (r->o->role != ROLE_SOURCE || r->paused || r->pause_due) {
+			/* nothing */
+		} else if (r->o->pause_delay_ms == 0) {
 			switchover(r);
+		} else {
+			/* A slow (or, with -1, a stuck) VMM: the VM runs on meanwhile. */
+			r->pause_due = true;
+			r->pause_at = r->o->pause_delay_ms < 0 ? UINT64_MAX :
+				      now_ns() + (uint64_t)r->o->pause_delay_ms * 1000000ULL;
+			say(r, "switchover-ready: pausing %s", r->o->pause_delay_ms < 0 ?
+			    "never (--pause-delay-ms -1)" : "after --pause-delay-ms");
+		}
 	} else if (!strcmp(json_object_get_string(ev), "completed")) {
+		json_object *ts, *sec, *usec;
+
 		r->completed = true;
 		r->done = true;
-		r->t_end = now_ns();
+		r->t_end = r->t_seen = now_ns();
+		/*
+		 * The VM runs on the destination from the moment the agent
+		 * says so (the event's timestamp, CLOCK_REALTIME of this
+		 * host), not from when we got round to reading it: the
+		 * downtime ends there. How late we read it is t_seen.
+		 */
+		if (json_object_object_get_ex(msg, "timestamp", &ts) &&
+		    json_object_object_get_ex(ts, "seconds", &sec) &&
+		    json_object_object_get_ex(ts, "microseconds", &usec)) {
+			struct timespec rt;
+			uint64_t ev_ns = (uint64_t)json_object_get_int64(sec) * 1000000000ULL +
+					 (uint64_t)json_object_get_int64(usec) * 1000ULL, now_rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			now_rt = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+			if (ev_ns <= now_rt && now_rt - ev_ns < r->t_seen - r->t_pause)
+				r->t_end = r->t_seen - (now_rt - ev_ns);
+		}
 		if (d) {
 			json_object_object_foreach(d, k, v)
 				json_object_object_add(r->report, k, json_object_get(v));
@@ -398,7 +447,10 @@ static void event_loop(struct run *r)
 			r->completed = false;
 			break;
 		}
-		if (poll(p, 2, 100) < 0 && errno != EINTR)
+		if (r->pause_due && !r->paused && !r->done && now_ns() >= r->pause_at)
+			switchover(r);
+		if (poll(p, 2, r->pause_due && !r->paused && r->pause_at - now_ns() < 100000000ULL ?
+			    (int)((r->pause_at - now_ns()) / 1000000) : 100) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents) {
 			if (r->state_len == r->state_cap) {
@@ -506,7 +558,8 @@ int run_source(struct run *r)
 		 */
 		report_set_str(r, "result", "completed");
 		report_set_u64(r, "vmm_total_ms", (r->t_end - r->t_migrate) / 1000000);
-		report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause) / 1000000);
+		report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause + 500000) / 1000000);
+		report_set_u64(r, "vmm_completed_seen_ms", (r->t_seen - r->t_pause) / 1000000);
 		stop_agent(r);
 		ok = write_hashes(r);
 		if (r->o->peer_report)
@@ -580,6 +633,14 @@ int run_destination(struct run *r)
 	report_set_str(r, "result", "failed");
 	if (r->o->events)
 		r->events = fopen(r->o->events, "a");
+	if (r->o->scribble) {
+		unsigned int i;
+
+		/* What a VMM may have done before the migration: all of it must go. */
+		for (i = 0; i < r->vm->ram.nr; i++)
+			memset(r->vm->ram.r[i].mem, 0x5a + i, r->vm->ram.r[i].length);
+		say(r, "wrote garbage into all %" PRIu64 " pages of RAM", r->vm->ram.pages);
+	}
 	if (start_agent(r) == 0) {
 		r->t_migrate = now_ns();
 		say(r, "waiting for the incoming migration");

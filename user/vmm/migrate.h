@@ -21,7 +21,9 @@ struct run {
 	bool done, completed, cancel_sent, paused, greeted;
 	char reason[512];
 	json_object *stats;	/* "completed" data, owned by report */
-	uint64_t t_migrate, t_pause, t_end;
+	uint64_t t_migrate, t_pause, t_end, t_seen;
+	uint64_t pause_at;		/* source: pause then (--pause-delay-ms) */
+	bool pause_due;			/* switchover-ready came, pause pending */
 	unsigned int progress_events, max_throttle;
 	uint64_t prog_ns, prog_sent;	/* last progress: when, sent_bytes */
 	/* destination: device state as it arrives */

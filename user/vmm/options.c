@@ -35,6 +35,15 @@ static const char usage_text[] =
 "  --cancel-after MS      cancel the migration MS after starting it\n"
 "  --after-ms MS          after a failure, keep running MS and check (default 1000)\n"
 "  --timeout MS           give up on the migration after MS (default 120000)\n"
+"  --pause-timeout-ms MS  the agent fails the migration if we have not paused\n"
+"                         MS after switchover-ready (default: the agent's, 30000)\n"
+"  --pause-delay-ms MS    test: pause MS after switchover-ready, -1 = never\n"
+"                         (default 0: at once)\n"
+"  --prefault             test: write zeroes into every page at boot (all RAM\n"
+"                         present and written, so tracking it costs its size)\n"
+"Destination:\n"
+"  --scribble             test: write garbage into every page of RAM before\n"
+"                         listening (migration must overwrite or clear it)\n"
 "  SIGUSR1                cancels a running migration\n"
 "Agent:\n"
 "  --agent PATH           rdmigd (default: rdmigd next to this program, or in\n"
@@ -59,7 +68,7 @@ enum {
 	O_MAXBW, O_ONMAX, O_CHUNK, O_BUDGET, O_PINALL, O_NOTHROTTLE,
 	O_MIGAFTER, O_CANCELAFTER, O_AFTER, O_TIMEOUT, O_AGENT, O_AGENTARG,
 	O_AGENTV, O_AGENTPID, O_RUNMS, O_HASHES, O_VERIFY, O_PEER, O_EVENTS,
-	O_REPORT,
+	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE, O_PREFAULT,
 };
 
 static const struct option longopts[] = {
@@ -97,6 +106,10 @@ static const struct option longopts[] = {
 	{ "peer-report", required_argument, NULL, O_PEER },
 	{ "events", required_argument, NULL, O_EVENTS },
 	{ "report", required_argument, NULL, O_REPORT },
+	{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
+	{ "pause-delay-ms", required_argument, NULL, O_PDELAY },
+	{ "scribble", no_argument, NULL, O_SCRIBBLE },
+	{ "prefault", no_argument, NULL, O_PREFAULT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -221,6 +234,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 	o->timeout_ms = 120000;
 	o->run_ms = 1000;
 	o->after_ms = 1000;
+	o->pause_timeout_ms = -1;
 
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -334,6 +348,18 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 		case O_PEER: o->peer_report = optarg; break;
 		case O_EVENTS: o->events = optarg; break;
 		case O_REPORT: o->report = optarg; break;
+		case O_PTIMEOUT:
+			if (parse_num("pause-timeout-ms", optarg, &o->pause_timeout_ms))
+				return -EINVAL;
+			break;
+		case O_PDELAY:
+			if (!strcmp(optarg, "-1"))
+				o->pause_delay_ms = -1;
+			else if (parse_num("pause-delay-ms", optarg, &o->pause_delay_ms))
+				return -EINVAL;
+			break;
+		case O_SCRIBBLE: o->scribble = true; break;
+		case O_PREFAULT: o->prefault = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);

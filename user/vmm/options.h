@@ -27,6 +27,10 @@ struct vmm_opts {
 	int64_t migrate_after_ms, cancel_after_ms, timeout_ms;
 	int64_t run_ms;			/* standalone/destination: run this long */
 	int64_t after_ms;		/* source after a failure: keep running */
+	int64_t pause_timeout_ms;	/* migrate argument, -1 = agent default */
+	int64_t pause_delay_ms;		/* pause this long after switchover-ready; -1 never */
+	bool scribble;
+	bool prefault;			/* write zeroes into all RAM at boot */			/* destination: garbage in RAM before listening */
 
 	const char *hashes, *verify_against, *events, *report, *peer_report;
 	bool quiet;

@@ -96,8 +96,17 @@ void report_finish(struct run *r)
 			fprintf(stderr, "  total time      %llu ms (setup %llu ms)\n",
 				(unsigned long long)get_u64(rep, "total_ms"),
 				(unsigned long long)get_u64(rep, "setup_ms"));
-			fprintf(stderr, "  downtime        %llu ms\n",
-				(unsigned long long)get_u64(rep, "downtime_ms"));
+			fprintf(stderr, "  setup phases    connect %llu ms, RAM blocks %llu ms, tracking on %llu ms, first registration %llu ms\n",
+				(unsigned long long)get_u64(rep, "connect_ms"),
+				(unsigned long long)get_u64(rep, "ram_blocks_ms"),
+				(unsigned long long)get_u64(rep, "tracking_on_ms"),
+				(unsigned long long)get_u64(rep, "first_registration_ms"));
+			fprintf(stderr, "  downtime        %llu ms (rdmigd: paused to the destination's ack), %llu ms (VMM: pause to completed)\n",
+				(unsigned long long)get_u64(rep, "downtime_ms"),
+				(unsigned long long)get_u64(rep, "vmm_downtime_ms"));
+			fprintf(stderr, "  last round      %llu pages, after %llu rounds between switchover-ready and the pause\n",
+				(unsigned long long)get_u64(rep, "last_round_pages"),
+				(unsigned long long)get_u64(rep, "switchover_rounds"));
 			fprintf(stderr, "  iterations      %llu\n",
 				(unsigned long long)get_u64(rep, "iterations"));
 			fprintf(stderr, "  RAM / sent      %.1f MiB / %.1f MiB, %llu zero pages skipped\n",
