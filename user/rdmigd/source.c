@@ -746,8 +746,18 @@ static int migrate(struct src *s, uint64_t t_start)
 	int64_t dirty;
 	uint32_t b;
 
+	pthread_mutex_lock(&a->lock);
+	s->c.key = a->secret;
+	pthread_mutex_unlock(&a->lock);
+	if (s->c.key.set)
+		pd.caps |= WIRE_CAP_AUTH;
 	if (setup(s) || conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
 		return -1;
+	/* Not a byte of RAM or state before the destination proved itself. */
+	if (conn_auth_source(&s->c)) {
+		s->err_code = WIRE_E_AUTH;
+		return -1;
+	}
 	s->pin_all = s->c.caps & WIRE_CAP_PIN_ALL;
 	if (s->p.pin_all && !s->pin_all)
 		return proto_err(s, WIRE_E_PROTO, "destination does not support pin-all");
