@@ -95,7 +95,7 @@ static int split_addr(char *s, const char **host, const char **port)
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
-	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_ZSCAN, O_SECRET, O_REQAUTH, O_ALLOW, O_HELP,
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH, O_ALLOW, O_HELP,
 	       O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "secret-file", required_argument, NULL, O_SECRET },
+		/* Refused: argv is visible to every user (ps, /proc). */
+		{ "secret", required_argument, NULL, O_SECRET_CLI },
 		{ "require-auth", no_argument, NULL, O_REQAUTH },
 		{ "allow", required_argument, NULL, O_ALLOW },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -186,6 +188,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case O_SECRET_CLI:
+			fprintf(stderr, "rdmigd: a secret is never given on the command line (any user can read it there): use --secret-file PATH or the control channel\n");
+			return 2;
 		case O_REQAUTH: a.auth_required = true; break;
 		case O_ALLOW: {
 			char err[256];
