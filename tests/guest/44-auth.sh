@@ -132,9 +132,10 @@ t "its reason says authentication is required" \
 t "destination still listening after the source without secret" dst_alive main
 
 # An impostor with the wrong secret connects just before the real source
-# and holds the destination for 3 s; the real one waits and then migrates.
+# and holds the destination for 4 s; the real one's request is held
+# meanwhile (not turned away as busy), then it migrates.
 "$AP" "$MIG_DST_ADDR" "$(cat "$MIG_DIR/main/port")" "$MIG_SRC_ADDR" hold "$S/b" \
-	--hold-ms 3000 --blocks $ram >"$MIG_DIR/main/race.out" 2>&1 &
+	--hold-ms 4000 --blocks $ram >"$MIG_DIR/main/race.out" 2>&1 &
 race=$!
 sleep 0.5
 src_start main main "--agent-arg --secret-file=$S/a"
@@ -143,6 +144,8 @@ echo $? >"$MIG_DIR/main/race.rc"
 mig_wait main
 t "the racing impostor was accepted first, then refused without an rkey" \
 	bash -c "grep -q 'accepted (authentication granted)' $MIG_DIR/main/race.out && grep -q 'refused' $MIG_DIR/main/race.out && [ \$(cat $MIG_DIR/main/race.rc) = 0 ] || { cat $MIG_DIR/main/race.out; exit 1; }"
+t "the real source's connect request was held while the impostor authenticated" \
+	grep -q 'holding a connect request' "$MIG_DIR/main/dst.err"
 t "the real source with the same secret migrates and verifies" mig_ok main
 t "both sides logged the authentication" \
 	bash -c "grep -q 'destination authenticated' $MIG_DIR/main/src.err && grep -q 'source .* authenticated' $MIG_DIR/main/dst.err"

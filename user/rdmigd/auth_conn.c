@@ -55,7 +55,7 @@ int conn_auth_source(struct conn *c)
 	log_dbg("auth: source port %u qpn %u, destination port %u qpn %u",
 		c->at.src.port, c->at.src.qpn, c->at.dst.port, c->at.dst.qpn);
 	if (auth_verify(&c->key, AUTH_ROLE_DST, &c->at, c->peer_mac))
-		return conn_fail(c, "authentication failed: the destination's proof does not match this source's secret (different secrets, or not the destination meant)");
+		return conn_fail(c, "authentication failed: the destination's proof does not match this source's secret (different secrets, or not the intended destination)");
 	if (auth_mac(&c->key, AUTH_ROLE_SRC, &c->at, mac))
 		return conn_fail(c, "authentication: HMAC-SHA256 failed");
 	rc = conn_send(c, WIRE_AUTH, 1, mac, sizeof(mac));

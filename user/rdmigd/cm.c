@@ -291,6 +291,7 @@ static int wait_established(struct conn *c, const char *who)
 		if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST) {
 			if (c->defer_requests && c->npending < CONN_MAX_PENDING) {
 				conn_save_request(&c->pending[c->npending++], ev);
+				log_info("holding a connect request until the connected source authenticates");
 			} else {
 				reject(ev->id, WIRE_REJ_BUSY, 0, "destination busy");
 				rdma_destroy_id(ev->id);

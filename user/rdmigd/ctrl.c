@@ -276,7 +276,7 @@ static void check_cm(struct conn *c)
 			 */
 			conn_save_request(&c->pending[c->npending++], ev);
 			rdma_ack_cm_event(ev);
-			log_dbg("holding a connect request until the connected source authenticates");
+			log_info("holding a connect request until the connected source authenticates");
 			continue;
 		}
 		if (t == RDMA_CM_EVENT_CONNECT_REQUEST) {

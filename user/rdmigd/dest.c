@@ -491,7 +491,7 @@ static bool drop_candidate(struct dst *d)
 		return false;
 	if (!d->c.peer_error)
 		conn_send_error(&d->c, d->err_code ? d->err_code : WIRE_E_PROTO, d->c.err);
-	log_err("%s: still listening", d->c.err);
+	log_err("dropped %s before it was trusted; still listening", d->c.who);
 	conn_drop_peer(&d->c);
 	d->err_code = 0;
 	return true;
