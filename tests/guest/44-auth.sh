@@ -138,7 +138,7 @@ t "destination still listening after the source without secret" dst_alive main
 	--hold-ms 4000 --blocks $ram >"$MIG_DIR/main/race.out" 2>&1 &
 race=$!
 sleep 0.5
-src_start main main "--agent-arg --secret-file=$S/a"
+src_start main main "--secret-file $S/a"
 wait $race
 echo $? >"$MIG_DIR/main/race.rc"
 mig_wait main
@@ -153,7 +153,7 @@ mig_summary main
 
 # ---- a destination without a secret, a source with one --------------------
 dst_start nodst ""
-src_start nodst-s nodst "--agent-arg --secret-file=$S/a"
+src_start nodst-s nodst "--secret-file $S/a"
 src_wait nodst-s
 t "a source with a secret refuses a destination that does not authenticate" mig_src_survived nodst-s
 t "its reason says the destination does not authenticate" \

@@ -101,6 +101,7 @@ struct conn {
 	uint64_t last_rx_us, last_tx_us, last_done_us;
 	bool failed;
 	bool peer_error;	/* the peer sent ERROR or went away */
+	uint32_t peer_error_code;	/* the code of the peer's ERROR, 0 = none */
 	bool peer_gone;		/* CM said disconnected; drain before failing */
 	char err[512];
 	uint64_t msgs_sent, msgs_recv, ready_sent;

@@ -187,6 +187,7 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 		}
 		text[n] = '\0';
 		c->peer_error = true;
+		c->peer_error_code = wire_get32(b + WIRE_HDR_LEN);
 		return conn_fail(c, "peer aborted (error %u): %s",
 				 wire_get32(b + WIRE_HDR_LEN), text);
 	}

@@ -484,10 +484,16 @@ static int serve(struct dst *d)
 /*
  * A candidate that failed before it was trusted touched nothing: tell it
  * why, forget it and listen on (the next legitimate source is served).
+ * That is the rule when this side authenticates or filters addresses;
+ * without either, only a source that turned this destination down for
+ * not authenticating (ERROR 7) is forgotten, and any other failure ends
+ * the migration as before.
  */
 static bool drop_candidate(struct dst *d)
 {
 	if (d->trusted || atomic_load(&d->a->cancel) || !d->c.id || !d->c.listen_id)
+		return false;
+	if (!d->c.keep_listening && d->c.peer_error_code != WIRE_E_AUTH)
 		return false;
 	if (!d->c.peer_error)
 		conn_send_error(&d->c, d->err_code ? d->err_code : WIRE_E_PROTO, d->c.err);
