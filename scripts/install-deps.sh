@@ -24,6 +24,8 @@ pkgs=(
 	procps
 	# tests/host: DKMS build and the Debian packages (make deb)
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian
+	# rdmigd's peer authentication (HMAC-SHA256) and its known-answer test
+	libssl-dev openssl
 )
 
 step="check which packages are installed (dpkg-query)"

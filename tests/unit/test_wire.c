@@ -177,6 +177,39 @@ static void test_fixed_lengths_and_reserved(void **st)
 	free(b);
 }
 
+/* AUTH (13): exactly 32 bytes, repeat 1; 14 is unknown. */
+static void test_auth_message(void **st)
+{
+	struct wire_hdr h;
+	const char *why;
+	uint8_t *b;
+
+	(void)st;
+	assert_int_equal(WIRE_TYPE_MAX, 13);
+	assert_string_equal(wire_type_name(WIRE_AUTH), "AUTH");
+	b = msg(WIRE_AUTH, 1, WIRE_AUTH_LEN);
+	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN, &h, &why), 0);
+	assert_int_equal(h.type, WIRE_AUTH);
+	free(b);
+	b = msg(WIRE_AUTH, 1, WIRE_AUTH_LEN - 1);
+	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN - 1, &h, &why), -1);
+	assert_non_null(strstr(why, "AUTH"));
+	free(b);
+	b = msg(WIRE_AUTH, 1, WIRE_AUTH_LEN + 1);
+	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN + 1, &h, &why), -1);
+	free(b);
+	b = msg(WIRE_AUTH, 2, 2 * WIRE_AUTH_LEN);
+	assert_int_equal(check(b, WIRE_HDR_LEN + 2 * WIRE_AUTH_LEN, &h, &why), -1);
+	free(b);
+	b = msg(14, 1, WIRE_AUTH_LEN);
+	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN, &h, &why), -1);
+	free(b);
+	/* the capability survives decoding, the reject reasons have names */
+	assert_true(WIRE_CAPS_KNOWN & WIRE_CAP_AUTH);
+	assert_non_null(strstr(wire_rej_reason_str(WIRE_REJ_AUTH), "authentication"));
+	assert_non_null(strstr(wire_rej_reason_str(WIRE_REJ_NOT_ALLOWED), "allowed"));
+}
+
 static void test_private_data(void **st)
 {
 	struct wire_pd in = { .version = 1, .caps = WIRE_CAPS_KNOWN | 0x80,
@@ -292,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_types),
 		cmocka_unit_test(test_repeat_limits),
 		cmocka_unit_test(test_fixed_lengths_and_reserved),
+		cmocka_unit_test(test_auth_message),
 		cmocka_unit_test(test_private_data),
 		cmocka_unit_test(test_reject_data),
 		cmocka_unit_test(test_layout_checks),

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <openssl/crypto.h>
+
 #include "conn.h"
 #include "log.h"
 
@@ -198,27 +200,31 @@ static const char *peer_name(struct rdma_cm_id *id, char *buf, size_t len)
 	return buf[0] ? buf : "?";
 }
 
-/* After rdma_reject(): acks the request and destroys its id. */
-static void refuse_done(struct conn *c, struct rdma_cm_event *ev)
+void conn_save_request(struct conn_request *r, const struct rdma_cm_event *ev)
 {
-	struct rdma_cm_id *id = ev->id;
+	uint32_t n = ev->param.conn.private_data_len;
 
-	rdma_ack_cm_event(ev);
-	rdma_destroy_id(id);
-	c->refused++;
+	memset(r, 0, sizeof(*r));
+	r->id = ev->id;
+	if (n > sizeof(r->pd))
+		n = sizeof(r->pd);
+	if (ev->param.conn.private_data)
+		memcpy(r->pd, ev->param.conn.private_data, n);
+	r->pd_len = n;
+	r->qpn = ev->param.conn.qp_num;
 }
 
-int conn_accept(struct conn *c, const struct wire_pd *local,
-		uint32_t accept_caps)
+/* The next connect request: a held one first, else the next to arrive. */
+static int next_request(struct conn *c, struct conn_request *r)
 {
 	struct rdma_cm_event *ev;
-	struct rdma_conn_param cp = { 0 };
-	uint8_t pd[WIRE_PD_LEN];
-	struct wire_pd peer;
-	const char *why;
-	char who[64];
-	int rc;
 
+	if (c->npending) {
+		*r = c->pending[0];
+		c->npending--;
+		memmove(c->pending, c->pending + 1, c->npending * sizeof(*r));
+		return 0;
+	}
 	for (;;) {
 		if (next_event(c, &ev, -1))
 			return -1;
@@ -228,59 +234,81 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 			rdma_event_str(ev->event));
 		rdma_ack_cm_event(ev);
 	}
-	/* A refused request's id is ours (librdmacm handed it over). */
-	peer_name(ev->id, who, sizeof(who));
-	rc = wire_pd_decode(ev->param.conn.private_data,
-			    ev->param.conn.private_data_len, &peer, &why);
-	if (rc == WIRE_REJ_VERSION) {
-		reject(ev->id, rc, WIRE_VERSION, "protocol version mismatch");
-		refuse_done(c, ev);
-		return conn_fail(c, "refused %s: it speaks protocol version %u, this agent speaks %u",
-				 who, peer.version, WIRE_VERSION);
-	}
-	if (rc) {
-		reject(ev->id, rc, rc == WIRE_REJ_CHUNK_SIZE ? local->chunk_size : 0, why);
-		refuse_done(c, ev);
-		return conn_fail(c, "refused %s: %s", who, why);
-	}
-	if (peer.chunk_size != local->chunk_size) {
-		reject(ev->id, WIRE_REJ_CHUNK_SIZE, local->chunk_size,
-		       "chunk size mismatch");
-		refuse_done(c, ev);
-		return conn_fail(c, "refused %s: chunk size %u differs from this side's %u",
-				 who, peer.chunk_size, local->chunk_size);
-	}
-	c->peer = peer;
-	c->local = *local;
-	c->caps = peer.caps & accept_caps;
-	c->local.caps = c->caps;
-	c->credits = peer.credits;
-	c->peer_credits_max = peer.credits;
-	if (create_qp(c, ev->id)) {
-		struct rdma_cm_id *id = ev->id;
-
-		/* Whatever create_qp() got so far goes with the id we refuse. */
-		if (c->qp_created)
-			rdma_destroy_qp(id);
-		c->qp_created = false;
-		reject(id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
-		refuse_done(c, ev);
-		c->id = NULL;
-		return -1;
-	}
-	wire_pd_encode(pd, &c->local);
-	cp.private_data = pd;
-	cp.private_data_len = sizeof(pd);
-	cp.responder_resources = 1;
-	cp.initiator_depth = 1;
-	cp.rnr_retry_count = 7;
-	if (rdma_accept(ev->id, &cp)) {
-		rdma_ack_cm_event(ev);
-		return conn_fail(c, "rdma_accept: %s", strerror(errno));
-	}
+	conn_save_request(r, ev);
 	rdma_ack_cm_event(ev);
-	if (next_event(c, &ev, 10000))
-		return -1;
+	return 0;
+}
+
+/*
+ * Refuses a connect request. With @keep (the destination authenticates
+ * or filters addresses) nobody unauthenticated can end the migration:
+ * the refusal is logged and the destination goes on listening (1).
+ */
+static int refuse(struct conn *c, struct conn_request *r, bool keep,
+		  uint32_t reason, uint32_t detail, const char *text,
+		  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static int refuse(struct conn *c, struct conn_request *r, bool keep,
+		  uint32_t reason, uint32_t detail, const char *text,
+		  const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reject(r->id, reason, detail, text);
+	rdma_destroy_id(r->id);
+	r->id = NULL;
+	c->refused++;
+	if (keep) {
+		log_err("%s; still listening", buf);
+		return 1;
+	}
+	return conn_fail(c, "%s", buf);
+}
+
+void conn_refuse_pending(struct conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->npending; i++) {
+		reject(c->pending[i].id, WIRE_REJ_BUSY, 0, "destination busy");
+		rdma_destroy_id(c->pending[i].id);
+	}
+	if (c->npending)
+		log_info("turned away %u connect request(s) held during authentication",
+			 c->npending);
+	c->npending = 0;
+	c->defer_requests = false;
+}
+
+/* Waits for the accepted candidate's ESTABLISHED, holding other requests. */
+static int wait_established(struct conn *c, const char *who)
+{
+	struct rdma_cm_event *ev;
+	int rc;
+
+	for (;;) {
+		if (next_event(c, &ev, 10000))
+			return -1;
+		if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST) {
+			if (c->defer_requests && c->npending < CONN_MAX_PENDING) {
+				conn_save_request(&c->pending[c->npending++], ev);
+				log_info("holding a connect request until the connected source authenticates");
+			} else {
+				reject(ev->id, WIRE_REJ_BUSY, 0, "destination busy");
+				rdma_destroy_id(ev->id);
+			}
+			rdma_ack_cm_event(ev);
+			continue;
+		}
+		if (ev->id != c->id) {
+			rdma_ack_cm_event(ev);
+			continue;
+		}
+		break;
+	}
 	if (ev->event != RDMA_CM_EVENT_ESTABLISHED) {
 		rc = ev->event;
 		rdma_ack_cm_event(ev);
@@ -288,10 +316,110 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 				 who, rdma_event_str(rc));
 	}
 	rdma_ack_cm_event(ev);
-	conn_established(c);
-	log_info("connected from %s (caps 0x%x, chunk %u, peer credits %u)",
-		 who, c->caps, c->local.chunk_size, c->credits);
 	return 0;
+}
+
+static int accept_one(struct conn *c, const struct wire_pd *local,
+		      uint32_t accept_caps)
+{
+	struct rdma_conn_param cp = { 0 };
+	uint8_t pd[WIRE_PD_AUTH_ACC_LEN];
+	struct conn_request r;
+	struct wire_pd peer;
+	bool have_key, required = false, keep;
+	const char *why;
+	char who[64];
+	int rc;
+
+	if (next_request(c, &r))
+		return -1;
+	peer_name(r.id, who, sizeof(who));
+	auth_secret_clear(&c->key);
+	have_key = c->get_key && c->get_key(c, &c->key, &required);
+	keep = have_key || required || c->nallow;
+	if (!auth_allow_match(c->allow, c->nallow, rdma_get_peer_addr(r.id)))
+		return refuse(c, &r, true, WIRE_REJ_NOT_ALLOWED, 0,
+			      "source address not allowed",
+			      "refused %s: its address is not on the --allow list", who);
+	rc = wire_pd_decode(r.pd, r.pd_len, &peer, &why);
+	if (rc == WIRE_REJ_VERSION)
+		return refuse(c, &r, keep, rc, WIRE_VERSION, "protocol version mismatch",
+			      "refused %s: it speaks protocol version %u, this agent speaks %u",
+			      who, peer.version, WIRE_VERSION);
+	if (rc)
+		return refuse(c, &r, keep, rc,
+			      rc == WIRE_REJ_CHUNK_SIZE ? local->chunk_size : 0, why,
+			      "refused %s: %s", who, why);
+	if (peer.chunk_size != local->chunk_size)
+		return refuse(c, &r, keep, WIRE_REJ_CHUNK_SIZE, local->chunk_size,
+			      "chunk size mismatch",
+			      "refused %s: chunk size %u differs from this side's %u",
+			      who, peer.chunk_size, local->chunk_size);
+	if (keep && !(peer.caps & WIRE_CAP_AUTH))
+		return refuse(c, &r, true, WIRE_REJ_AUTH, 0,
+			      "this destination requires a secret",
+			      "refused %s: it does not offer authentication, which this destination requires",
+			      who);
+	if (!have_key && required)
+		return refuse(c, &r, true, WIRE_REJ_AUTH, 0, "no secret set here yet",
+			      "refused %s: authentication is required but no secret has been set yet",
+			      who);
+	c->peer = peer;
+	c->local = *local;
+	c->caps = peer.caps & accept_caps;
+	if (!have_key)
+		c->caps &= ~WIRE_CAP_AUTH;
+	c->auth = c->caps & WIRE_CAP_AUTH;
+	c->local.caps = c->caps;
+	c->credits = peer.credits;
+	c->peer_credits_max = peer.credits;
+	if (create_qp(c, r.id)) {
+		reject(r.id, WIRE_REJ_RESOURCES, 0, "cannot create the QP");
+		if (c->qp_created)
+			rdma_destroy_qp(r.id);
+		c->qp_created = false;
+		c->id = NULL;
+		rdma_destroy_id(r.id);
+		return -1;
+	}
+	wire_pd_encode(pd, &c->local);
+	cp.private_data_len = WIRE_PD_LEN;
+	if (c->auth) {
+		if (conn_auth_accept(c, &r, pd)) {
+			reject(r.id, WIRE_REJ_RESOURCES, 0, "authentication setup failed");
+			return -1;
+		}
+		cp.private_data_len = WIRE_PD_AUTH_ACC_LEN;
+	}
+	cp.private_data = pd;
+	cp.responder_resources = 1;
+	cp.initiator_depth = 1;
+	cp.rnr_retry_count = 7;
+	snprintf(c->who, sizeof(c->who), "%s", who);
+	/* Until the candidate is trusted, others wait instead of being turned away. */
+	c->keep_listening = keep;
+	c->defer_requests = keep;
+	if (rdma_accept(r.id, &cp))
+		return conn_fail(c, "rdma_accept: %s", strerror(errno));
+	if (wait_established(c, who))
+		return -1;
+	conn_established(c);
+	c->accepted_us = conn_now_us();
+	log_info("connected from %s (caps 0x%x, chunk %u, peer credits %u%s)",
+		 who, c->caps, c->local.chunk_size, c->credits,
+		 c->auth ? ", authenticating" : "");
+	return 0;
+}
+
+int conn_accept(struct conn *c, const struct wire_pd *local,
+		uint32_t accept_caps)
+{
+	for (;;) {
+		int rc = accept_one(c, local, accept_caps);
+
+		if (rc <= 0)
+			return rc;
+	}
 }
 
 static int expect(struct conn *c, enum rdma_cm_event_type want, const char *what)
@@ -334,6 +462,23 @@ static int check_accept(struct conn *c, const struct rdma_cm_event *ev)
 	c->caps = peer.caps;
 	c->credits = peer.credits;
 	c->peer_credits_max = peer.credits;
+	c->auth = peer.caps & WIRE_CAP_AUTH;
+	if (c->auth) {
+		/* Checked once connected (conn_auth_source), so that a
+		 * wrong proof can be answered with ERROR. */
+		if (len < WIRE_PD_AUTH_ACC_LEN)
+			return conn_fail(c, "destination's accept is malformed: %zu bytes, authentication needs %d",
+					 len, WIRE_PD_AUTH_ACC_LEN);
+		memcpy(c->at.acc_pd, p, WIRE_PD_LEN);
+		memcpy(c->at.nd, (const uint8_t *)p + WIRE_PD_LEN, WIRE_NONCE_LEN);
+		memcpy(c->peer_mac, (const uint8_t *)p + WIRE_PD_LEN + WIRE_NONCE_LEN,
+		       WIRE_MAC_LEN);
+		if (auth_endpoint_set(&c->at.src, rdma_get_local_addr(c->id),
+				      c->id->qp->qp_num) ||
+		    auth_endpoint_set(&c->at.dst, rdma_get_peer_addr(c->id),
+				      ev->param.conn.qp_num))
+			return conn_fail(c, "authentication: the connection's addresses are neither IPv4 nor IPv6");
+	}
 	return 0;
 }
 
@@ -343,7 +488,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	struct sockaddr_storage dst, src;
 	struct rdma_conn_param cp = { 0 };
 	struct rdma_cm_event *ev;
-	uint8_t pd[WIRE_PD_LEN];
+	uint8_t pd[WIRE_PD_AUTH_REQ_LEN];
 	char err[256];
 	uint64_t t0 = conn_now_us();
 	int rc, tmo;
@@ -402,8 +547,16 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 		}
 	}
 	wire_pd_encode(pd, local);
+	cp.private_data_len = WIRE_PD_LEN;
+	memcpy(c->at.req_pd, pd, WIRE_PD_LEN);
+	if (local->caps & WIRE_CAP_AUTH) {
+		/* The source's nonce rides in the connect request. */
+		if (auth_nonce(c->at.ns))
+			return conn_fail(c, "cannot draw a random nonce (RAND_bytes failed)");
+		memcpy(pd + WIRE_PD_LEN, c->at.ns, WIRE_NONCE_LEN);
+		cp.private_data_len = WIRE_PD_AUTH_REQ_LEN;
+	}
 	cp.private_data = pd;
-	cp.private_data_len = sizeof(pd);
 	cp.responder_resources = 1;
 	cp.initiator_depth = 1;
 	cp.retry_count = 7;
@@ -466,9 +619,35 @@ void conn_stop(struct conn *c)
 	c->qp_created = false;
 }
 
+void conn_drop_peer(struct conn *c)
+{
+	struct conn keep = *c;
+
+	/* conn_destroy() below must leave the listener and held requests. */
+	c->ec = NULL;
+	c->listen_id = NULL;
+	c->npending = 0;
+	conn_destroy(c);
+	memset(c, 0, sizeof(*c));
+	c->ec = keep.ec;
+	c->listen_id = keep.listen_id;
+	c->cancel = keep.cancel;
+	c->timeout_ms = keep.timeout_ms;
+	c->on_msg = keep.on_msg;
+	c->arg = keep.arg;
+	c->get_key = keep.get_key;
+	c->allow = keep.allow;
+	c->nallow = keep.nallow;
+	memcpy(c->pending, keep.pending, sizeof(c->pending));
+	c->npending = keep.npending;
+	OPENSSL_cleanse(&keep, sizeof(keep));
+}
+
 void conn_destroy(struct conn *c)
 {
 	conn_busy_end(c);
+	conn_refuse_pending(c);
+	auth_secret_clear(&c->key);
 	conn_stop(c);
 	if (c->busy_fd >= 0)
 		close(c->busy_fd);

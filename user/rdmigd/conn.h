@@ -14,12 +14,14 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
+#include "auth.h"
 #include "wire.h"
 
 #define CONN_RECV_DEPTH		32	/* receive buffers, = credits granted */
 #define CONN_SEND_BUFS		16
 #define CONN_SQ_DEPTH		512
 #define CONN_WRITE_BATCH	32	/* one signaled WRITE per this many */
+#define CONN_MAX_PENDING	4	/* connect requests held while authenticating */
 
 struct conn;
 /*
@@ -35,6 +37,23 @@ struct conn_msg {
 	uint32_t len;
 	uint8_t data[];
 };
+
+/* A connect request not yet answered (its event already acknowledged). */
+struct conn_request {
+	struct rdma_cm_id *id;
+	uint8_t pd[WIRE_PD_AUTH_REQ_LEN];	/* zero-padded */
+	uint32_t pd_len;
+	uint32_t qpn;				/* the source's QP */
+};
+
+struct conn;
+/*
+ * Destination: the secret to use for the next connect request (copied
+ * under the agent's lock). Returns true if one is set; *required says
+ * whether a source without authentication must be refused anyway.
+ */
+typedef bool (*conn_key_fn)(struct conn *c, struct auth_secret *k,
+			    bool *required);
 
 struct conn {
 	struct rdma_event_channel *ec;
@@ -83,6 +102,7 @@ struct conn {
 	uint64_t last_rx_us, last_tx_us, last_done_us;
 	bool failed;
 	bool peer_error;	/* the peer sent ERROR or went away */
+	uint32_t peer_error_code;	/* the code of the peer's ERROR, 0 = none */
 	bool peer_gone;		/* CM said disconnected; drain before failing */
 	char err[512];
 	uint64_t msgs_sent, msgs_recv, ready_sent;
@@ -109,6 +129,23 @@ struct conn {
 	int busy_fd;		/* eventfd that ends the keepalive thread's wait */
 	void (*busy_tick)(void *arg);
 	void *busy_arg;
+
+	/* Authentication (auth.h, auth_conn.c; protocol.md "Authentication"). */
+	bool auth;			/* WIRE_CAP_AUTH negotiated */
+	bool authed;			/* the peer proved it holds the secret */
+	struct auth_secret key;		/* this connection's copy */
+	struct auth_transcript at;	/* what both sides sign */
+	uint8_t peer_mac[AUTH_MAC_LEN];	/* source: the destination's proof */
+	uint64_t accepted_us;		/* destination: when the candidate was accepted */
+	/* destination only; kept across conn_drop_peer() */
+	conn_key_fn get_key;
+	const struct auth_allow *allow;
+	uint32_t nallow;
+	bool keep_listening;		/* the current candidate may be dropped */
+	bool defer_requests;		/* hold connect requests (candidate not trusted) */
+	struct conn_request pending[CONN_MAX_PENDING];
+	uint32_t npending;
+	char who[64];			/* the connected peer's address */
 };
 
 #define CONN_DEFAULT_TIMEOUT_MS	30000
@@ -128,6 +165,15 @@ int conn_accept(struct conn *c, const struct wire_pd *local,
 		uint32_t accept_caps);
 int conn_connect(struct conn *c, const char *addr, const char *port,
 		 const char *bind, const struct wire_pd *local);
+/*
+ * Destination: forgets the connected candidate (QP, buffers, its id) but
+ * keeps listening; the next conn_accept() serves held requests first.
+ */
+void conn_drop_peer(struct conn *c);
+/* Copies a CONNECT_REQUEST event's id and private data (before the ack). */
+void conn_save_request(struct conn_request *r, const struct rdma_cm_event *ev);
+/* Destination: turns away every held connect request (busy). */
+void conn_refuse_pending(struct conn *c);
 /* Disconnects and destroys the QP: no WR can touch memory afterwards. */
 void conn_stop(struct conn *c);
 void conn_destroy(struct conn *c);
@@ -161,5 +207,14 @@ void conn_busy_end(struct conn *c);
 int conn_flush(struct conn *c);
 /* Waits until WR @seq has completed. */
 int conn_wait_seq(struct conn *c, uint64_t seq);
+
+/* auth_conn.c: the challenge-response over this connection */
+/* Source: checks the destination's proof from the accept, sends its own. */
+int conn_auth_source(struct conn *c);
+/* Destination: fills the transcript and its proof for the accept. */
+int conn_auth_accept(struct conn *c, const struct conn_request *r,
+		     uint8_t *acc_pd /* WIRE_PD_AUTH_ACC_LEN */);
+/* Destination: checks the source's AUTH message (32 bytes). 0 = good. */
+int conn_auth_check(struct conn *c, const uint8_t *mac);
 
 #endif

@@ -189,6 +189,7 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 		}
 		text[n] = '\0';
 		c->peer_error = true;
+		c->peer_error_code = wire_get32(b + WIRE_HDR_LEN);
 		return conn_fail(c, "peer aborted (error %u): %s",
 				 wire_get32(b + WIRE_HDR_LEN), text);
 	}
@@ -267,7 +268,20 @@ static void check_cm(struct conn *c)
 
 	while (rdma_get_cm_event(c->ec, &ev) == 0) {
 		enum rdma_cm_event_type t = ev->event;
+		bool ours = ev->id == c->id || ev->id == c->listen_id;
 
+		if (t == RDMA_CM_EVENT_CONNECT_REQUEST && c->defer_requests &&
+		    c->npending < CONN_MAX_PENDING) {
+			/*
+			 * The connected source has not proved itself yet: if it
+			 * fails, this one is served next (a racing impostor
+			 * must not make the real source be turned away).
+			 */
+			conn_save_request(&c->pending[c->npending++], ev);
+			rdma_ack_cm_event(ev);
+			log_info("holding a connect request until the connected source authenticates");
+			continue;
+		}
 		if (t == RDMA_CM_EVENT_CONNECT_REQUEST) {
 			/* One migration per agent: a second source is turned away. */
 			uint8_t buf[WIRE_REJ_LEN];
@@ -285,6 +299,8 @@ static void check_cm(struct conn *c)
 			continue;
 		}
 		rdma_ack_cm_event(ev);
+		if (!ours)	/* a held or refused request's id */
+			continue;
 		/*
 		 * The peer's last messages (an ERROR, the final ACK) may still
 		 * sit in the CQ: conn_progress() fails only once they are read.

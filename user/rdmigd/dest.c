@@ -36,6 +36,7 @@ struct dst {
 	struct chunk_lru lru;
 	bool blocks_done;
 	bool finished;
+	bool trusted;			/* the connected source may be served */
 	uint32_t err_code;
 	uint8_t *state;
 	size_t state_len, state_cap;
@@ -422,6 +423,33 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 	struct dst *d = arg;
 
 	(void)c;
+	if (!d->trusted) {
+		/*
+		 * Nothing from an unauthenticated source is handled: above
+		 * all no RAM blocks or register request, so no rkey leaves
+		 * before the source proved it holds the secret.
+		 */
+		if (d->c.auth) {
+			if (h->type != WIRE_AUTH)
+				return proto_err(d, WIRE_E_AUTH,
+						 "refused %s: it sent %s before authenticating",
+						 d->c.who, wire_type_name(h->type));
+			if (conn_auth_check(&d->c, data))
+				return proto_err(d, WIRE_E_AUTH,
+						 "refused %s: authentication failed, its proof does not match this destination's secret (wrong secret, or a proof replayed from another connection)",
+						 d->c.who);
+			log_info("source %s authenticated", d->c.who);
+		}
+		d->trusted = true;
+		conn_refuse_pending(&d->c);
+		pthread_mutex_lock(&d->a->lock);
+		d->a->status = ST_ACTIVE;
+		pthread_mutex_unlock(&d->a->lock);
+		if (d->c.auth)
+			return 0;
+	}
+	if (h->type == WIRE_AUTH)
+		return proto_err(d, WIRE_E_PROTO, "unexpected AUTH from the source");
 	if (d->finished)
 		return proto_err(d, WIRE_E_PROTO, "%s after the end", wire_type_name(h->type));
 	switch (h->type) {
@@ -470,6 +498,55 @@ static int setup(struct dst *d)
 	return 0;
 }
 
+/* The secret and policy for the next connect request (may change meanwhile). */
+static bool dst_key(struct conn *c, struct auth_secret *k, bool *required)
+{
+	struct dst *d = c->arg;
+
+	pthread_mutex_lock(&d->a->lock);
+	*k = d->a->secret;
+	*required = d->a->auth_required;
+	pthread_mutex_unlock(&d->a->lock);
+	return k->set;
+}
+
+/* Serves the connected source until the end, bounding its authentication. */
+static int serve(struct dst *d)
+{
+	while (!d->finished) {
+		if (conn_progress(&d->c, 200))
+			return -1;
+		if (!d->trusted && d->c.auth &&
+		    conn_now_us() - d->c.accepted_us > AUTH_TIMEOUT_MS * 1000ull)
+			return proto_err(d, WIRE_E_AUTH,
+					 "refused %s: it did not authenticate within %d ms",
+					 d->c.who, AUTH_TIMEOUT_MS);
+	}
+	return 0;
+}
+
+/*
+ * A candidate that failed before it was trusted touched nothing: tell it
+ * why, forget it and listen on (the next legitimate source is served).
+ * That is the rule when this side authenticates or filters addresses;
+ * without either, only a source that turned this destination down for
+ * not authenticating (ERROR 7) is forgotten, and any other failure ends
+ * the migration as before.
+ */
+static bool drop_candidate(struct dst *d)
+{
+	if (d->trusted || atomic_load(&d->a->cancel) || !d->c.id || !d->c.listen_id)
+		return false;
+	if (!d->c.keep_listening && d->c.peer_error_code != WIRE_E_AUTH)
+		return false;
+	if (!d->c.peer_error)
+		conn_send_error(&d->c, d->err_code ? d->err_code : WIRE_E_PROTO, d->c.err);
+	log_err("dropped %s before it was trusted; still listening", d->c.who);
+	conn_drop_peer(&d->c);
+	d->err_code = 0;
+	return true;
+}
+
 void *dest_main(void *arg)
 {
 	struct dst *d = calloc(1, sizeof(*d));
@@ -492,15 +569,17 @@ void *dest_main(void *arg)
 	conn_init(&d->c, &a->cancel, a->timeout_ms, on_msg, d);
 	pd.chunk_size = (uint32_t)a->defaults.chunk_size;
 	pd.pin_budget = a->defaults.pin_budget;
-	if (setup(d) || conn_listen(&d->c, a->addr, a->port) ||
-	    conn_accept(&d->c, &pd, WIRE_CAPS_KNOWN))
+	d->c.get_key = dst_key;
+	d->c.allow = a->allow;
+	d->c.nallow = a->nallow;
+	if (setup(d) || conn_listen(&d->c, a->addr, a->port))
 		goto out;
-	pthread_mutex_lock(&a->lock);
-	a->status = ST_ACTIVE;
-	pthread_mutex_unlock(&a->lock);
-	while (!d->finished)
-		if (conn_progress(&d->c, 200))
+	for (;;) {
+		if (conn_accept(&d->c, &pd, WIRE_CAPS_KNOWN) == 0 && serve(d) == 0)
+			break;
+		if (!drop_candidate(d))
 			goto out;
+	}
 	ok = true;
 out:
 	if (!ok && !d->c.peer_error)

@@ -38,6 +38,12 @@ static void usage(FILE *f)
 "                         switchover-ready, 0 = wait forever (default 30000)\n"
 "  --zero-scan            source: find written pages that hold only zeroes before\n"
 "                         the first round (module zero scan) and skip them\n"
+"  --secret-file PATH     per-migration secret (a file readable by its owner only);\n"
+"                         both sides authenticate each other with it\n"
+"  --require-auth         destination: refuse every source until a secret is set\n"
+"                         (by --secret-file or the control channel)\n"
+"  --allow ADDR[/PREFIX]  destination: accept sources from these addresses only\n"
+"                         (repeatable)\n"
 "  -v, --verbose          debug messages on stderr\n"
 "  --help, --version\n");
 }
@@ -93,7 +99,8 @@ static int split_addr(char *s, const char **host, const char **port)
 int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
-	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_HELP, O_VERSION };
+	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH,
+	       O_ALLOW, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -108,6 +115,11 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
+		{ "secret-file", required_argument, NULL, O_SECRET },
+		/* Refused: argv is visible to every user (ps, /proc). */
+		{ "secret", required_argument, NULL, O_SECRET_CLI },
+		{ "require-auth", no_argument, NULL, O_REQAUTH },
+		{ "allow", required_argument, NULL, O_ALLOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -181,6 +193,33 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_SECRET: {
+			char err[512];
+
+			if (auth_secret_load(&a.secret, optarg, err, sizeof(err))) {
+				fprintf(stderr, "rdmigd: --secret-file: %s\n", err);
+				return 2;
+			}
+			break;
+		}
+		case O_SECRET_CLI:
+			fprintf(stderr, "rdmigd: a secret is never given on the command line (any user can read it there): use --secret-file PATH or the control channel\n");
+			return 2;
+		case O_REQAUTH: a.auth_required = true; break;
+		case O_ALLOW: {
+			char err[256];
+
+			if (a.nallow == MAX_ALLOW) {
+				fprintf(stderr, "rdmigd: at most %d --allow entries\n", MAX_ALLOW);
+				return 2;
+			}
+			if (auth_allow_parse(optarg, &a.allow[a.nallow], err, sizeof(err))) {
+				fprintf(stderr, "rdmigd: %s\n", err);
+				return 2;
+			}
+			a.nallow++;
+			break;
+		}
 		case 'v': log_verbose = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("rdmigd %s (protocol %u)\n", RDMIGD_VERSION, WIRE_VERSION); return 0;
@@ -193,6 +232,10 @@ int main(int argc, char **argv)
 	}
 	if (!!listen_s == !!connect_s) {
 		fprintf(stderr, "rdmigd: give exactly one of --listen and --connect\n");
+		return 2;
+	}
+	if (connect_s && (a.nallow || a.auth_required)) {
+		fprintf(stderr, "rdmigd: --allow and --require-auth are for the destination (--listen)\n");
 		return 2;
 	}
 	if (listen_s && a.bind) {

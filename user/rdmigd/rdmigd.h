@@ -16,9 +16,12 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
+
 #define RDMIGD_VERSION	"0.1.0"
 #define MAX_REGIONS	64
 #define MAX_STATE_BYTES	(256u << 20)
+#define MAX_ALLOW	32
 
 struct mig_params {
 	uint64_t downtime_ms;
@@ -92,6 +95,12 @@ struct agent {
 	bool state_reading;
 	char state_err[128];
 
+	/* Peer authentication (auth_conn.c); the secret is under lock. */
+	struct auth_secret secret;
+	bool auth_required;	/* destination: refuse sources until a secret is set */
+	struct auth_allow allow[MAX_ALLOW];	/* destination: source allow-list */
+	uint32_t nallow;
+
 	atomic_bool cancel;
 	atomic_bool paused;
 	uint64_t paused_us;	/* when the VMM paused (under lock), see cmd_paused */
@@ -119,5 +128,14 @@ void engine_finish(struct agent *a, bool ok, const char *reason);
 uint64_t now_us(void);
 /* Ends the engine's current wait (the VMM paused, the state ended). */
 void engine_wake(struct agent *a);
+
+/*
+ * auth_conn.c: gives the agent the per-migration secret (used by
+ * --secret-file and by the control channel). The source uses the secret
+ * it has when the migration starts, the destination the one it has when
+ * a source connects. Returns 0 or -1 with @err.
+ */
+int agent_set_secret(struct agent *a, const void *buf, size_t len, char *err,
+		     size_t errlen);
 
 #endif

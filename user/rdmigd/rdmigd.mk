@@ -1,8 +1,9 @@
 # rdmigd: the migration agent (see Documentation/protocol.md, control.md).
 RDMIGD_SRCS := main.c log.c wire.c chunks.c region.c cm.c ctrl.c control.c \
-	       source.c dest.c
+	       source.c dest.c auth.c auth_conn.c
 RDMIGD_OBJS := $(addprefix $(B)/user/rdmigd/,$(RDMIGD_SRCS:.c=.o))
-RDMIGD_LIBS := -lrdmacm -libverbs -ljson-c -lpthread
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+RDMIGD_LIBS := -lrdmacm -libverbs -ljson-c -lpthread $(CRYPTO_LIBS)
 
 USER_BINS += $(B)/rdmigd
 $(B)/rdmigd: $(RDMIGD_OBJS) $(LIBRDMIG)

@@ -892,8 +892,18 @@ static int migrate(struct src *s, uint64_t t_start)
 	int64_t dirty;
 	uint32_t b;
 
+	pthread_mutex_lock(&a->lock);
+	s->c.key = a->secret;
+	pthread_mutex_unlock(&a->lock);
+	if (s->c.key.set)
+		pd.caps |= WIRE_CAP_AUTH;
 	if (setup(s) || conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
 		return -1;
+	/* Not a byte of RAM or state before the destination proved itself. */
+	if (conn_auth_source(&s->c)) {
+		s->err_code = WIRE_E_AUTH;
+		return -1;
+	}
 	pthread_mutex_lock(&a->lock);
 	a->stats.connect_ms = (now_us() - t_start) / 1000;
 	pthread_mutex_unlock(&a->lock);

@@ -143,6 +143,8 @@ const char *wire_rej_reason_str(uint32_t reason)
 	case WIRE_REJ_BUSY: return "destination busy";
 	case WIRE_REJ_MALFORMED: return "malformed connection request";
 	case WIRE_REJ_RESOURCES: return "destination out of resources";
+	case WIRE_REJ_AUTH: return "authentication required";
+	case WIRE_REJ_NOT_ALLOWED: return "source address not allowed";
 	}
 	return "unknown reason";
 }
@@ -160,6 +162,7 @@ static const char *const type_names[WIRE_TYPE_MAX + 1] = {
 	[WIRE_REG_FINISHED] = "REGISTER_FINISHED",
 	[WIRE_UNREG_REQ] = "UNREGISTER_REQUEST",
 	[WIRE_UNREG_FINISHED] = "UNREGISTER_FINISHED",
+	[WIRE_AUTH] = "AUTH",
 };
 
 const char *wire_type_name(uint32_t type)
@@ -254,6 +257,12 @@ int wire_msg_check(const void *buf, size_t len, struct wire_hdr *h,
 	case WIRE_READY:
 		if (h->length != WIRE_READY_LEN) {
 			*why = "bad READY length";
+			return -1;
+		}
+		break;
+	case WIRE_AUTH:
+		if (h->length != WIRE_AUTH_LEN) {
+			*why = "bad AUTH length";
 			return -1;
 		}
 		break;

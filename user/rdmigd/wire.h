@@ -16,7 +16,9 @@
 /* Capability flags (private data word 1); the connection uses the AND. */
 #define WIRE_CAP_PIN_ALL	(1u << 0)	/* destination pins blocks up front */
 #define WIRE_CAP_ZERO_RANGE	(1u << 1)	/* COMPRESS carries zero ranges */
-#define WIRE_CAPS_KNOWN		(WIRE_CAP_PIN_ALL | WIRE_CAP_ZERO_RANGE)
+#define WIRE_CAP_AUTH		(1u << 2)	/* challenge-response (protocol.md) */
+#define WIRE_CAPS_KNOWN		(WIRE_CAP_PIN_ALL | WIRE_CAP_ZERO_RANGE | \
+				 WIRE_CAP_AUTH)
 
 /* Connection private data, request and accept alike: 24 bytes. */
 #define WIRE_PD_LEN		24
@@ -27,6 +29,15 @@ struct wire_pd {
 	uint32_t credits;	/* receive buffers posted for the peer */
 	uint64_t pin_budget;	/* bytes this side may pin, 0 = unlimited */
 };
+/*
+ * With WIRE_CAP_AUTH the request carries the source's 32-byte nonce after
+ * the 24 bytes, and the accept the destination's nonce and its 32-byte
+ * proof (HMAC-SHA256): 56 and 88 bytes.
+ */
+#define WIRE_NONCE_LEN		32
+#define WIRE_MAC_LEN		32
+#define WIRE_PD_AUTH_REQ_LEN	(WIRE_PD_LEN + WIRE_NONCE_LEN)
+#define WIRE_PD_AUTH_ACC_LEN	(WIRE_PD_LEN + WIRE_NONCE_LEN + WIRE_MAC_LEN)
 
 /* Reject private data: 16 bytes, then up to 64 bytes of text. */
 #define WIRE_REJ_LEN		16
@@ -36,6 +47,8 @@ enum wire_rej_reason {
 	WIRE_REJ_BUSY = 3,	/* a migration is already connected */
 	WIRE_REJ_MALFORMED = 4,	/* private data too short or reserved bits */
 	WIRE_REJ_RESOURCES = 5,	/* could not set up the QP */
+	WIRE_REJ_AUTH = 6,	/* authentication required, not offered */
+	WIRE_REJ_NOT_ALLOWED = 7,/* source address not on the allow-list */
 };
 #define WIRE_REJ_MAGIC		0x72646d67u	/* "rdmg" */
 struct wire_rej {
@@ -61,8 +74,9 @@ enum wire_type {
 	WIRE_REG_FINISHED = 10,
 	WIRE_UNREG_REQ = 11,
 	WIRE_UNREG_FINISHED = 12,
+	WIRE_AUTH = 13,
 };
-#define WIRE_TYPE_MAX		12
+#define WIRE_TYPE_MAX		13
 
 struct wire_hdr {
 	uint32_t length;
@@ -81,6 +95,7 @@ struct wire_hdr {
 #define WIRE_READY_LEN		4	/* be32 credits returned */
 #define WIRE_ERROR_MIN		4	/* be32 code, then text */
 #define WIRE_ERROR_TEXT_MAX	1024
+#define WIRE_AUTH_LEN		WIRE_MAC_LEN	/* the source's proof */
 
 /* Largest data portion: a full REG_RES (also the QEMU File payload cap). */
 #define WIRE_MAX_DATA		(WIRE_MAX_REPEAT * WIRE_REG_RES_LEN)
@@ -98,6 +113,7 @@ enum wire_err {
 	WIRE_E_RESOURCES = 4,	/* registration or memory failed */
 	WIRE_E_CANCELLED = 5,	/* operator cancelled */
 	WIRE_E_INTERNAL = 6,
+	WIRE_E_AUTH = 7,	/* authentication failed */
 };
 
 struct wire_block_req { uint64_t length; uint32_t flags; };
@@ -135,7 +151,7 @@ size_t wire_hdr_encode(void *buf, uint32_t type, uint32_t repeat,
 		       uint32_t length);
 /*
  * Validates a received message of exactly @len bytes: header length
- * matches what arrived, known type (2..12), repeat in 1..4096, reserved
+ * matches what arrived, known type (2..13), repeat in 1..4096, reserved
  * zero, data length consistent with the type and repeat. Returns 0 with
  * @h filled, or -1 with @why pointing at a static explanation.
  */

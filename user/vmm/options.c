@@ -49,6 +49,7 @@ static const char usage_text[] =
 "  --agent PATH           rdmigd (default: rdmigd next to this program, or in\n"
 "                         ../sbin as installed; the last line of --help says which)\n"
 "  --agent-arg ARG        pass ARG to rdmigd (repeatable)\n"
+"  --secret-file PATH     rdmigd --secret-file: the per-migration secret (mode 0600)\n"
 "  --agent-verbose        rdmigd -v\n"
 "  --agent-pidfile FILE   write rdmigd's pid to FILE\n"
 "Checks and output:\n"
@@ -68,7 +69,7 @@ enum {
 	O_MAXBW, O_ONMAX, O_CHUNK, O_BUDGET, O_PINALL, O_NOTHROTTLE,
 	O_MIGAFTER, O_CANCELAFTER, O_AFTER, O_TIMEOUT, O_AGENT, O_AGENTARG,
 	O_AGENTV, O_AGENTPID, O_RUNMS, O_HASHES, O_VERIFY, O_PEER, O_EVENTS,
-	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE, O_PREFAULT,
+	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE, O_PREFAULT, O_SECRET,
 };
 
 static const struct option longopts[] = {
@@ -98,6 +99,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "agent", required_argument, NULL, O_AGENT },
 	{ "agent-arg", required_argument, NULL, O_AGENTARG },
+	{ "secret-file", required_argument, NULL, O_SECRET },
 	{ "agent-verbose", no_argument, NULL, O_AGENTV },
 	{ "agent-pidfile", required_argument, NULL, O_AGENTPID },
 	{ "run-ms", required_argument, NULL, O_RUNMS },
@@ -335,6 +337,15 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 				fprintf(stderr, "rdmig-vmm: too many --agent-arg\n");
 				return -EINVAL;
 			}
+			o->agent.extra[o->agent.nr_extra++] = optarg;
+			break;
+		case O_SECRET:
+			/* Only the path is passed on: the agent reads and checks it. */
+			if (o->agent.nr_extra + 2 > AGENT_MAX_ARGS) {
+				fprintf(stderr, "rdmig-vmm: too many agent arguments\n");
+				return -EINVAL;
+			}
+			o->agent.extra[o->agent.nr_extra++] = "--secret-file";
 			o->agent.extra[o->agent.nr_extra++] = optarg;
 			break;
 		case O_AGENTV: o->agent.verbose = true; break;
