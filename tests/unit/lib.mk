@@ -7,6 +7,6 @@ $(B)/tests/unit/test_nlpieces: $(B)/san/tests/unit/test_nlpieces.o \
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)
 
 $(B)/tests/unit/test_rdmigctl_args: $(B)/san/tests/unit/test_rdmigctl_args.o \
-		$(B)/san/user/rdmigctl/args.o
+		$(B)/san/user/rdmigctl/args.o $(B)/san/user/lib/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)

@@ -16,6 +16,8 @@
 
 #include <json-c/json.h>
 
+#include "../lib/util.h"
+
 #define RDMIGD_VERSION	"0.1.0"
 #define MAX_REGIONS	64
 #define MAX_STATE_BYTES	(256u << 20)
@@ -31,8 +33,9 @@ struct mig_params {
 };
 
 enum mig_status {
-	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER, ST_COMPLETED, ST_FAILED,
-	ST_CANCELLED,
+	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER /* QMP "pre-switchover" */,
+	ST_DEVICE /* paused: last round and device state */, ST_COMPLETED,
+	ST_FAILED, ST_CANCELLED,
 };
 
 struct mig_stats {
@@ -85,6 +88,9 @@ struct agent {
 	bool state_reading;
 	char state_err[128];
 
+	/* migrate-set-parameters "auth-secret" (control.md), under lock */
+	char auth_secret[1025];
+	bool auth_secret_set;
 	atomic_bool cancel;
 	atomic_bool paused;
 	int wake_fd[2];		/* engine -> main thread: something changed */
@@ -92,6 +98,10 @@ struct agent {
 
 /* control.c */
 void ctl_event(struct agent *a, const char *name, json_object *data);
+/* Source progress: RDMIG_PROGRESS (and MIGRATION_PASS on a new pass). */
+void ctl_progress(struct agent *a, uint64_t pass, json_object *data);
+/* MIGRATION events for a->status changes not yet announced. */
+void ctl_sync_status(struct agent *a);
 void ctl_wake(struct agent *a);
 int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path);
 const char *status_name(enum mig_status s);
@@ -106,6 +116,10 @@ void engine_start_dest(struct agent *a);
 void engine_report(struct agent *a, bool ok, const char *reason);
 void engine_finish(struct agent *a, bool ok, const char *reason);
 
-uint64_t now_us(void);
+/* The one monotonic clock (user/lib/util.c), in microseconds. */
+static inline uint64_t now_us(void)
+{
+	return rdmig_now_us();
+}
 
 #endif

@@ -405,7 +405,7 @@ static void emit_progress(struct src *s, uint64_t remaining, uint64_t dirty_pps,
 	json_object_object_add(d, "sent_bytes", json_object_new_int64((int64_t)st->sent_bytes));
 	json_object_object_add(d, "total_pages", json_object_new_int64((int64_t)st->total_pages));
 	pthread_mutex_unlock(&s->a->lock);
-	ctl_event(s->a, "progress", d);
+	ctl_progress(s->a, s->iteration, d);
 	s->last_progress_us = now_us();
 }
 
@@ -832,7 +832,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->state_reading = true;
 	pthread_mutex_unlock(&a->lock);
 	ctl_wake(a);
-	ctl_event(a, "switchover-ready", NULL);
+	ctl_sync_status(a);
 	if (wait_paused(s))
 		return -1;
 	t_pause = now_us();
