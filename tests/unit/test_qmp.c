@@ -71,6 +71,35 @@ static void test_lines(void **state)
 	qmp_reader_free(&r);
 }
 
+/*
+ * QEMU's python QMP library sends no newline: a lone complete object runs
+ * at once; two on a line (or a partial one) wait for the newline and go
+ * as one line, which the parser then refuses whole.
+ */
+static void test_no_newline(void **state)
+{
+	struct qmp_reader r;
+	struct got g = { 0 };
+
+	(void)state;
+	assert_int_equal(qmp_reader_init(&r), 0);
+	feed(&r, &g, "{\"execute\": \"qmp_capabilities\", \"arguments\": {}}");
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.line[0], "{\"execute\": \"qmp_capabilities\", \"arguments\": {}}");
+	feed(&r, &g, "{\"execute\":\"a\"}{\"execute\":\"b\"}");
+	assert_int_equal(g.n, 1);
+	feed(&r, &g, "{\"execute\":\"c\"");
+	assert_int_equal(g.n, 1);
+	feed(&r, &g, "\n");
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.line[1], "{\"execute\":\"a\"}{\"execute\":\"b\"}{\"execute\":\"c\"");
+	feed(&r, &g, "{\"execute\":");
+	feed(&r, &g, "\"d\"}  ");
+	assert_int_equal(g.n, 3);
+	got_free(&g);
+	qmp_reader_free(&r);
+}
+
 /* A line of exactly QMP_LINE_MAX bytes is a line; one more byte is not. */
 static void test_limit(void **state)
 {
@@ -318,6 +347,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_no_newline),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_smuggled),
 		cmocka_unit_test(test_parse_ok),

@@ -26,6 +26,31 @@ void qmp_reader_free(struct qmp_reader *r)
 	r->buf = NULL;
 }
 
+static bool blank(const char *s, size_t n);
+
+/* @buf holds one complete JSON object and then only blanks. */
+static bool unterminated_object(const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *o;
+	bool ok;
+	size_t i = 0;
+
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
+		i++;
+	if (i == len || buf[i] != '{' || memchr(buf, '\0', len))
+		return false;
+	tok = json_tokener_new();
+	if (!tok)
+		return false;
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+	     blank(buf + json_tokener_get_parse_end(tok), len - json_tokener_get_parse_end(tok));
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ok;
+}
+
 void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
 		     qmp_line_fn fn, void *ctx)
 {
@@ -51,9 +76,22 @@ void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
 			}
 		}
 		if (!nl)
-			return;
+			break;
 		n -= take + 1;
 		data = nl + 1;
+	}
+	/*
+	 * QMP clients (QEMU's python library, qmp-shell) send a command
+	 * without a newline and wait for the reply: what is buffered without
+	 * its newline runs when it is exactly one complete JSON object with
+	 * nothing but blanks after it. Anything else (a partial object, or a
+	 * second object already behind it on the line) waits for the newline
+	 * and is then judged as a whole line.
+	 */
+	if (!r->discarding && r->len && unterminated_object(r->buf, r->len)) {
+		r->buf[r->len] = '\0';
+		fn(ctx, r->buf, r->len, false);
+		r->len = 0;
 	}
 }
 

@@ -18,7 +18,8 @@
 
 /*
  * Line splitter. Bytes go in with qmp_reader_feed(); every complete line
- * comes out through @fn. A line longer than QMP_LINE_MAX is reported once
+ * comes out through @fn, and so does a buffered rest without its newline
+ * that is exactly one complete JSON object (QMP clients send no newline). A line longer than QMP_LINE_MAX is reported once
  * (@overlong true, @line NULL) and then discarded up to and including its
  * newline: no part of it is ever parsed.
  */
