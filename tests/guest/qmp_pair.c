@@ -10,14 +10,19 @@
  * the destination byte for byte against the source.
  *
  *   qmp_pair --src-ctl PATH --dst-ctl PATH [--mib N] [--port P]
- *            [--state BYTES] [--dst-no-client] [--timeout S]
+ *            [--state BYTES] [--timeout S] [--listen ADDR:PORT] [--only-dest]
  *
  * Exits 0 when both agents exited 0 and memory and device state match.
+ * With --only-dest only the destination is started (listening on
+ * --listen, default 198.18.0.2:PORT) and its exit status is printed; the
+ * program then exits 0 when the agent exited non-zero (a test of how a
+ * destination fails before any client connects).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +83,10 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "src-ctl", 1, 0, 's' }, { "dst-ctl", 1, 0, 'd' }, { "mib", 1, 0, 'm' },
 		{ "port", 1, 0, 'p' }, { "state", 1, 0, 'S' }, { "timeout", 1, 0, 't' },
-		{ "bin", 1, 0, 'b' }, { 0 },
+		{ "bin", 1, 0, 'b' }, { "listen", 1, 0, 'l' }, { "only-dest", 0, 0, 'D' }, { 0 },
 	};
-	const char *sctl = NULL, *dctl = NULL, *port = "18630", *bin = "build/rdmigd";
+	const char *sctl = NULL, *dctl = NULL, *port = "18630", *bin = "build/rdmigd", *listen = NULL;
+	bool only_dest = false;
 	uint64_t mib = 16, state_len = 4096, len, p;
 	struct rdmig_region src, dst;
 	char sfd[16], dfd[16], sst[16], dstf[16], addr[64];
@@ -100,12 +106,14 @@ int main(int argc, char **argv)
 		case 'S': state_len = strtoull(optarg, NULL, 0); break;
 		case 't': timeout = atoi(optarg); break;
 		case 'b': bin = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'D': only_dest = true; break;
 		default:
 			fprintf(stderr, "usage: qmp_pair --src-ctl PATH --dst-ctl PATH [--mib N] [--port P] [--state BYTES]\n");
 			return 2;
 		}
 	}
-	if (!sctl || !dctl || !mib || state_len > 65536) {
+	if ((!sctl && !only_dest) || !dctl || !mib || state_len > 65536) {
 		fprintf(stderr, "qmp_pair: --src-ctl and --dst-ctl are required; --state at most 65536\n");
 		return 2;
 	}
@@ -143,12 +151,18 @@ int main(int argc, char **argv)
 	snprintf(dfd, sizeof(dfd), "%d", dkeep[0]);
 	snprintf(dstf, sizeof(dstf), "%d", dkeep[1]);
 	{
-		char *dargv[] = { (char *)bin, "--listen", addr, "--region", dfd,
+		char *dargv[] = { (char *)bin, "--listen", listen ? (char *)listen : addr, "--region", dfd,
 				  "--control-path", (char *)dctl, "--state-fd", dstf, NULL };
 
 		dp = spawn(dargv, dkeep, 2);
 	}
 	close(dpipe[1]);
+	if (only_dest) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		dx = reap(dp, t.tv_sec + timeout, "destination");
+		printf("destination exit %d\n", dx);
+		return dx ? 0 : 1;
+	}
 	usleep(500000);	/* let it listen */
 	skeep[0] = rdmig_transfer_fd(src.fd);
 	skeep[1] = spipe[0];
@@ -164,13 +178,19 @@ int main(int argc, char **argv)
 	close(spipe[0]);
 	printf("agents started: source pid %d, destination pid %d\n", (int)sp, (int)dp);
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	sx = reap(sp, t.tv_sec + timeout, "source");
+	/* As a VMM would: a failed source means the destination gives up. */
+	if (sx) {
+		printf("source failed: stopping the destination agent\n");
+		kill(dp, SIGTERM);
+	}
 	/* The destination's state, read to EOF (it closes it before completed). */
 	while ((k = read(dpipe[0], got + n, state_len + 1 - (size_t)n)) > 0)
 		n += k;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	sx = reap(sp, t.tv_sec + timeout, "source");
 	dx = reap(dp, t.tv_sec + timeout, "destination");
-	printf("source exit %d, destination exit %d\n", sx, dx);
+	printf("source exit %d, destination %s %d\n", sx, dx > 128 ? "signal" : "exit",
+	       dx > 128 ? dx - 128 : dx);
 	if (sx || dx)
 		rc = 1;
 	if (memcmp(src.mem, dst.mem, len)) {
