@@ -12,6 +12,7 @@ pkgs=(
 	ibverbs-providers perftest
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iproute2
 	libcmocka-dev libjson-c-dev libxxhash-dev jq
+	python3 patch xz-utils
 )
 
 missing=()

@@ -9,6 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 out=${RDMIG_OUT:-/tmp}/qmp
 mkdir -p "$out"
+# Unix sockets cannot live on the results share (9p): a local directory.
+sd=$(mktemp -d /tmp/qmp-sock.XXXXXX)
 PAIR=$B/tests/guest/qmp_pair
 DRIVE=$RDMIG_TOP/tests/guest/qmp_drive.py
 MIB=16
@@ -22,7 +24,7 @@ t "QEMU's python QMP library is cached ($QMPLIB)" \
 export PYTHONPATH=$QMPLIB
 
 pair() { # NAME PORT DRIVE-MODE ARG: qmp_pair and qmp_drive.py together
-	local name=$1 port=$2 mode=$3 arg=$4 s=$out/$1.src.sock d=$out/$1.dst.sock
+	local name=$1 port=$2 mode=$3 arg=$4 s=$sd/$1.src.sock d=$sd/$1.dst.sock
 	rm -f "$s" "$d"
 	timeout 180 "$PAIR" --mib $MIB --port "$port" --src-ctl "$s" --dst-ctl "$d" \
 		>"$out/$name.pair.log" 2>&1 &
@@ -45,9 +47,9 @@ t "the destination matched byte for byte, device state too" \
 
 # qmp-shell against an agent that waits for migrate (nothing to migrate to).
 shell_smoke() {
-	local s=$out/shell.sock
+	local s=$sd/shell.sock
 	rm -f "$s"
-	timeout 60 "$PAIR" --mib 4 --port 18632 --src-ctl "$s" --dst-ctl "$out/shell.dst.sock" \
+	timeout 60 "$PAIR" --mib 4 --port 18632 --src-ctl "$s" --dst-ctl "$sd/shell.dst.sock" \
 		>"$out/shell.pair.log" 2>&1 &
 	local p=$!
 	for _ in $(seq 100); do [ -S "$s" ] && break; sleep 0.1; done
@@ -63,9 +65,9 @@ t "qmp-shell runs query-commands against rdmigd" shell_smoke
 
 # Raw input the channel must refuse whole (item: line framing).
 raw_input() {
-	local s=$out/raw.sock
+	local s=$sd/raw.sock
 	rm -f "$s"
-	timeout 60 "$PAIR" --mib 4 --port 18633 --src-ctl "$s" --dst-ctl "$out/raw.dst.sock" \
+	timeout 60 "$PAIR" --mib 4 --port 18633 --src-ctl "$s" --dst-ctl "$sd/raw.dst.sock" \
 		>"$out/raw.pair.log" 2>&1 &
 	local p=$!
 	for _ in $(seq 100); do [ -S "$s" ] && break; sleep 0.1; done
@@ -112,8 +114,8 @@ t "a client that stops reading: the migration goes on, the final event arrives" 
 
 # --control-path destination failing before any client connected.
 dest_fail() {
-	rm -f "$out/fail.sock"
-	timeout 60 "$PAIR" --only-dest --mib 4 --listen 203.0.113.9:18635 --dst-ctl "$out/fail.sock" \
+	rm -f "$sd/fail.sock"
+	timeout 60 "$PAIR" --only-dest --mib 4 --listen 203.0.113.9:18635 --dst-ctl "$sd/fail.sock" \
 		>"$out/fail.log" 2>&1
 	local rc=$?
 	cat "$out/fail.log"

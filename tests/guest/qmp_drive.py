@@ -170,6 +170,7 @@ def drive_stall(src_path, dst_path, uri, seconds):
     check('QMP' in greeting, "greeting")
     s.sendall(b'{"execute":"qmp_capabilities"}\n')
     check('return' in json.loads(f.readline()), "qmp_capabilities")
+    t_migrate = time.time()
     s.sendall(b'{"execute":"migrate","arguments":{"uri":"%s"},"id":"m"}\n' % uri.encode())
     # Flood, then stop reading: the agent's replies fill the socket.
     s.setblocking(False)
@@ -181,7 +182,6 @@ def drive_stall(src_path, dst_path, uri, seconds):
             sent += s.send(cmd)
         except BlockingIOError:
             time.sleep(0.01)
-    stalled_from = time.time()
     print(f"sent {sent // len(cmd)} query-migrate, not reading for {seconds} s", flush=True)
     time.sleep(seconds)
     resumed = time.time()
@@ -208,9 +208,12 @@ def drive_stall(src_path, dst_path, uri, seconds):
         if st in ('completed', 'failed', 'cancelled'):
             final = m
     print(f"read {replies} replies after resuming", flush=True)
-    check(pre is not None and stalled_from < pre < resumed,
+    # Replies to the flood were not read before `resumed`: an agent that
+    # blocked on them could not have converged before then.
+    check(pre is not None and t_migrate < pre < resumed,
           f"pre-switchover reached while the client was not reading "
-          f"({(pre or 0) - stalled_from:.2f} s into the {seconds} s pause)")
+          f"({(pre or 0) - t_migrate:.2f} s after migrate; the client read again at "
+          f"{resumed - t_migrate:.2f} s)")
     check(final is not None and final['data']['status'] == 'completed',
           f"the final MIGRATION event arrived: {final['data']['status'] if final else None}")
     s.close()
