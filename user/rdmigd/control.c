@@ -420,7 +420,8 @@ static void cmd_query_migrate(struct agent *a, json_object *id)
 	reply_ok(id, r);
 }
 
-static void cmd_cancel(struct agent *a, json_object *id)
+/* @reply: a migrate_cancel command (not the channel closing) is answered. */
+static void cmd_cancel(struct agent *a, bool reply, json_object *id)
 {
 	bool idle;
 
@@ -430,7 +431,7 @@ static void cmd_cancel(struct agent *a, json_object *id)
 	if (idle)
 		a->started = true;	/* no migration may start any more */
 	pthread_mutex_unlock(&a->lock);
-	if (id)
+	if (reply)
 		reply_ok(id, NULL);
 	if (idle)
 		engine_finish(a, false, "migration cancelled");
@@ -589,7 +590,7 @@ static void handle_line(void *ctx, const char *line, size_t len, bool overlong)
 		if (qmp_check_args(req.arguments, (const char *const[]){ NULL }, err, sizeof(err)))
 			reply_err(req.id, "GenericError", "%s", err);
 		else
-			cmd_cancel(a, req.id ? req.id : json_object_new_null());
+			cmd_cancel(a, true, req.id);
 	} else if (!strcmp(req.execute, "migrate-continue")) {
 		cmd_continue(a, req.id, req.arguments);
 	} else if (!strcmp(req.execute, "query-migrate")) {
@@ -853,7 +854,7 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 				pthread_mutex_lock(&out_lock);
 				q_clear(&outq);
 				pthread_mutex_unlock(&out_lock);
-				cmd_cancel(a, NULL);
+				cmd_cancel(a, false, NULL);
 				continue;
 			}
 			qmp_reader_feed(&rd, buf, (size_t)k, handle_line, a);
