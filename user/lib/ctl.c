@@ -84,7 +84,8 @@ static int fill(struct rdmig_ctl *c)
 		c->cap = cap;
 	}
 	r = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-	if (r == 0)
+	/* An agent that exits with our last command unread resets the socket. */
+	if (r == 0 || (r < 0 && errno == ECONNRESET))
 		return -EPIPE;
 	if (r < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
