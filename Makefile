@@ -66,6 +66,7 @@ $(B)/san/%.o: %.c
 
 check:
 	@scripts/install-deps.sh
+	@scripts/fetch-qemu-qmp.sh
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh
 

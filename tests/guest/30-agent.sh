@@ -110,7 +110,7 @@ silent_dest() { # the source gives up on a destination that never answers
 }
 t "a silent destination: the source times out, tracking off, pins released" silent_dest
 t "the source's failed event gives the reason" \
-	grep -q '"reason": "the peer sent nothing for 2000 ms (timeout)' "$out/silent-dst.log"
+	grep -q '"error-desc": "the peer sent nothing for 2000 ms (timeout)' "$out/silent-dst.log"
 t "keepalives keep a migration with a 1 s inactivity limit alive" \
 	mig keepalive --mib 8 --writer --timeout-ms 1000 --port 18517
 

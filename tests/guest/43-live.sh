@@ -60,8 +60,8 @@ mig pt "--ram 32M --workload abtest --vcpus 2 --rate 1000 $agent" "--pause-delay
 mig_wait pt
 t "a VMM that never pauses: migration fails, the VM kept running, no pins" mig_src_survived pt
 t "the reason names the pause timeout" jf pt src '.reason | test("pause timeout")'
-t "failed within the bound: switchover-ready to failed under 3 s + 1.5 s" \
-	bash -c "jq -s '[.[] | select(.event == \"switchover-ready\" or .event == \"failed\") | .timestamp.seconds * 1000000 + .timestamp.microseconds] | (.[1] - .[0]) as \$d | (\$d >= 2900000 and \$d < 4500000)' -e '$MIG_DIR/pt/src.events'"
+t "failed within the bound: pre-switchover to failed under 3 s + 1.5 s" \
+	bash -c "jq -s '[.[] | select(.event == \"MIGRATION\" and (.data.status == \"pre-switchover\" or .data.status == \"failed\")) | .timestamp.seconds * 1000000 + .timestamp.microseconds] | (.[1] - .[0]) as \$d | (\$d >= 2900000 and \$d < 4500000)' -e '$MIG_DIR/pt/src.events'"
 t "the destination was told and released everything" \
 	jf pt dst '.result == "failed" and .pinned_pages_after == 0 and (.reason | test("pause timeout"))'
 mig_summary pt

@@ -8,3 +8,9 @@ GUEST_BINS += $(B)/tests/guest/agent_peer
 $(B)/tests/guest/agent_peer: $(B)/tests/guest/agent_peer.o $(B)/user/rdmigd/wire.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -lrdmacm -libverbs
+
+# The "VMM" of the QMP suite (tests/guest/31-qmp.sh).
+GUEST_BINS += $(B)/tests/guest/qmp_pair
+$(B)/tests/guest/qmp_pair: $(B)/tests/guest/qmp_pair.o $(LIBRDMIG)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LIBRDMIG_LIBS)

@@ -130,11 +130,21 @@ static void send_cmd(struct chan *c, const char *s)
 		die("control write failed%s", "");
 }
 
+/*
+ * The event's name; for QMP's MIGRATION event, its status instead
+ * ("pre-switchover", "completed", "failed", ...).
+ */
 static const char *ev_name(json_object *o)
 {
-	json_object *e;
+	json_object *e, *d, *st;
 
-	return json_object_object_get_ex(o, "event", &e) ? json_object_get_string(e) : NULL;
+	if (!json_object_object_get_ex(o, "event", &e))
+		return NULL;
+	if (!strcmp(json_object_get_string(e), "MIGRATION") &&
+	    json_object_object_get_ex(o, "data", &d) &&
+	    json_object_object_get_ex(d, "status", &st))
+		return json_object_get_string(st);
+	return json_object_get_string(e);
 }
 
 
@@ -306,15 +316,22 @@ int main(int argc, char **argv)
 		state[k] = (uint8_t)(k * 7 + 3);
 	if (use_writer)
 		pthread_create(&wt, NULL, writer, NULL);
+	/* QMP: capabilities negotiation first, the greeting is read with the rest. */
+	if (!only_dest)
+		send_cmd(&sc, "{\"execute\":\"qmp_capabilities\"}");
+	if (!only_source)
+		send_cmd(&dc, "{\"execute\":\"qmp_capabilities\"}");
 	snprintf(migrate, sizeof(migrate),
-		 "{\"execute\":\"migrate\",\"id\":1,\"arguments\":{\"chunk_size\":%s,"
-		 "\"pin_budget\":%llu,\"pin_all\":%s,\"downtime_ms\":%llu,"
-		 "\"max_iterations\":%llu,\"on_max_iterations\":\"%s\"}}",
+		 "{\"execute\":\"migrate-set-parameters\",\"id\":1,\"arguments\":{\"chunk-size\":%s,"
+		 "\"pin-budget\":%llu,\"pin-all\":%s,\"downtime-limit\":%llu,"
+		 "\"max-iterations\":%llu,\"on-max-iterations\":\"%s\"}}",
 		 cs, (unsigned long long)budget, pin_all ? "true" : "false",
 		 (unsigned long long)downtime, (unsigned long long)maxiter, on_max);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!only_dest)
+	if (!only_dest) {
 		send_cmd(&sc, migrate);
+		send_cmd(&sc, "{\"execute\":\"migrate\",\"id\":10}");
+	}
 	while (!(s_ok || s_failed) || !(d_ok || d_failed)) {
 		struct pollfd p[2] = {
 			{ .fd = (s_ok || s_failed) ? -1 : sc.fd, .events = POLLIN },
@@ -336,7 +353,7 @@ int main(int argc, char **argv)
 
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= cancel_ms) {
-				send_cmd(&sc, "{\"execute\":\"cancel\",\"id\":9}");
+				send_cmd(&sc, "{\"execute\":\"migrate_cancel\",\"id\":9}");
 				cancel_ms = -1;
 			}
 		}
@@ -344,9 +361,9 @@ int main(int argc, char **argv)
 			s_failed = true;
 		while (!(s_ok || s_failed) && (m = buffered_msg(&sc))) {
 			e = ev_name(m);
-			if (getenv("AGENT_VERBOSE") || (e && strcmp(e, "progress")))
+			if (getenv("AGENT_VERBOSE") || (e && strcmp(e, "RDMIG_PROGRESS")))
 				printf("src: %s\n", json_object_to_json_string(m));
-			if (zero_later && e && !strcmp(e, "progress") &&
+			if (zero_later && e && !strcmp(e, "RDMIG_PROGRESS") &&
 			    json_object_object_get_ex(m, "data", &zd) &&
 			    json_object_object_get_ex(zd, "iteration", &zi) &&
 			    json_object_get_int64(zi) >= 1) {
@@ -364,7 +381,7 @@ int main(int argc, char **argv)
 				       (unsigned long long)zero_later, (unsigned long long)(w0 / 2));
 				zero_later = 0;
 			}
-			if (e && !strcmp(e, "switchover-ready")) {
+			if (e && !strcmp(e, "pre-switchover")) {
 				atomic_store(&stop_writer, true);
 				if (use_writer)
 					pthread_join(wt, NULL), use_writer = false;
@@ -372,18 +389,21 @@ int main(int argc, char **argv)
 					die("state write%s", "");
 				close(spipe[1]);
 				spipe[1] = -1;
-				send_cmd(&sc, "{\"execute\":\"paused\",\"id\":2}");
+				send_cmd(&sc, "{\"execute\":\"migrate-continue\",\"id\":2,"
+					 "\"arguments\":{\"state\":\"pre-switchover\"}}");
 			} else if (e && !strcmp(e, "completed")) {
-				json_object *d;
+				json_object *d, *st;
 
 				s_ok = true;
+				/* The agent's own figures are in data.rdmig. */
 				json_object_object_get_ex(m, "data", &d);
-				completed = json_object_get(d);
-			} else if (e && !strcmp(e, "failed")) {
+				if (json_object_object_get_ex(d, "rdmig", &st))
+					completed = json_object_get(st);
+			} else if (e && (!strcmp(e, "failed") || !strcmp(e, "cancelled"))) {
 				s_failed = true;
 				/* As a VMM would: the destination is told to give up too. */
 				if (!only_source && !(d_ok || d_failed))
-					send_cmd(&dc, "{\"execute\":\"cancel\",\"id\":8}");
+					send_cmd(&dc, "{\"execute\":\"migrate_cancel\",\"id\":8}");
 			}
 			json_object_put(m);
 		}
@@ -394,7 +414,7 @@ int main(int argc, char **argv)
 			printf("dst: %s\n", json_object_to_json_string(m));
 			if (e && !strcmp(e, "completed"))
 				d_ok = true;
-			else if (e && !strcmp(e, "failed"))
+			else if (e && (!strcmp(e, "failed") || !strcmp(e, "cancelled")))
 				d_failed = true;
 			json_object_put(m);
 		}

@@ -6,3 +6,10 @@ $(B)/tests/unit/test_wire: $(B)/san/tests/unit/test_wire.o $(B)/san/user/rdmigd/
 $(B)/tests/unit/test_chunks: $(B)/san/tests/unit/test_chunks.o $(B)/san/user/rdmigd/chunks.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS)
+
+# The QMP control channel's line splitter, parser and parameters.
+TEST_BINS += $(B)/tests/unit/test_qmp
+$(B)/tests/unit/test_qmp: $(B)/san/tests/unit/test_qmp.o $(B)/san/user/rdmigd/qmp.o \
+		$(B)/san/user/rdmigd/wire.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS) -ljson-c

@@ -24,17 +24,17 @@ static void test_parse_u64(void **state)
 	uint64_t v = 7;
 
 	(void)state;
-	assert_int_equal(parse_u64("0", &v), 0);
+	assert_int_equal(rdmig_parse_u64("0", &v), 0);
 	assert_true(v == 0);
-	assert_int_equal(parse_u64("18446744073709551615", &v), 0);
+	assert_int_equal(rdmig_parse_u64("18446744073709551615", &v), 0);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_u64("0x10", &v), 0);
+	assert_int_equal(rdmig_parse_u64("0x10", &v), 0);
 	assert_true(v == 16);
-	assert_int_equal(parse_u64("18446744073709551616", &v), -ERANGE);
-	assert_int_equal(parse_u64("-1", &v), -EINVAL);
-	assert_int_equal(parse_u64(" 1", &v), -EINVAL);
-	assert_int_equal(parse_u64("1x", &v), -EINVAL);
-	assert_int_equal(parse_u64("", &v), -EINVAL);
+	assert_int_equal(rdmig_parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(rdmig_parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(rdmig_parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(rdmig_parse_u64("1x", &v), -EINVAL);
+	assert_int_equal(rdmig_parse_u64("", &v), -EINVAL);
 }
 
 static void test_parse_u32(void **state)

@@ -19,6 +19,8 @@
 
 #include "nl-internal.h"
 
+#include "util.h"
+
 struct rdmig_nl_events {
 	struct nl_sock *sk;
 	struct nl_cb *cb;
@@ -145,10 +147,7 @@ int rdmig_nl_events_fd(const struct rdmig_nl_events *ev)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(rdmig_now_ns() / 1000000);
 }
 
 int rdmig_nl_events_recv(struct rdmig_nl_events *ev, struct rdmig_nl_event *e,

@@ -1,4 +1,5 @@
-# librdmig: the C API (ioctl wrappers and the libnl-genl-3 client).
+# librdmig: the C API (ioctl wrappers, the libnl-genl-3 client and the
+# client of rdmigd's QMP control channel, with json-c).
 # Other fragments link $(LIBRDMIG) $(LIBRDMIG_LIBS) (the static archive,
 # so the in-tree programs and tests need no LD_LIBRARY_PATH); host unit
 # tests link the sanitized objects $(LIBRDMIG_SAN_OBJS) instead. The
@@ -14,7 +15,7 @@ LIBRDMIG := $(B)/user/lib/librdmig.a
 LIBRDMIG_SONAME := librdmig.so.$(LIBRDMIG_SOVERSION)
 LIBRDMIG_SO := $(B)/user/lib/librdmig.so.$(LIBRDMIG_VERSION)
 LIBRDMIG_PC := $(B)/user/lib/rdmig.pc
-LIBRDMIG_LIBS := $(NL_LIBS)
+LIBRDMIG_LIBS := $(NL_LIBS) -ljson-c
 
 USER_BINS += $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
 

@@ -12,28 +12,10 @@ bool matches(const char *arg, const char *word)
 	return len > 0 && len <= strlen(word) && !strncmp(arg, word, len);
 }
 
-int parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	/* strtoull accepts a sign and leading blanks: refuse both. */
-	if (!s || !*s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int parse_u32(const char *s, uint32_t *out)
 {
 	uint64_t v;
-	int err = parse_u64(s, &v);
+	int err = rdmig_parse_u64(s, &v);
 
 	if (err)
 		return err;

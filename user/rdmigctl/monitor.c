@@ -78,7 +78,7 @@ int do_monitor(struct ctl *c, int argc, char **argv)
 	int err;
 
 	if (argc == 2 && matches(argv[0], "count")) {
-		if (parse_u64(argv[1], &count) || !count)
+		if (rdmig_parse_u64(argv[1], &count) || !count)
 			return usage_error("bad count \"%s\"", argv[1]);
 	} else if (argc) {
 		return usage_error("monitor takes only \"count N\"");

@@ -143,7 +143,7 @@ static int region_set(struct ctl *c, int argc, char **argv)
 		} else if (matches(argv[i], "watermark")) {
 			uint64_t pages;
 
-			if (parse_u64(argv[i + 1], &pages) || pages > INT64_MAX)
+			if (rdmig_parse_u64(argv[i + 1], &pages) || pages > INT64_MAX)
 				return usage_error("bad watermark \"%s\"",
 						   argv[i + 1]);
 			watermark = (int64_t)pages;

@@ -22,14 +22,6 @@
 #include "conn.h"
 #include "log.h"
 
-uint64_t conn_now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
-
 void conn_established(struct conn *c)
 {
 	c->connected = true;

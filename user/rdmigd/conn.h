@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "wire.h"
+#include "../lib/util.h"
 
 #define CONN_RECV_DEPTH		32	/* receive buffers, = credits granted */
 #define CONN_SEND_BUFS		16
@@ -152,7 +153,11 @@ struct conn {
 
 void conn_init(struct conn *c, atomic_bool *cancel, uint32_t timeout_ms,
 	       conn_msg_fn fn, void *arg);
-uint64_t conn_now_us(void);
+/* The one monotonic clock (user/lib/util.c). */
+static inline uint64_t conn_now_us(void)
+{
+	return rdmig_now_us();
+}
 /* Connection established: the inactivity clocks start now. */
 void conn_established(struct conn *c);
 /* Records the first failure; later ones are only logged. Returns -1. */

@@ -24,86 +24,152 @@
 
 #include "log.h"
 #include "rdmigd.h"
+#include "qmp.h"
 #include "wire.h"
 
-#define LINE_MAX_BYTES	65536
+/*
+ * The output queue. Replies, the greeting and events are queued as whole
+ * lines and written by the main thread with non-blocking writes, so no
+ * thread ever blocks on a VMM that stops reading: the engine thread only
+ * appends under out_lock. Progress events (RDMIG_PROGRESS, MIGRATION_PASS)
+ * coalesce once the queue holds OUTQ_SOFT_MAX bytes: the newest replaces
+ * the last queued one of the same name. Status events, completion and
+ * failure are never dropped. Above OUTQ_READ_MAX queued bytes the agent
+ * stops reading commands until the client reads its replies.
+ */
+#define OUTQ_SOFT_MAX	(64u << 10)
+#define OUTQ_READ_MAX	(256u << 10)
+#define LINGER_MS	10000	/* flushing the last events at exit */
+
+struct qitem {
+	struct qitem *next;
+	char *s;
+	size_t len, off;
+	const char *key;	/* coalescing key (event name), or NULL */
+};
+
+struct outq {
+	struct qitem *head, *tail;
+	size_t bytes;
+};
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static int out_fd = -1;
-static char *pending;		/* events before a client connected */
-static size_t pending_len;
+static struct outq outq;	/* to the client, in order */
+static struct outq held;	/* events before qmp_capabilities */
+static bool negotiated;
+static uint64_t coalesced;	/* progress events replaced in the queue */
 
-uint64_t now_us(void)
-{
-	struct timespec ts;
+/* Serializes status events with the terminal one (see sync_status()). */
+static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
+static int last_status = -1;	/* last MIGRATION status sent, -1 = none */
+static uint64_t last_pass;
+static uint64_t t_begin;	/* migrate (source) or start (destination) */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
+/* QEMU's MigrationStatus names. */
 const char *status_name(enum mig_status s)
 {
 	static const char *const n[] = {
-		"setup", "active", "switchover", "completed", "failed",
-		"cancelled",
+		[ST_SETUP] = "setup", [ST_ACTIVE] = "active",
+		[ST_SWITCHOVER] = "pre-switchover", [ST_DEVICE] = "device",
+		[ST_COMPLETED] = "completed", [ST_FAILED] = "failed",
+		[ST_CANCELLED] = "cancelled",
 	};
 
 	return n[s];
 }
 
-static void write_all(int fd, const char *p, size_t n)
+static void q_free_item(struct qitem *it)
 {
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			log_dbg("control client write failed: %s", strerror(errno));
-			return;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
+	free(it->s);
+	free(it);
 }
 
-static void send_line(json_object *o)
+static void q_clear(struct outq *q)
+{
+	while (q->head) {
+		struct qitem *it = q->head;
+
+		q->head = it->next;
+		q_free_item(it);
+	}
+	q->tail = NULL;
+	q->bytes = 0;
+}
+
+/* Appends @o as one line; under out_lock. */
+static void q_push(struct outq *q, json_object *o, const char *key)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	size_t n = strlen(s);
+	struct qitem *it, *last = NULL;
+	char *line = malloc(n + 1);
 
-	pthread_mutex_lock(&out_lock);
-	if (out_fd >= 0) {
-		write_all(out_fd, s, n);
-		write_all(out_fd, "\n", 1);
-	} else {
-		char *p = realloc(pending, pending_len + n + 1);
-
-		if (p) {
-			pending = p;
-			memcpy(pending + pending_len, s, n);
-			pending[pending_len + n] = '\n';
-			pending_len += n + 1;
+	if (!line) {
+		log_err("out of memory queueing a control channel message");
+		return;
+	}
+	memcpy(line, s, n);
+	line[n] = '\n';
+	if (key && q->bytes >= OUTQ_SOFT_MAX) {
+		for (it = q->head; it; it = it->next)
+			if (it->key && !strcmp(it->key, key) && !it->off)
+				last = it;
+		if (last) {
+			q->bytes += n + 1 - last->len;
+			free(last->s);
+			last->s = line;
+			last->len = n + 1;
+			coalesced++;
+			return;
 		}
 	}
+	it = calloc(1, sizeof(*it));
+	if (!it) {
+		free(line);
+		log_err("out of memory queueing a control channel message");
+		return;
+	}
+	it->s = line;
+	it->len = n + 1;
+	it->key = key;
+	if (q->tail)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->bytes += it->len;
+}
+
+/* Replies and the greeting: straight to the client's queue. */
+static void send_line(json_object *o)
+{
+	pthread_mutex_lock(&out_lock);
+	q_push(&outq, o, NULL);
 	pthread_mutex_unlock(&out_lock);
+	json_object_put(o);
+}
+
+static void queue_event_at(struct agent *a, const char *name, json_object *data,
+			   bool coalesce, uint64_t rt_us)
+{
+	json_object *o = qmp_event_at(name, data, rt_us);
+
+	pthread_mutex_lock(&out_lock);
+	q_push(negotiated ? &outq : &held, o, coalesce ? name : NULL);
+	pthread_mutex_unlock(&out_lock);
+	json_object_put(o);
+	log_dbg("event %s", name);
+	ctl_wake(a);
+}
+
+static void queue_event(struct agent *a, const char *name, json_object *data, bool coalesce)
+{
+	queue_event_at(a, name, data, coalesce, 0);
 }
 
 void ctl_event(struct agent *a, const char *name, json_object *data)
 {
-	json_object *o = json_object_new_object(), *ts = json_object_new_object();
-	struct timeval tv;
-
-	(void)a;
-	gettimeofday(&tv, NULL);
-	json_object_object_add(ts, "seconds", json_object_new_int64(tv.tv_sec));
-	json_object_object_add(ts, "microseconds", json_object_new_int64(tv.tv_usec));
-	json_object_object_add(o, "event", json_object_new_string(name));
-	json_object_object_add(o, "timestamp", ts);
-	json_object_object_add(o, "data", data ? data : json_object_new_object());
-	send_line(o);
-	json_object_put(o);
-	log_dbg("event %s", name);
+	queue_event(a, name, data, false);
 }
 
 void ctl_wake(struct agent *a)
@@ -152,35 +218,116 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 	return o;
 }
 
+#define PAGE_BYTES 4096u
+
+/*
+ * QEMU's MigrationInfo (query-migrate, and the final MIGRATION event):
+ * status, times, "ram", "error-desc"; what has no QEMU counterpart is in
+ * "rdmig" (the statistics of stats_json()). Under a->lock.
+ */
+static json_object *mig_info(struct agent *a)
+{
+	const struct mig_stats *s = &a->stats;
+	json_object *o = json_object_new_object(), *ram, *r;
+	bool ended = a->status == ST_COMPLETED || a->status == ST_FAILED ||
+		     a->status == ST_CANCELLED;
+
+	if (a->source && !a->started)
+		return o;	/* no migration yet: {} as in QEMU */
+	json_object_object_add(o, "status", json_object_new_string(status_name(a->status)));
+	ADD_U64(o, "total-time", ended ? s->total_ms : (now_us() - t_begin) / 1000);
+	if (a->source && a->status != ST_SETUP)
+		ADD_U64(o, "setup-time", s->setup_ms);
+	if (a->source && a->status == ST_COMPLETED)
+		ADD_U64(o, "downtime", s->downtime_ms);
+	ram = json_object_new_object();
+	ADD_U64(ram, "transferred", s->sent_bytes);
+	ADD_U64(ram, "remaining", s->pages_remaining * PAGE_BYTES);
+	ADD_U64(ram, "total", s->ram_bytes);
+	ADD_U64(ram, "duplicate", s->zero_pages_skipped);
+	ADD_U64(ram, "normal", s->pages_sent);
+	ADD_U64(ram, "normal-bytes", s->pages_sent * PAGE_BYTES);
+	ADD_U64(ram, "dirty-pages-rate", s->dirty_rate_pps);
+	json_object_object_add(ram, "mbps", json_object_new_double((double)s->bandwidth_mbps));
+	ADD_U64(ram, "dirty-sync-count", s->iterations);
+	ADD_U64(ram, "page-size", PAGE_BYTES);
+	json_object_object_add(o, "ram", ram);
+	if (a->fail_reason[0] && (a->status == ST_FAILED || a->status == ST_CANCELLED))
+		json_object_object_add(o, "error-desc", json_object_new_string(a->fail_reason));
+	r = stats_json(s, a->source);
+	json_object_object_add(r, "role", json_object_new_string(a->source ? "source" : "destination"));
+	ADD_U64(r, "pages_remaining", s->pages_remaining);
+	ADD_U64(r, "total_pages", s->total_pages);
+	ADD_U64(r, "bandwidth_mbps", s->bandwidth_mbps);
+	ADD_U64(r, "dirty_rate_pps", s->dirty_rate_pps);
+	json_object_object_add(o, "rdmig", r);
+	return o;
+}
+
+/*
+ * MIGRATION events for the statuses the engine has moved through since
+ * the last one sent: the engine only sets a->status, the events follow
+ * from here (called before each engine event, on every wake-up of the main
+ * thread and before the terminal event), so they are in order and none
+ * is skipped on the path setup, active, pre-switchover, device.
+ */
+static void sync_status_locked(struct agent *a)
+{
+	enum mig_status st;
+	bool live;
+	int s;
+
+	pthread_mutex_lock(&a->lock);
+	st = a->status;
+	live = (!a->source || a->started) && !a->reported;
+	pthread_mutex_unlock(&a->lock);
+	if (!live || st > ST_DEVICE)
+		return;
+	for (s = last_status + 1; s <= (int)st; s++) {
+		json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "status", json_object_new_string(status_name(s)));
+		ctl_event(a, "MIGRATION", d);
+		last_status = s;
+	}
+}
+
+void ctl_sync_status(struct agent *a)
+{
+	pthread_mutex_lock(&status_lock);
+	sync_status_locked(a);
+	pthread_mutex_unlock(&status_lock);
+}
+
+void ctl_progress(struct agent *a, uint64_t pass, json_object *data)
+{
+	ctl_sync_status(a);
+	if (pass != last_pass) {
+		json_object *d = json_object_new_object();
+
+		last_pass = pass;
+		ADD_U64(d, "pass", pass);
+		queue_event(a, "MIGRATION_PASS", d, true);
+	}
+	queue_event(a, "RDMIG_PROGRESS", data, true);
+}
+
 static void reply_ok(json_object *id, json_object *ret)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "return", ret ? ret : json_object_new_object());
-	if (id)
-		json_object_object_add(o, "id", json_object_get(id));
-	send_line(o);
-	json_object_put(o);
+	send_line(qmp_return(id, ret));
 }
 
 static void reply_err(json_object *id, const char *cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void reply_err(json_object *id, const char *cls, const char *fmt, ...)
 {
-	json_object *o = json_object_new_object(), *e = json_object_new_object();
 	char desc[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	json_object_object_add(e, "class", json_object_new_string(cls));
-	json_object_object_add(e, "desc", json_object_new_string(desc));
-	json_object_object_add(o, "error", e);
-	if (id)
-		json_object_object_add(o, "id", json_object_get(id));
-	send_line(o);
-	json_object_put(o);
+	send_line(qmp_error(id, cls, desc));
 }
 
 /* Reads a non-negative integer argument; returns 0, or -1 if malformed. */
@@ -202,116 +349,52 @@ static int arg_u64(json_object *args, const char *key, uint64_t *v, bool *seen)
 	return 0;
 }
 
-static int parse_migrate(json_object *args, struct mig_params *p, char *err,
-			 size_t errlen)
-{
-	static const char *const known[] = {
-		"downtime_ms", "max_iterations", "chunk_size", "pin_budget",
-		"pin_all", "max_bandwidth_mbps", "on_max_iterations",
-		"pause_timeout_ms", NULL,
-	};
-	json_object *x;
-	bool seen;
-	int i;
-
-	if (!args)
-		return 0;
-	if (!json_object_is_type(args, json_type_object)) {
-		snprintf(err, errlen, "arguments must be an object");
-		return -1;
-	}
-	json_object_object_foreach(args, key, val) {
-		(void)val;
-		for (i = 0; known[i] && strcmp(known[i], key); i++)
-			;
-		if (!known[i]) {
-			snprintf(err, errlen, "unknown argument '%s'", key);
-			return -1;
-		}
-	}
-	if (arg_u64(args, "downtime_ms", &p->downtime_ms, &seen) ||
-	    (seen && !p->downtime_ms)) {
-		snprintf(err, errlen, "downtime_ms must be a positive integer");
-		return -1;
-	}
-	if (arg_u64(args, "max_iterations", &p->max_iterations, &seen) ||
-	    (seen && !p->max_iterations)) {
-		snprintf(err, errlen, "max_iterations must be a positive integer");
-		return -1;
-	}
-	if (arg_u64(args, "chunk_size", &p->chunk_size, &seen) ||
-	    !wire_chunk_size_valid(p->chunk_size)) {
-		snprintf(err, errlen, "chunk_size must be a power of two from 4096 to 1073741824");
-		return -1;
-	}
-	if (arg_u64(args, "pin_budget", &p->pin_budget, &seen)) {
-		snprintf(err, errlen, "pin_budget must be a non-negative integer (bytes)");
-		return -1;
-	}
-	if (arg_u64(args, "max_bandwidth_mbps", &p->max_bandwidth_mbps, &seen)) {
-		snprintf(err, errlen, "max_bandwidth_mbps must be a non-negative integer");
-		return -1;
-	}
-	if (arg_u64(args, "pause_timeout_ms", &p->pause_timeout_ms, &seen) ||
-	    p->pause_timeout_ms > 3600000) {
-		snprintf(err, errlen, "pause_timeout_ms must be an integer from 0 (none) to 3600000");
-		return -1;
-	}
-	if (json_object_object_get_ex(args, "pin_all", &x)) {
-		if (!json_object_is_type(x, json_type_boolean)) {
-			snprintf(err, errlen, "pin_all must be a boolean");
-			return -1;
-		}
-		p->pin_all = json_object_get_boolean(x);
-	}
-	if (json_object_object_get_ex(args, "on_max_iterations", &x)) {
-		const char *s = json_object_is_type(x, json_type_string) ?
-				json_object_get_string(x) : "";
-
-		if (!strcmp(s, "switchover")) {
-			p->fail_on_max = false;
-		} else if (!strcmp(s, "fail")) {
-			p->fail_on_max = true;
-		} else {
-			snprintf(err, errlen, "on_max_iterations must be \"switchover\" or \"fail\"");
-			return -1;
-		}
-	}
-	if (p->pin_budget && p->pin_budget < p->chunk_size) {
-		snprintf(err, errlen, "pin_budget must be 0 or at least one chunk (%llu bytes)",
-			 (unsigned long long)p->chunk_size);
-		return -1;
-	}
-	return 0;
-}
-
 static pthread_t engine;
 static bool engine_started;
 
 static void cmd_migrate(struct agent *a, json_object *id, json_object *args)
 {
-	struct mig_params p;
-	char err[256];
+	static const char *const known[] = { "uri", "detach", "blk", "inc", "resume", NULL };
+	char err[256], uri[300];
+	json_object *x;
 	int rc;
 
+	if (qmp_check_args(args, known, err, sizeof(err))) {
+		reply_err(id, "GenericError", "%s", err);
+		return;
+	}
 	if (!a->source) {
 		reply_err(id, "GenericError", "migrate is a source command; this agent is the destination");
 		return;
 	}
+	/* The peer is fixed on the command line; a uri must name the same. */
+	snprintf(uri, sizeof(uri), "rdma:%s:%s", a->addr, a->port);
+	if (args && json_object_object_get_ex(args, "uri", &x) &&
+	    (!json_object_is_type(x, json_type_string) ||
+	     strcmp(json_object_get_string(x), uri))) {
+		reply_err(id, "GenericError", "this agent migrates only to %s (its --connect)", uri);
+		return;
+	}
+	if (args && json_object_object_get_ex(args, "detach", &x) &&
+	    !json_object_is_type(x, json_type_boolean)) {
+		reply_err(id, "GenericError", "Invalid parameter type for 'detach', expected: boolean");
+		return;
+	}
+	for (rc = 2; known[rc]; rc++)
+		if (args && json_object_object_get_ex(args, known[rc], &x) &&
+		    (!json_object_is_type(x, json_type_boolean) || json_object_get_boolean(x))) {
+			reply_err(id, "GenericError", "'%s' is not supported by rdmigd", known[rc]);
+			return;
+		}
 	pthread_mutex_lock(&a->lock);
 	if (a->started) {
 		pthread_mutex_unlock(&a->lock);
 		reply_err(id, "GenericError", "a migration was already started");
 		return;
 	}
-	p = a->defaults;
-	if (parse_migrate(args, &p, err, sizeof(err))) {
-		pthread_mutex_unlock(&a->lock);
-		reply_err(id, "InvalidParameter", "%s", err);
-		return;
-	}
-	a->params = p;
 	a->started = true;
+	a->status = ST_SETUP;
+	t_begin = now_us();
 	pthread_mutex_unlock(&a->lock);
 	rc = pthread_create(&engine, NULL, source_main, a);
 	if (rc) {
@@ -321,27 +404,59 @@ static void cmd_migrate(struct agent *a, json_object *id, json_object *args)
 	}
 	engine_started = true;
 	reply_ok(id, NULL);
+	ctl_sync_status(a);
 }
 
-static void cmd_query(struct agent *a, json_object *id)
+static void cmd_set_parameters(struct agent *a, json_object *id, json_object *args)
+{
+	struct mig_params q;
+	const char *secret;
+	char err[256];
+	int rc;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->source && a->started) {
+		pthread_mutex_unlock(&a->lock);
+		reply_err(id, "GenericError", "parameters cannot change once the migration started");
+		return;
+	}
+	/* All or nothing: the parameters apply only if the secret does too. */
+	q = a->params;
+	rc = qmp_set_parameters(args, &q, &secret, err, sizeof(err));
+	if (!rc && secret)
+		rc = auth_secret_set(&a->secret, secret, strlen(secret), err,
+				     sizeof(err));
+	if (!rc)
+		a->params = q;
+	pthread_mutex_unlock(&a->lock);
+	if (rc)
+		reply_err(id, "GenericError", "%s", err);
+	else
+		reply_ok(id, NULL);
+}
+
+static void cmd_query_parameters(struct agent *a, json_object *id)
 {
 	json_object *r;
 
 	pthread_mutex_lock(&a->lock);
-	r = stats_json(&a->stats, a->source);
-	json_object_object_add(r, "status", json_object_new_string(status_name(a->status)));
-	json_object_object_add(r, "role", json_object_new_string(a->source ? "source" : "destination"));
-	ADD_U64(r, "pages_remaining", a->stats.pages_remaining);
-	ADD_U64(r, "total_pages", a->stats.total_pages);
-	ADD_U64(r, "bandwidth_mbps", a->stats.bandwidth_mbps);
-	ADD_U64(r, "dirty_rate_pps", a->stats.dirty_rate_pps);
-	if (a->fail_reason[0])
-		json_object_object_add(r, "reason", json_object_new_string(a->fail_reason));
+	r = qmp_query_parameters(&a->params, a->secret.set);
 	pthread_mutex_unlock(&a->lock);
 	reply_ok(id, r);
 }
 
-static void cmd_cancel(struct agent *a, json_object *id)
+static void cmd_query_migrate(struct agent *a, json_object *id)
+{
+	json_object *r;
+
+	pthread_mutex_lock(&a->lock);
+	r = mig_info(a);
+	pthread_mutex_unlock(&a->lock);
+	reply_ok(id, r);
+}
+
+/* @reply: a migrate_cancel command (not the channel closing) is answered. */
+static void cmd_cancel(struct agent *a, bool reply, json_object *id)
 {
 	bool idle;
 
@@ -351,19 +466,40 @@ static void cmd_cancel(struct agent *a, json_object *id)
 	if (idle)
 		a->started = true;	/* no migration may start any more */
 	pthread_mutex_unlock(&a->lock);
-	reply_ok(id, NULL);
+	if (reply)
+		reply_ok(id, NULL);
 	if (idle)
-		engine_finish(a, false, "cancelled");
+		engine_finish(a, false, "migration cancelled");
 }
 
-static void cmd_paused(struct agent *a, json_object *id, json_object *args)
+/*
+ * migrate-continue {"state":"pre-switchover"}: the VMM paused the vCPUs.
+ * rdmig's extension "paused_at_us" dates the pause (see below).
+ */
+static void cmd_continue(struct agent *a, json_object *id, json_object *args)
 {
+	static const char *const known[] = { "state", "paused_at_us", NULL };
 	enum mig_status st;
 	uint64_t at = 0, t = now_us();
 	bool seen = false;
+	char err[256];
+	json_object *x;
 
+	if (qmp_check_args(args, known, err, sizeof(err))) {
+		reply_err(id, "GenericError", "%s", err);
+		return;
+	}
+	if (!args || !json_object_object_get_ex(args, "state", &x)) {
+		reply_err(id, "GenericError", "Parameter 'state' is missing");
+		return;
+	}
+	if (!json_object_is_type(x, json_type_string) ||
+	    strcmp(json_object_get_string(x), "pre-switchover")) {
+		reply_err(id, "GenericError", "Parameter 'state' must be 'pre-switchover'");
+		return;
+	}
 	if (!a->source) {
-		reply_err(id, "GenericError", "paused is a source command");
+		reply_err(id, "GenericError", "migrate-continue is a source command");
 		return;
 	}
 	/*
@@ -383,73 +519,199 @@ static void cmd_paused(struct agent *a, json_object *id, json_object *args)
 	if (st == ST_SWITCHOVER && !atomic_load(&a->paused)) {
 		a->paused_us = seen ? at : t;	/* downtime starts here */
 		atomic_store(&a->paused, true);
+		a->status = ST_DEVICE;
 		pthread_cond_broadcast(&a->cond);
 		engine_wake(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (st != ST_SWITCHOVER) {
-		reply_err(id, "GenericError", "paused is only valid after switchover-ready (status is %s)",
-			  status_name(st));
+		reply_err(id, "GenericError", "Migration not in expected state: %s",
+			  a->source && !a->started ? "none" : status_name(st));
 		return;
 	}
 	reply_ok(id, NULL);
+	ctl_sync_status(a);
 }
 
-static void handle_line(struct agent *a, const char *line)
-{
-	enum json_tokener_error jerr;
-	json_object *o = json_tokener_parse_verbose(line, &jerr), *id = NULL, *x,
-		    *args = NULL;
-	const char *cmd;
+static const char *const commands[] = {
+	"qmp_capabilities", "query-commands", "query-version", "migrate",
+	"migrate_cancel", "migrate-continue", "query-migrate",
+	"migrate-set-parameters", "query-migrate-parameters", NULL,
+};
 
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		reply_err(NULL, "GenericError", "expected a JSON object: %s",
-			  o ? "not an object" : json_tokener_error_desc(jerr));
-		json_object_put(o);
-		return;
+static void cmd_query_commands(json_object *id)
+{
+	json_object *r = json_object_new_array();
+	int i;
+
+	for (i = 0; commands[i]; i++) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "name", json_object_new_string(commands[i]));
+		json_object_array_add(r, c);
 	}
-	json_object_object_get_ex(o, "id", &id);
-	if (!json_object_object_get_ex(o, "execute", &x) ||
-	    !json_object_is_type(x, json_type_string)) {
-		reply_err(id, "GenericError", "missing \"execute\"");
-		json_object_put(o);
-		return;
-	}
-	cmd = json_object_get_string(x);
-	json_object_object_get_ex(o, "arguments", &args);
-	log_dbg("command %s", cmd);
-	if (!strcmp(cmd, "migrate"))
-		cmd_migrate(a, id, args);
-	else if (!strcmp(cmd, "query"))
-		cmd_query(a, id);
-	else if (!strcmp(cmd, "cancel"))
-		cmd_cancel(a, id);
-	else if (!strcmp(cmd, "paused"))
-		cmd_paused(a, id, args);
-	else
-		reply_err(id, "CommandNotFound", "unknown command '%s'", cmd);
-	json_object_put(o);
+	reply_ok(id, r);
 }
 
-static void greet(struct agent *a, int fd)
+static void cmd_query_version(json_object *id)
 {
-	json_object *o = json_object_new_object(), *g = json_object_new_object();
+	json_object *g = qmp_greeting(RDMIGD_VERSION), *q, *v;
 
-	json_object_object_add(g, "version", json_object_new_string(RDMIGD_VERSION));
-	json_object_object_add(g, "role", json_object_new_string(a->source ? "source" : "destination"));
-	json_object_object_add(o, "greeting", g);
+	json_object_object_get_ex(g, "QMP", &q);
+	json_object_object_get_ex(q, "version", &v);
+	reply_ok(id, json_object_get(v));
+	json_object_put(g);
+}
+
+static void cmd_capabilities(struct agent *a, json_object *id, json_object *args)
+{
+	static const char *const known[] = { "enable", NULL };
+	json_object *x, *ok;
+	char err[256];
+
+	(void)a;
+	if (qmp_check_args(args, known, err, sizeof(err))) {
+		reply_err(id, "GenericError", "%s", err);
+		return;
+	}
+	if (args && json_object_object_get_ex(args, "enable", &x)) {
+		if (!json_object_is_type(x, json_type_array)) {
+			reply_err(id, "GenericError", "Invalid parameter type for 'enable', expected: array");
+			return;
+		}
+		if (json_object_array_length(x)) {
+			/* No capability (not even oob) is offered in the greeting. */
+			reply_err(id, "GenericError", "Capability '%s' not available",
+				  json_object_get_string(json_object_array_get_idx(x, 0)));
+			return;
+		}
+	}
+	ok = qmp_return(id, NULL);
 	pthread_mutex_lock(&out_lock);
-	out_fd = fd;
+	q_push(&outq, ok, NULL);
+	json_object_put(ok);
+	/* The events held back during negotiation follow the reply. */
+	if (held.head) {
+		if (outq.tail)
+			outq.tail->next = held.head;
+		else
+			outq.head = held.head;
+		outq.tail = held.tail;
+		outq.bytes += held.bytes;
+		held.head = held.tail = NULL;
+		held.bytes = 0;
+	}
+	negotiated = true;
 	pthread_mutex_unlock(&out_lock);
-	send_line(o);
-	json_object_put(o);
+}
+
+static void handle_line(void *ctx, const char *line, size_t len, bool overlong)
+{
+	struct agent *a = ctx;
+	struct qmp_request req;
+	char err[256];
+	int rc;
+
+	if (overlong) {
+		reply_err(NULL, "GenericError", "JSON parse error, line longer than %d bytes (discarded up to its newline)",
+			  QMP_LINE_MAX);
+		return;
+	}
+	rc = qmp_parse_request(line, len, &req, err, sizeof(err));
+	if (rc < 0)
+		reply_err(req.id, "GenericError", "%s", err);
+	if (rc <= 0) {
+		qmp_request_free(&req);
+		return;
+	}
+	log_dbg("command %s", req.execute);
+	if (!negotiated) {
+		if (!strcmp(req.execute, "qmp_capabilities"))
+			cmd_capabilities(a, req.id, req.arguments);
+		else
+			reply_err(req.id, "CommandNotFound",
+				  "Expecting capabilities negotiation with 'qmp_capabilities'");
+	} else if (!strcmp(req.execute, "qmp_capabilities")) {
+		reply_err(req.id, "CommandNotFound",
+			  "Capabilities negotiation is already complete, command ignored");
+	} else if (!strcmp(req.execute, "query-commands")) {
+		cmd_query_commands(req.id);
+	} else if (!strcmp(req.execute, "query-version")) {
+		cmd_query_version(req.id);
+	} else if (!strcmp(req.execute, "migrate")) {
+		cmd_migrate(a, req.id, req.arguments);
+	} else if (!strcmp(req.execute, "migrate_cancel")) {
+		if (qmp_check_args(req.arguments, (const char *const[]){ NULL }, err, sizeof(err)))
+			reply_err(req.id, "GenericError", "%s", err);
+		else
+			cmd_cancel(a, true, req.id);
+	} else if (!strcmp(req.execute, "migrate-continue")) {
+		cmd_continue(a, req.id, req.arguments);
+	} else if (!strcmp(req.execute, "query-migrate")) {
+		cmd_query_migrate(a, req.id);
+	} else if (!strcmp(req.execute, "migrate-set-parameters")) {
+		cmd_set_parameters(a, req.id, req.arguments);
+	} else if (!strcmp(req.execute, "query-migrate-parameters")) {
+		cmd_query_parameters(a, req.id);
+	} else {
+		reply_err(req.id, "CommandNotFound", "The command %s has not been found", req.execute);
+	}
+	qmp_request_free(&req);
+}
+
+static void greet(void)
+{
 	pthread_mutex_lock(&out_lock);
-	if (pending_len)
-		write_all(fd, pending, pending_len);
-	free(pending);
-	pending = NULL;
-	pending_len = 0;
+	q_clear(&outq);
+	negotiated = false;
 	pthread_mutex_unlock(&out_lock);
+	send_line(qmp_greeting(RDMIGD_VERSION));
+}
+
+/*
+ * Writes what the queue holds without blocking. Returns 0, or -1 when the
+ * client is gone.
+ */
+static int flush_out(int fd)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&out_lock);
+	while (outq.head) {
+		struct qitem *it = outq.head;
+		ssize_t k = send(fd, it->s + it->off, it->len - it->off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (k < 0) {
+			log_dbg("control client write failed: %s", strerror(errno));
+			ret = -1;
+			break;
+		}
+		it->off += (size_t)k;
+		outq.bytes -= (size_t)k;
+		if (it->off == it->len) {
+			outq.head = it->next;
+			if (!outq.head)
+				outq.tail = NULL;
+			q_free_item(it);
+		}
+	}
+	pthread_mutex_unlock(&out_lock);
+	return ret;
+}
+
+static size_t out_bytes(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&out_lock);
+	n = outq.bytes;
+	pthread_mutex_unlock(&out_lock);
+	return n;
 }
 
 static int listen_path(const char *path)
@@ -524,30 +786,58 @@ static void read_state(struct agent *a, int *state_fd)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Engine done: give the client up to LINGER_MS to take the last events. */
+static void linger(int cfd)
+{
+	uint64_t end = now_us() + LINGER_MS * 1000ull;
+
+	while (cfd >= 0 && out_bytes() && now_us() < end) {
+		struct pollfd p = { .fd = cfd, .events = POLLOUT };
+
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			break;
+		if ((p.revents & (POLLERR | POLLHUP)) || flush_out(cfd))
+			break;
+	}
+	if (out_bytes())
+		log_dbg("control client did not read the last %zu bytes", out_bytes());
+}
+
 int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 {
-	char *line = malloc(LINE_MAX_BYTES);
-	size_t len = 0;
+	struct qmp_reader rd;
+	char *buf = malloc(65536);
 	int lfd = -1, cfd = -1, sfd = -1, rc;
 	bool done = false;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (!line)
+	if (!buf || qmp_reader_init(&rd)) {
+		log_err("out of memory");
+		free(buf);
 		return 1;
+	}
+	if (!a->source)
+		t_begin = now_us();
 	if (ctl_path) {
 		lfd = listen_path(ctl_path);
 		if (lfd < 0) {
-			free(line);
+			/* The destination engine may be running already. */
+			atomic_store(&a->cancel, true);
+			if (engine_started)
+				pthread_join(engine, NULL);
+			qmp_reader_free(&rd);
+			free(buf);
 			return 1;
 		}
 	} else if (ctl_fd >= 0) {
 		cfd = ctl_fd;
-		greet(a, cfd);
+		greet();
 	}
 	while (!done) {
 		struct pollfd p[4];
 		int n = 0, ip = -1, ic = -1, is = -1, iw;
 
+		ctl_sync_status(a);
 		pthread_mutex_lock(&a->lock);
 		if (a->source && a->state_reading && sfd < 0 && !a->state_eof) {
 			if (a->state_fd >= 0) {
@@ -568,8 +858,13 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 			p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		}
 		if (cfd >= 0) {
+			size_t q = out_bytes();
+
 			ic = n;
-			p[n++] = (struct pollfd){ .fd = cfd, .events = POLLIN };
+			/* A client that does not read its replies is not read either. */
+			p[n++] = (struct pollfd){ .fd = cfd,
+				.events = (short)((q < OUTQ_READ_MAX ? POLLIN : 0) |
+						  (q ? POLLOUT : 0)) };
 		}
 		if (sfd >= 0) {
 			is = n;
@@ -595,54 +890,51 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 		if (ip >= 0 && (p[ip].revents & POLLIN)) {
 			cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (cfd >= 0)
-				greet(a, cfd);
+				greet();
+			continue;
 		}
-		if (ic >= 0 && p[ic].revents) {
-			ssize_t k = read(cfd, line + len, LINE_MAX_BYTES - len);
-			char *nl;
+		if (ic < 0)
+			continue;
+		if ((p[ic].revents & POLLOUT) && flush_out(cfd))
+			p[ic].revents |= POLLHUP;
+		if (p[ic].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t k = read(cfd, buf, 65536);
 
+			if (k < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
 			if (k <= 0) {
-				if (k < 0 && errno == EINTR)
-					continue;
 				log_info("control channel closed: cancelling");
-				pthread_mutex_lock(&out_lock);
-				out_fd = -1;
-				pthread_mutex_unlock(&out_lock);
 				close(cfd);
 				cfd = -1;
-				cmd_cancel(a, NULL);
+				pthread_mutex_lock(&out_lock);
+				q_clear(&outq);
+				pthread_mutex_unlock(&out_lock);
+				cmd_cancel(a, false, NULL);
 				continue;
 			}
-			len += (size_t)k;
-			while ((nl = memchr(line, '\n', len))) {
-				*nl = '\0';
-				if (nl != line)
-					handle_line(a, line);
-				len -= (size_t)(nl + 1 - line);
-				memmove(line, nl + 1, len);
-			}
-			if (len == LINE_MAX_BYTES) {
-				reply_err(NULL, "GenericError", "line longer than %d bytes", LINE_MAX_BYTES);
-				len = 0;
-			}
+			qmp_reader_feed(&rd, buf, (size_t)k, handle_line, a);
+			flush_out(cfd);
 		}
 	}
 	if (engine_started)
 		pthread_join(engine, NULL);
-	pthread_mutex_lock(&out_lock);
-	out_fd = -1;
-	pthread_mutex_unlock(&out_lock);
-	if (cfd >= 0)
+	if (cfd >= 0) {
+		flush_out(cfd);
+		linger(cfd);
 		close(cfd);
+	}
 	if (sfd >= 0)
 		close(sfd);
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(ctl_path);
 	}
-	free(line);
-	free(pending);
-	pending = NULL;
+	pthread_mutex_lock(&out_lock);
+	q_clear(&outq);
+	q_clear(&held);
+	pthread_mutex_unlock(&out_lock);
+	qmp_reader_free(&rd);
+	free(buf);
 	return a->exit_code;
 }
 
@@ -657,29 +949,43 @@ void engine_start_dest(struct agent *a)
 	engine_started = true;
 }
 
-/* Tell the VMM how the migration ended, once. */
+/*
+ * Tell the VMM how the migration ended, once: a MIGRATION event whose
+ * data is the final MigrationInfo (what query-migrate would have said;
+ * the agent exits right after).
+ */
 void engine_report(struct agent *a, bool ok, const char *reason)
 {
+	uint64_t rt;
 	json_object *d;
 
+	pthread_mutex_lock(&status_lock);
+	sync_status_locked(a);
 	pthread_mutex_lock(&a->lock);
 	if (a->reported) {
 		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&status_lock);
 		return;
 	}
 	a->reported = true;
 	if (ok) {
 		a->status = ST_COMPLETED;
-		d = stats_json(&a->stats, a->source);
 	} else {
 		a->status = atomic_load(&a->cancel) ? ST_CANCELLED : ST_FAILED;
 		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s", reason);
-		d = json_object_new_object();
-		json_object_object_add(d, "reason", json_object_new_string(reason));
 	}
 	a->exit_code = ok ? 0 : 1;
+	d = mig_info(a);
+	/*
+	 * "completed" is dated when the VM was handed over (the source: the
+	 * destination's acknowledgement), not when this event got built: a
+	 * VMM ends its downtime at this timestamp.
+	 */
+	rt = ok ? a->completed_rt_us : 0;
 	pthread_mutex_unlock(&a->lock);
-	ctl_event(a, ok ? "completed" : "failed", d);
+	queue_event_at(a, "MIGRATION", d, false, rt);
+	last_status = (int)(ok ? ST_COMPLETED : ST_FAILED);
+	pthread_mutex_unlock(&status_lock);
 	if (ok)
 		log_info("migration completed");
 	else

@@ -48,26 +48,11 @@ static void usage(FILE *f)
 "  --help, --version\n");
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 static int parse_fd(const char *opt, const char *s, int *fd)
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v) || v > 65535) {
+	if (rdmig_parse_u64(s, &v) || v > 65535) {
 		fprintf(stderr, "rdmigd: %s: '%s' is not a file descriptor\n", opt, s);
 		return -1;
 	}
@@ -160,14 +145,14 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_CHUNK:
-			if (parse_u64(optarg, &a.defaults.chunk_size) ||
+			if (rdmig_parse_u64(optarg, &a.defaults.chunk_size) ||
 			    !wire_chunk_size_valid(a.defaults.chunk_size)) {
 				fprintf(stderr, "rdmigd: --chunk-size must be a power of two from 4096 to 1073741824\n");
 				return 2;
 			}
 			break;
 		case O_BUDGET:
-			if (parse_u64(optarg, &a.defaults.pin_budget)) {
+			if (rdmig_parse_u64(optarg, &a.defaults.pin_budget)) {
 				fprintf(stderr, "rdmigd: --pin-budget: '%s' is not a byte count\n", optarg);
 				return 2;
 			}
@@ -177,7 +162,7 @@ int main(int argc, char **argv)
 		case O_TIMEOUT: {
 			uint64_t v;
 
-			if (parse_u64(optarg, &v) || v > 3600000) {
+			if (rdmig_parse_u64(optarg, &v) || v > 3600000) {
 				fprintf(stderr, "rdmigd: --timeout-ms: '%s' is not a number of milliseconds up to 3600000\n",
 					optarg);
 				return 2;
@@ -186,7 +171,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_PTIMEOUT:
-			if (parse_u64(optarg, &a.defaults.pause_timeout_ms) ||
+			if (rdmig_parse_u64(optarg, &a.defaults.pause_timeout_ms) ||
 			    a.defaults.pause_timeout_ms > 3600000) {
 				fprintf(stderr, "rdmigd: --pause-timeout-ms: '%s' is not a number of milliseconds up to 3600000\n",
 					optarg);

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "../lib/util.h"
 
 #define RDMIGD_VERSION	"0.1.0"
 #define MAX_REGIONS	64
@@ -37,8 +38,9 @@ struct mig_params {
 #define DEFAULT_PAUSE_TIMEOUT_MS	30000
 
 enum mig_status {
-	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER, ST_COMPLETED, ST_FAILED,
-	ST_CANCELLED,
+	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER /* QMP "pre-switchover" */,
+	ST_DEVICE /* paused: last round and device state */, ST_COMPLETED,
+	ST_FAILED, ST_CANCELLED,
 };
 
 struct mig_stats {
@@ -83,6 +85,7 @@ struct agent {
 	struct mig_params params;
 	enum mig_status status;
 	struct mig_stats stats;
+	uint64_t completed_rt_us;	/* CLOCK_REALTIME of the hand-over, 0 = unknown */
 	bool started;
 	bool reported;		/* "completed" or "failed" was sent */
 	bool engine_done;
@@ -111,6 +114,10 @@ struct agent {
 
 /* control.c */
 void ctl_event(struct agent *a, const char *name, json_object *data);
+/* Source progress: RDMIG_PROGRESS (and MIGRATION_PASS on a new pass). */
+void ctl_progress(struct agent *a, uint64_t pass, json_object *data);
+/* MIGRATION events for a->status changes not yet announced. */
+void ctl_sync_status(struct agent *a);
 void ctl_wake(struct agent *a);
 int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path);
 const char *status_name(enum mig_status s);
@@ -125,7 +132,11 @@ void engine_start_dest(struct agent *a);
 void engine_report(struct agent *a, bool ok, const char *reason);
 void engine_finish(struct agent *a, bool ok, const char *reason);
 
-uint64_t now_us(void);
+/* The one monotonic clock (user/lib/util.c), in microseconds. */
+static inline uint64_t now_us(void)
+{
+	return rdmig_now_us();
+}
 /* Ends the engine's current wait (the VMM paused, the state ended). */
 void engine_wake(struct agent *a);
 

@@ -441,7 +441,7 @@ static void emit_progress(struct src *s, uint64_t remaining, uint64_t dirty_pps,
 	if (s->phase)
 		json_object_object_add(d, "phase", json_object_new_string(s->phase));
 	pthread_mutex_unlock(&s->a->lock);
-	ctl_event(s->a, "progress", d);
+	ctl_progress(s->a, s->iteration, d);
 	s->last_progress_us = now_us();
 }
 
@@ -889,6 +889,7 @@ static int migrate(struct src *s, uint64_t t_start)
 		.pin_budget = s->p.pin_budget,
 	};
 	uint64_t prev_dirty = UINT64_MAX, t_pause, t, t_phase, p0;
+	struct timespec rt;
 	int64_t dirty;
 	uint32_t b;
 
@@ -1005,7 +1006,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->switchover_us = now_us();
 	pthread_mutex_unlock(&a->lock);
 	ctl_wake(a);
-	ctl_event(a, "switchover-ready", NULL);
+	ctl_sync_status(a);
 	if (until_paused(s))
 		return -1;
 	/*
@@ -1027,7 +1028,9 @@ static int migrate(struct src *s, uint64_t t_start)
 	if (send_state_and_finish(s))
 		return -1;
 	t = now_us();
+	clock_gettime(CLOCK_REALTIME, &rt);
 	pthread_mutex_lock(&a->lock);
+	a->completed_rt_us = (uint64_t)rt.tv_sec * 1000000 + (uint64_t)rt.tv_nsec / 1000;
 	a->stats.downtime_ms = (t - t_pause + 500) / 1000;
 	a->stats.last_round_pages = a->stats.pages_sent - p0;
 	a->stats.total_ms = (t - t_start) / 1000;

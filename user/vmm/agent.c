@@ -128,7 +128,6 @@ int agent_spawn(const struct agent_cfg *cfg, const int *tfds, unsigned int nr,
 	close(sv[1]);
 	close(child_state);
 	a->pid = pid;
-	a->next_id = 1;
 	return 0;
 }
 
@@ -160,95 +159,38 @@ int agent_reap(struct agent *a, int timeout_ms, int *status)
 	return 0;
 }
 
-int agent_send(struct agent *a, const char *cmd, json_object *args)
+int agent_open(struct agent *a, int timeout_ms, char *err, size_t errlen)
 {
-	json_object *o = json_object_new_object();
-	const char *s;
-	size_t len, off = 0;
-	int id = a->next_id++;
+	int ret = rdmig_ctl_open(a->ctl, timeout_ms, &a->qmp, err, errlen);
 
-	json_object_object_add(o, "execute", json_object_new_string(cmd));
-	if (args)
-		json_object_object_add(o, "arguments", args);
-	json_object_object_add(o, "id", json_object_new_int(id));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(s);
-	while (off <= len) {
-		/* The line and its newline, in as many writes as it takes. */
-		const char *p = off < len ? s + off : "\n";
-		size_t n = off < len ? len - off : 1;
-		ssize_t w = send(a->ctl, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			id = -errno;
-			break;
-		}
-		off += (size_t)w;
-		if (off == len + 1)
-			break;
-	}
-	json_object_put(o);
-	return id;
+	if (ret)
+		a->ctl = -1;	/* closed by rdmig_ctl_open() */
+	return ret;
 }
 
-static int take_line(struct agent *a, json_object **msg)
+void agent_close(struct agent *a)
 {
-	char *nl = memchr(a->buf, '\n', a->len);
-	size_t n;
+	if (a->qmp)
+		rdmig_ctl_close(a->qmp);	/* closes a->ctl */
+	else if (a->ctl >= 0)
+		close(a->ctl);
+	a->qmp = NULL;
+	a->ctl = -1;
+}
 
-	if (!nl)
-		return 0;
-	*nl = '\0';
-	n = (size_t)(nl - a->buf) + 1;
-	*msg = json_tokener_parse(a->buf);
-	memmove(a->buf, a->buf + n, a->len - n);
-	a->len -= n;
-	if (!*msg || !json_object_is_type(*msg, json_type_object)) {
-		json_object_put(*msg);
-		*msg = NULL;
-		return -EBADMSG;
+int agent_send(struct agent *a, const char *cmd, json_object *args)
+{
+	if (!a->qmp) {
+		json_object_put(args);
+		return -ENOTCONN;
 	}
-	return 1;
+	return rdmig_ctl_send(a->qmp, cmd, args);
 }
 
 int agent_recv(struct agent *a, json_object **msg)
 {
-	ssize_t r;
-	int ret;
-
 	*msg = NULL;
-	ret = take_line(a, msg);
-	if (ret)
-		return ret;
-	if (a->len == sizeof(a->buf))
-		return -EMSGSIZE;
-	r = recv(a->ctl, a->buf + a->len, sizeof(a->buf) - a->len, MSG_DONTWAIT);
-	if (r == 0)
-		return -EPIPE;
-	if (r < 0)
-		return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
-	a->len += (size_t)r;
-	return take_line(a, msg);
-}
-
-int agent_recv_wait(struct agent *a, json_object **msg, int timeout_ms)
-{
-	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
-	int ret;
-
-	for (;;) {
-		struct pollfd p = { .fd = a->ctl, .events = POLLIN };
-		int64_t left;
-
-		ret = agent_recv(a, msg);
-		if (ret)
-			return ret;
-		left = (int64_t)(end - now_ns()) / 1000000;
-		if ((int64_t)(end - now_ns()) <= 0)
-			return 0;
-		if (poll(&p, 1, (int)(left > 0 ? left : 1)) < 0 && errno != EINTR)
-			return -errno;
-	}
+	if (!a->qmp)
+		return -ENOTCONN;
+	return rdmig_ctl_recv(a->qmp, msg, 0);
 }

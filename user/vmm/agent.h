@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <json-c/json.h>
+#include <rdmig/librdmig.h>
 
 #define AGENT_MAX_ARGS 32
 
@@ -28,10 +29,7 @@ struct agent {
 	pid_t pid;
 	int ctl;		/* our end of the control socketpair */
 	int state;		/* source: write end; destination: read end */
-	/* Control channel line buffer. */
-	char buf[65536];
-	size_t len;
-	int next_id;
+	struct rdmig_ctl *qmp;	/* librdmig's QMP client, after agent_open() */
 };
 
 /*
@@ -44,14 +42,20 @@ int agent_spawn(const struct agent_cfg *cfg, const int *tfds, unsigned int nr,
 /* Waits up to @timeout_ms for the agent to exit, then SIGKILLs it. */
 int agent_reap(struct agent *a, int timeout_ms, int *status);
 
+/*
+ * The control channel is librdmig's QMP client (rdmig_ctl_*, see
+ * Documentation/librdmig.md). agent_open() takes a->ctl over: greeting
+ * and qmp_capabilities within @timeout_ms; 0 or -errno with @err.
+ */
+int agent_open(struct agent *a, int timeout_ms, char *err, size_t errlen);
+/* Closes the channel (a->ctl included). */
+void agent_close(struct agent *a);
 /* Sends {"execute":cmd,"arguments":args,"id":N}; takes @args; returns N. */
 int agent_send(struct agent *a, const char *cmd, json_object *args);
 /*
- * Reads what is available and returns one message: 1 and *msg set, 0 when
- * no full line is buffered yet, -EPIPE at end of stream, -errno.
+ * Returns one message without blocking: 1 and *msg set, 0 when none is
+ * there yet, -EPIPE at end of stream, -errno.
  */
 int agent_recv(struct agent *a, json_object **msg);
-/* Blocking variant with a timeout: 1, 0 on timeout, -errno. */
-int agent_recv_wait(struct agent *a, json_object **msg, int timeout_ms);
 
 #endif

@@ -145,7 +145,7 @@ int run_standalone(struct run *r)
 static int start_agent(struct run *r)
 {
 	int tfds[VMM_MAX_REGIONS];
-	json_object *msg = NULL, *g, *role;
+	char err[256];
 	unsigned int i;
 	int ret;
 
@@ -173,23 +173,13 @@ static int start_agent(struct run *r)
 	}
 	say(r, "started %s (pid %d)", r->o->agent.path, (int)r->agent.pid);
 
-	ret = agent_recv_wait(&r->agent, &msg, GREETING_MS);
-	if (ret <= 0) {
-		fail(r, "no greeting from rdmigd (%s)", ret == 0 ? "timeout" :
-		     ret == -EPIPE ? "it exited" : strerror(-ret));
-		return ret ? ret : -ETIMEDOUT;
-	}
-	if (!json_object_object_get_ex(msg, "greeting", &g) ||
-	    !json_object_object_get_ex(g, "role", &role) ||
-	    strcmp(json_object_get_string(role),
-		   r->o->role == ROLE_SOURCE ? "source" : "destination")) {
-		fail(r, "unexpected greeting from rdmigd: %s",
-		     json_object_to_json_string(msg));
-		json_object_put(msg);
-		return -EPROTO;
+	/* librdmig's QMP client: greeting and qmp_capabilities. */
+	ret = agent_open(&r->agent, GREETING_MS, err, sizeof(err));
+	if (ret) {
+		fail(r, "rdmigd control channel: %s", err);
+		return ret;
 	}
 	r->greeted = true;
-	json_object_put(msg);
 	return 0;
 }
 
@@ -205,32 +195,34 @@ static void stop_agent(struct run *r)
 		else
 			report_set_u64(r, "agent_exit", 128 + WTERMSIG(st));
 	}
-	close(r->agent.ctl);
+	agent_close(&r->agent);
 	if (r->agent.state >= 0)
 		close(r->agent.state);
 	r->agent.state = -1;
 }
 
-static json_object *migrate_args(const struct vmm_opts *o)
+/* migrate-set-parameters, in QEMU's names where QEMU has the parameter. */
+static json_object *migrate_params(const struct vmm_opts *o)
 {
 	json_object *a = json_object_new_object();
 
 	if (o->downtime_ms >= 0)
-		json_object_object_add(a, "downtime_ms", json_object_new_int64(o->downtime_ms));
+		json_object_object_add(a, "downtime-limit", json_object_new_int64(o->downtime_ms));
 	if (o->max_iterations >= 0)
-		json_object_object_add(a, "max_iterations", json_object_new_int64(o->max_iterations));
+		json_object_object_add(a, "max-iterations", json_object_new_int64(o->max_iterations));
 	if (o->agent.chunk_size)
-		json_object_object_add(a, "chunk_size", json_object_new_uint64(o->agent.chunk_size));
+		json_object_object_add(a, "chunk-size", json_object_new_uint64(o->agent.chunk_size));
 	if (o->agent.pin_budget)
-		json_object_object_add(a, "pin_budget", json_object_new_uint64(o->agent.pin_budget));
+		json_object_object_add(a, "pin-budget", json_object_new_uint64(o->agent.pin_budget));
 	if (o->agent.pin_all)
-		json_object_object_add(a, "pin_all", json_object_new_boolean(true));
-	if (o->max_bandwidth_mbps >= 0)
-		json_object_object_add(a, "max_bandwidth_mbps", json_object_new_int64(o->max_bandwidth_mbps));
+		json_object_object_add(a, "pin-all", json_object_new_boolean(true));
+	if (o->max_bandwidth_mbps >= 0)	/* bytes per second, as QEMU */
+		json_object_object_add(a, "max-bandwidth",
+				       json_object_new_int64(o->max_bandwidth_mbps * 125000));
 	if (o->on_max_iterations)
-		json_object_object_add(a, "on_max_iterations", json_object_new_string(o->on_max_iterations));
+		json_object_object_add(a, "on-max-iterations", json_object_new_string(o->on_max_iterations));
 	if (o->pause_timeout_ms >= 0)
-		json_object_object_add(a, "pause_timeout_ms", json_object_new_int64(o->pause_timeout_ms));
+		json_object_object_add(a, "pause-timeout", json_object_new_int64(o->pause_timeout_ms));
 	return a;
 }
 
@@ -279,6 +271,7 @@ static void switchover(struct run *r)
 {
 	size_t len, off = 0;
 	uint64_t t0 = now_ns();
+	json_object *args;
 	char *s;
 	int id;
 
@@ -318,15 +311,14 @@ static void switchover(struct run *r)
 		return;
 	}
 	report_set_u64(r, "device_state_bytes", len);
-	{
-		json_object *a = json_object_new_object();
-
-		/* Same host, same clock: rdmigd's downtime starts at our pause. */
-		json_object_object_add(a, "paused_at_us", json_object_new_uint64(r->t_pause / 1000));
-		id = agent_send(&r->agent, "paused", a);
-	}
+	/* QEMU's pause-before-switchover step: the VM is stopped, go on. */
+	args = json_object_new_object();
+	json_object_object_add(args, "state", json_object_new_string("pre-switchover"));
+	/* rdmig's extension; same host, same clock: the downtime starts at our pause. */
+	json_object_object_add(args, "paused_at_us", json_object_new_uint64(r->t_pause / 1000));
+	id = agent_send(&r->agent, "migrate-continue", args);
 	if (id < 0)
-		fail(r, "cannot send \"paused\": %s", strerror(-id));
+		fail(r, "cannot send \"migrate-continue\": %s", strerror(-id));
 	report_set_u64(r, "pause_ms", (now_ns() - t0) / 1000000);
 	say(r, "vCPUs paused, %zu bytes of device state handed over", len);
 }
@@ -334,6 +326,7 @@ static void switchover(struct run *r)
 static void handle(struct run *r, json_object *msg)
 {
 	json_object *ev, *d = NULL, *e, *id;
+	const char *st;
 
 	if (r->events) {
 		fprintf(r->events, "%s\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
@@ -344,7 +337,7 @@ static void handle(struct run *r, json_object *msg)
 		bool mig = json_object_object_get_ex(msg, "id", &id) &&
 			   json_object_get_int(id) == r->migrate_id;
 
-		/* An error to "migrate" or "paused" ends the migration. */
+		/* An error to "migrate" or "migrate-continue" ends the migration. */
 		if (json_object_object_get_ex(e, "desc", &desc))
 			say(r, "rdmigd: error: %s", json_object_get_string(desc));
 		if (mig || r->paused)
@@ -355,9 +348,12 @@ static void handle(struct run *r, json_object *msg)
 	if (!json_object_object_get_ex(msg, "event", &ev))
 		return;
 	json_object_object_get_ex(msg, "data", &d);
-	if (!strcmp(json_object_get_string(ev), "progress") && d) {
+	st = rdmig_ctl_migration_status(msg);
+	if (!strcmp(json_object_get_string(ev), "RDMIG_PROGRESS") && d) {
 		show_progress(r, d);
-	} else if (!strcmp(json_object_get_string(ev), "switchover-ready")) {
+	} else if (!st) {
+		return;
+	} else if (!strcmp(st, "pre-switchover")) {
 		if (r->o->role != ROLE_SOURCE || r->paused || r->pause_due) {
 			/* nothing */
 		} else if (r->o->pause_delay_ms == 0) {
@@ -367,11 +363,11 @@ static void handle(struct run *r, json_object *msg)
 			r->pause_due = true;
 			r->pause_at = r->o->pause_delay_ms < 0 ? UINT64_MAX :
 				      now_ns() + (uint64_t)r->o->pause_delay_ms * 1000000ULL;
-			say(r, "switchover-ready: pausing %s", r->o->pause_delay_ms < 0 ?
+			say(r, "pre-switchover: pausing %s", r->o->pause_delay_ms < 0 ?
 			    "never (--pause-delay-ms -1)" : "after --pause-delay-ms");
 		}
-	} else if (!strcmp(json_object_get_string(ev), "completed")) {
-		json_object *ts, *sec, *usec;
+	} else if (!strcmp(st, "completed")) {
+		json_object *ts, *sec, *usec, *stats;
 
 		r->completed = true;
 		r->done = true;
@@ -394,14 +390,16 @@ static void handle(struct run *r, json_object *msg)
 			if (ev_ns <= now_rt && now_rt - ev_ns < r->t_seen - r->t_pause)
 				r->t_end = r->t_seen - (now_rt - ev_ns);
 		}
-		if (d) {
-			json_object_object_foreach(d, k, v)
-				json_object_object_add(r->report, k, json_object_get(v));
+		/* The agent's own figures, as before under their rdmig names. */
+		if (d && json_object_object_get_ex(d, "rdmig", &stats)) {
+			json_object_object_foreach(stats, k, v)
+				if (strcmp(k, "role"))
+					json_object_object_add(r->report, k, json_object_get(v));
 		}
-	} else if (!strcmp(json_object_get_string(ev), "failed")) {
+	} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
 		json_object *why;
 
-		fail(r, "%s", d && json_object_object_get_ex(d, "reason", &why) ?
+		fail(r, "%s", d && json_object_object_get_ex(d, "error-desc", &why) ?
 		     json_object_get_string(why) : "rdmigd reported a failure");
 	}
 }
@@ -434,7 +432,7 @@ static void event_loop(struct run *r)
 					 "timed out after %lld ms", (long long)r->o->timeout_ms);
 			say(r, "cancelling the migration");
 			r->cancel_sent = true;
-			agent_send(&r->agent, "cancel", NULL);
+			agent_send(&r->agent, "migrate_cancel", NULL);
 			kill_at = now_ns() + KILL_GRACE_MS * 1000000ULL;
 		}
 		if (kill_at && now_ns() >= kill_at) {
@@ -540,9 +538,17 @@ int run_source(struct run *r)
 		r->events = fopen(r->o->events, "a");
 
 	if (start_agent(r) == 0) {
+		char err[256];
+
 		r->t_migrate = now_ns();
-		r->migrate_id = agent_send(&r->agent, "migrate", migrate_args(r->o));
-		if (r->migrate_id < 0)
+		if (rdmig_ctl_execute(r->agent.qmp, "migrate-set-parameters", migrate_params(r->o),
+				      NULL, err, sizeof(err), GREETING_MS))
+			r->migrate_id = -EINVAL;
+		else
+			r->migrate_id = agent_send(&r->agent, "migrate", NULL);
+		if (r->migrate_id == -EINVAL)
+			fail(r, "rdmigd refused the parameters: %s", err);
+		else if (r->migrate_id < 0)
 			fail(r, "cannot send \"migrate\": %s", strerror(-r->migrate_id));
 		else
 			event_loop(r);

@@ -19,14 +19,6 @@ struct vcpu_arg {
 
 static struct vcpu_arg args[VMM_MAX_VCPUS];
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * Sleeps until @t unless a pause or shutdown is requested first: a vCPU
  * throttled to 99 % must still stop at once when the switchover comes.

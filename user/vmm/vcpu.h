@@ -4,6 +4,7 @@
 #define RDMIG_VMM_VCPU_H
 
 #include "vmm.h"
+#include "../lib/util.h"
 
 struct vm {
 	struct vmm_ram ram;
@@ -29,6 +30,10 @@ bool vm_wait_warm(struct vm *vm, int timeout_ms);
 unsigned int vm_throttle_up(struct vm *vm);
 /* Total pages written by all vCPUs (consistent only while paused). */
 uint64_t vm_writes(const struct vm *vm);
-uint64_t now_ns(void);
+/* The monotonic clock in ns (librdmig's, user/lib/util.c). */
+static inline uint64_t now_ns(void)
+{
+	return rdmig_now_ns();
+}
 
 #endif

@@ -199,4 +199,60 @@ int rdmig_nl_events_fd(const struct rdmig_nl_events *ev);
 int rdmig_nl_events_recv(struct rdmig_nl_events *ev, struct rdmig_nl_event *e,
 			 int timeout_ms);
 
+/* ---- rdmigd's control channel (QMP; Documentation/librdmig.md) --------- */
+
+/*
+ * The client side of an rdmigd control channel: a unix stream socket
+ * (inherited --control FD, or --control-path) speaking QMP. Messages are
+ * json-c objects (<json-c/json.h>); a returned message belongs to the
+ * caller (json_object_put()).
+ */
+struct rdmig_ctl;
+struct json_object;
+
+/*
+ * Takes over @fd (closed by rdmig_ctl_close(), or here on failure), reads
+ * the QMP greeting and negotiates capabilities (qmp_capabilities), each
+ * within @timeout_ms. Returns 0 with *out set, or -errno with a message
+ * in @err (-EPROTO: not a QMP greeting; -EREMOTEIO: negotiation refused).
+ */
+int rdmig_ctl_open(int fd, int timeout_ms, struct rdmig_ctl **out, char *err, size_t errlen);
+/* The same over a unix socket path (rdmigd --control-path PATH). */
+int rdmig_ctl_connect(const char *path, int timeout_ms, struct rdmig_ctl **out,
+		      char *err, size_t errlen);
+void rdmig_ctl_close(struct rdmig_ctl *c);
+/* For poll(): readable when a message may be waiting. */
+int rdmig_ctl_fd(const struct rdmig_ctl *c);
+/* True when rdmig_ctl_recv(c, .., 0) has a message without reading. */
+bool rdmig_ctl_pending(const struct rdmig_ctl *c);
+/* The greeting, {"QMP":{"version":...,"capabilities":[]}}; owned by @c. */
+struct json_object *rdmig_ctl_greeting(const struct rdmig_ctl *c);
+
+/*
+ * Sends {"execute":@cmd,"arguments":@args,"id":N} and returns N (> 0), or
+ * -errno. Takes @args (may be NULL). The reply comes through
+ * rdmig_ctl_recv() like any message.
+ */
+int rdmig_ctl_send(struct rdmig_ctl *c, const char *cmd, struct json_object *args);
+/*
+ * Sends a command and waits up to @timeout_ms (-1: forever) for its reply.
+ * Returns 0 with *ret the "return" value (caller puts it; @ret may be
+ * NULL), -EREMOTEIO with "cmd: Class: desc" in @err for an error reply,
+ * -ETIMEDOUT, -EPIPE (agent gone) or -errno. Events and other replies
+ * that arrive meanwhile are kept, in order, for rdmig_ctl_recv().
+ */
+int rdmig_ctl_execute(struct rdmig_ctl *c, const char *cmd, struct json_object *args,
+		      struct json_object **ret, char *err, size_t errlen, int timeout_ms);
+/*
+ * The next message (event or reply), waiting up to @timeout_ms (0: only
+ * what can be read without blocking; -1: forever). Returns 1 with *msg
+ * set, 0 on timeout, -EPIPE when the agent closed the channel, -EBADMSG
+ * for a line that is not a JSON object, -errno.
+ */
+int rdmig_ctl_recv(struct rdmig_ctl *c, struct json_object **msg, int timeout_ms);
+/* The event name of @msg (NULL if it is not an event); *data its "data". */
+const char *rdmig_ctl_event(struct json_object *msg, struct json_object **data);
+/* For a MIGRATION event, its data.status ("active", "completed", ...); else NULL. */
+const char *rdmig_ctl_migration_status(struct json_object *msg);
+
 #endif /* LIBRDMIG_H */
