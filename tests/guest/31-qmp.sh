@@ -53,7 +53,10 @@ shell_smoke() {
 		>"$out/shell.pair.log" 2>&1 &
 	local p=$!
 	for _ in $(seq 100); do [ -S "$s" ] && break; sleep 0.1; done
-	printf 'query-commands\nquery-migrate-parameters\nmigrate_cancel\n' |
+	# No migrate_cancel here: the agent would end and hang up while
+	# qmp-shell is still closing (EOFError in its disconnect, a race);
+	# the shell closing the channel cancels, as for any client.
+	printf 'query-commands\nquery-migrate-parameters\n' |
 		timeout 30 python3 "$QMPLIB/bin/qmp-shell" "$s" >"$out/shell.log" 2>&1
 	local rc=$?
 	wait $p

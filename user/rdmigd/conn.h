@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One RC connection: librdmacm setup (cm.c) and the control channel with
- * credits plus RDMA WRITE batching (ctrl.c).
+ * credits plus RDMA WRITE batching (rdma_msg.c).
  */
 #ifndef RDMIGD_CONN_H
 #define RDMIGD_CONN_H
@@ -183,7 +183,7 @@ void conn_refuse_pending(struct conn *c);
 void conn_stop(struct conn *c);
 void conn_destroy(struct conn *c);
 
-/* ctrl.c */
+/* rdma_msg.c */
 int conn_setup_buffers(struct conn *c);
 int conn_post_initial_recvs(struct conn *c);
 /* Sends one control message (waits for a credit and a buffer). */

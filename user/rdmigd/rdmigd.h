@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rdmigd: the migration agent. Two threads: the main thread serves the
- * JSON control channel (control.c) and, on the source, reads the device
+ * QMP control channel (channel.c) and, on the source, reads the device
  * state; the engine thread runs the migration (source.c or dest.c).
  * Everything they share is in struct agent under @lock, except the
  * atomic flags.
@@ -112,16 +112,30 @@ struct agent {
 	int wake_fd[2];		/* engine -> main thread: something changed */
 };
 
-/* control.c */
+/* channel.c: the VMM's QMP control channel */
 void ctl_event(struct agent *a, const char *name, json_object *data);
+/* The same, @coalesce as progress events, dated @rt_us (CLOCK_REALTIME, 0 = now). */
+void ctl_event_at(struct agent *a, const char *name, json_object *data,
+		  bool coalesce, uint64_t rt_us);
 /* Source progress: RDMIG_PROGRESS (and MIGRATION_PASS on a new pass). */
 void ctl_progress(struct agent *a, uint64_t pass, json_object *data);
 /* MIGRATION events for a->status changes not yet announced. */
-void ctl_sync_status(struct agent *a);
 void ctl_wake(struct agent *a);
 int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path);
+
+/* engine.c: the migration's lifecycle */
+/* MIGRATION events for a->status changes not yet announced. */
+void ctl_sync_status(struct agent *a);
 const char *status_name(enum mig_status s);
 json_object *stats_json(const struct mig_stats *s, bool source);
+/* QEMU's MigrationInfo, rdmig's statistics in "rdmig"; under a->lock. */
+json_object *engine_mig_info(struct agent *a);
+/* Starts the clock of total-time (destination: at start). */
+void engine_begin(struct agent *a);
+/* Source, on migrate: starts source_main; 0 or the pthread error (reported). */
+int engine_start_source(struct agent *a);
+/* Waits for the engine thread, if one was started. */
+void engine_join(void);
 
 /* source.c / dest.c: the engine thread bodies */
 void *source_main(void *arg);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The JSON control channel (Documentation/control.md): one object per
- * line, QMP-like. The main thread runs ctl_run(): it accepts the one
- * client (or uses the inherited socket), answers commands, forwards the
- * engine's events, and on the source reads the device state fd once
- * switchover-ready has been emitted (so a VMM writing into a pipe never
- * blocks on a full pipe).
+ * The VMM's QMP control channel (Documentation/control.md). The main
+ * thread runs ctl_run(): it accepts the one client (or uses the inherited
+ * socket), answers commands, forwards the engine's events through a
+ * bounded queue, and on the source reads the device state fd once
+ * pre-switchover has been reached (so a VMM writing into a pipe never
+ * blocks on a full pipe). The migration's lifecycle (starting the engine
+ * thread, statuses, the final report) is engine.c's; the QMP codec is
+ * qmp.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,24 +61,7 @@ static struct outq held;	/* events before qmp_capabilities */
 static bool negotiated;
 static uint64_t coalesced;	/* progress events replaced in the queue */
 
-/* Serializes status events with the terminal one (see sync_status()). */
-static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
-static int last_status = -1;	/* last MIGRATION status sent, -1 = none */
 static uint64_t last_pass;
-static uint64_t t_begin;	/* migrate (source) or start (destination) */
-
-/* QEMU's MigrationStatus names. */
-const char *status_name(enum mig_status s)
-{
-	static const char *const n[] = {
-		[ST_SETUP] = "setup", [ST_ACTIVE] = "active",
-		[ST_SWITCHOVER] = "pre-switchover", [ST_DEVICE] = "device",
-		[ST_COMPLETED] = "completed", [ST_FAILED] = "failed",
-		[ST_CANCELLED] = "cancelled",
-	};
-
-	return n[s];
-}
 
 static void q_free_item(struct qitem *it)
 {
@@ -149,8 +134,8 @@ static void send_line(json_object *o)
 	json_object_put(o);
 }
 
-static void queue_event_at(struct agent *a, const char *name, json_object *data,
-			   bool coalesce, uint64_t rt_us)
+void ctl_event_at(struct agent *a, const char *name, json_object *data,
+		  bool coalesce, uint64_t rt_us)
 {
 	json_object *o = qmp_event_at(name, data, rt_us);
 
@@ -164,7 +149,7 @@ static void queue_event_at(struct agent *a, const char *name, json_object *data,
 
 static void queue_event(struct agent *a, const char *name, json_object *data, bool coalesce)
 {
-	queue_event_at(a, name, data, coalesce, 0);
+	ctl_event_at(a, name, data, coalesce, 0);
 }
 
 void ctl_event(struct agent *a, const char *name, json_object *data)
@@ -181,123 +166,6 @@ void ctl_wake(struct agent *a)
 }
 
 #define ADD_U64(o, k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
-
-json_object *stats_json(const struct mig_stats *s, bool source)
-{
-	json_object *o = json_object_new_object();
-
-	ADD_U64(o, "total_ms", s->total_ms);
-	if (source) {
-		ADD_U64(o, "downtime_ms", s->downtime_ms);
-		ADD_U64(o, "setup_ms", s->setup_ms);
-		ADD_U64(o, "connect_ms", s->connect_ms);
-		ADD_U64(o, "ram_blocks_ms", s->ram_blocks_ms);
-		ADD_U64(o, "tracking_on_ms", s->tracking_on_ms);
-		ADD_U64(o, "first_registration_ms", s->first_registration_ms);
-		ADD_U64(o, "iterations", s->iterations);
-		ADD_U64(o, "switchover_rounds", s->switchover_rounds);
-		ADD_U64(o, "last_round_pages", s->last_round_pages);
-	}
-	ADD_U64(o, "ram_bytes", s->ram_bytes);
-	ADD_U64(o, "sent_bytes", s->sent_bytes);
-	if (source) {
-		ADD_U64(o, "pages_sent", s->pages_sent);
-		ADD_U64(o, "zero_pages_skipped", s->zero_pages_skipped);
-		ADD_U64(o, "compressed_pages", s->compressed_pages);
-	}
-	ADD_U64(o, "registrations", s->registrations);
-	if (source)
-		ADD_U64(o, "registration_wait_ms", s->registration_wait_us / 1000);
-	ADD_U64(o, "unregistrations", s->unregistrations);
-	if (source)
-		ADD_U64(o, "throughput_mbps", s->throughput_mbps);
-	ADD_U64(o, "peak_pinned_bytes", s->peak_pinned_bytes);
-	if (source)
-		ADD_U64(o, "remote_peak_pinned_bytes", s->remote_peak_pinned_bytes);
-	ADD_U64(o, "state_bytes", s->state_bytes);
-	return o;
-}
-
-#define PAGE_BYTES 4096u
-
-/*
- * QEMU's MigrationInfo (query-migrate, and the final MIGRATION event):
- * status, times, "ram", "error-desc"; what has no QEMU counterpart is in
- * "rdmig" (the statistics of stats_json()). Under a->lock.
- */
-static json_object *mig_info(struct agent *a)
-{
-	const struct mig_stats *s = &a->stats;
-	json_object *o = json_object_new_object(), *ram, *r;
-	bool ended = a->status == ST_COMPLETED || a->status == ST_FAILED ||
-		     a->status == ST_CANCELLED;
-
-	if (a->source && !a->started)
-		return o;	/* no migration yet: {} as in QEMU */
-	json_object_object_add(o, "status", json_object_new_string(status_name(a->status)));
-	ADD_U64(o, "total-time", ended ? s->total_ms : (now_us() - t_begin) / 1000);
-	if (a->source && a->status != ST_SETUP)
-		ADD_U64(o, "setup-time", s->setup_ms);
-	if (a->source && a->status == ST_COMPLETED)
-		ADD_U64(o, "downtime", s->downtime_ms);
-	ram = json_object_new_object();
-	ADD_U64(ram, "transferred", s->sent_bytes);
-	ADD_U64(ram, "remaining", s->pages_remaining * PAGE_BYTES);
-	ADD_U64(ram, "total", s->ram_bytes);
-	ADD_U64(ram, "duplicate", s->zero_pages_skipped);
-	ADD_U64(ram, "normal", s->pages_sent);
-	ADD_U64(ram, "normal-bytes", s->pages_sent * PAGE_BYTES);
-	ADD_U64(ram, "dirty-pages-rate", s->dirty_rate_pps);
-	json_object_object_add(ram, "mbps", json_object_new_double((double)s->bandwidth_mbps));
-	ADD_U64(ram, "dirty-sync-count", s->iterations);
-	ADD_U64(ram, "page-size", PAGE_BYTES);
-	json_object_object_add(o, "ram", ram);
-	if (a->fail_reason[0] && (a->status == ST_FAILED || a->status == ST_CANCELLED))
-		json_object_object_add(o, "error-desc", json_object_new_string(a->fail_reason));
-	r = stats_json(s, a->source);
-	json_object_object_add(r, "role", json_object_new_string(a->source ? "source" : "destination"));
-	ADD_U64(r, "pages_remaining", s->pages_remaining);
-	ADD_U64(r, "total_pages", s->total_pages);
-	ADD_U64(r, "bandwidth_mbps", s->bandwidth_mbps);
-	ADD_U64(r, "dirty_rate_pps", s->dirty_rate_pps);
-	json_object_object_add(o, "rdmig", r);
-	return o;
-}
-
-/*
- * MIGRATION events for the statuses the engine has moved through since
- * the last one sent: the engine only sets a->status, the events follow
- * from here (called before each engine event, on every wake-up of the main
- * thread and before the terminal event), so they are in order and none
- * is skipped on the path setup, active, pre-switchover, device.
- */
-static void sync_status_locked(struct agent *a)
-{
-	enum mig_status st;
-	bool live;
-	int s;
-
-	pthread_mutex_lock(&a->lock);
-	st = a->status;
-	live = (!a->source || a->started) && !a->reported;
-	pthread_mutex_unlock(&a->lock);
-	if (!live || st > ST_DEVICE)
-		return;
-	for (s = last_status + 1; s <= (int)st; s++) {
-		json_object *d = json_object_new_object();
-
-		json_object_object_add(d, "status", json_object_new_string(status_name(s)));
-		ctl_event(a, "MIGRATION", d);
-		last_status = s;
-	}
-}
-
-void ctl_sync_status(struct agent *a)
-{
-	pthread_mutex_lock(&status_lock);
-	sync_status_locked(a);
-	pthread_mutex_unlock(&status_lock);
-}
 
 void ctl_progress(struct agent *a, uint64_t pass, json_object *data)
 {
@@ -349,9 +217,6 @@ static int arg_u64(json_object *args, const char *key, uint64_t *v, bool *seen)
 	return 0;
 }
 
-static pthread_t engine;
-static bool engine_started;
-
 static void cmd_migrate(struct agent *a, json_object *id, json_object *args)
 {
 	static const char *const known[] = { "uri", "detach", "blk", "inc", "resume", NULL };
@@ -394,15 +259,12 @@ static void cmd_migrate(struct agent *a, json_object *id, json_object *args)
 	}
 	a->started = true;
 	a->status = ST_SETUP;
-	t_begin = now_us();
 	pthread_mutex_unlock(&a->lock);
-	rc = pthread_create(&engine, NULL, source_main, a);
+	rc = engine_start_source(a);
 	if (rc) {
 		reply_err(id, "GenericError", "cannot start the engine: %s", strerror(rc));
-		engine_finish(a, false, "cannot start the migration thread");
 		return;
 	}
-	engine_started = true;
 	reply_ok(id, NULL);
 	ctl_sync_status(a);
 }
@@ -450,7 +312,7 @@ static void cmd_query_migrate(struct agent *a, json_object *id)
 	json_object *r;
 
 	pthread_mutex_lock(&a->lock);
-	r = mig_info(a);
+	r = engine_mig_info(a);
 	pthread_mutex_unlock(&a->lock);
 	reply_ok(id, r);
 }
@@ -817,14 +679,13 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 		return 1;
 	}
 	if (!a->source)
-		t_begin = now_us();
+		engine_begin(a);
 	if (ctl_path) {
 		lfd = listen_path(ctl_path);
 		if (lfd < 0) {
 			/* The destination engine may be running already. */
 			atomic_store(&a->cancel, true);
-			if (engine_started)
-				pthread_join(engine, NULL);
+			engine_join();
 			qmp_reader_free(&rd);
 			free(buf);
 			return 1;
@@ -916,8 +777,7 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 			flush_out(cfd);
 		}
 	}
-	if (engine_started)
-		pthread_join(engine, NULL);
+	engine_join();
 	if (cfd >= 0) {
 		flush_out(cfd);
 		linger(cfd);
@@ -936,68 +796,4 @@ int ctl_run(struct agent *a, int ctl_fd, const char *ctl_path)
 	qmp_reader_free(&rd);
 	free(buf);
 	return a->exit_code;
-}
-
-void engine_start_dest(struct agent *a)
-{
-	int rc = pthread_create(&engine, NULL, dest_main, a);
-
-	if (rc) {
-		engine_finish(a, false, "cannot start the migration thread");
-		return;
-	}
-	engine_started = true;
-}
-
-/*
- * Tell the VMM how the migration ended, once: a MIGRATION event whose
- * data is the final MigrationInfo (what query-migrate would have said;
- * the agent exits right after).
- */
-void engine_report(struct agent *a, bool ok, const char *reason)
-{
-	uint64_t rt;
-	json_object *d;
-
-	pthread_mutex_lock(&status_lock);
-	sync_status_locked(a);
-	pthread_mutex_lock(&a->lock);
-	if (a->reported) {
-		pthread_mutex_unlock(&a->lock);
-		pthread_mutex_unlock(&status_lock);
-		return;
-	}
-	a->reported = true;
-	if (ok) {
-		a->status = ST_COMPLETED;
-	} else {
-		a->status = atomic_load(&a->cancel) ? ST_CANCELLED : ST_FAILED;
-		snprintf(a->fail_reason, sizeof(a->fail_reason), "%s", reason);
-	}
-	a->exit_code = ok ? 0 : 1;
-	d = mig_info(a);
-	/*
-	 * "completed" is dated when the VM was handed over (the source: the
-	 * destination's acknowledgement), not when this event got built: a
-	 * VMM ends its downtime at this timestamp.
-	 */
-	rt = ok ? a->completed_rt_us : 0;
-	pthread_mutex_unlock(&a->lock);
-	queue_event_at(a, "MIGRATION", d, false, rt);
-	last_status = (int)(ok ? ST_COMPLETED : ST_FAILED);
-	pthread_mutex_unlock(&status_lock);
-	if (ok)
-		log_info("migration completed");
-	else
-		log_err("migration failed: %s", reason);
-}
-
-/* The migration thread is done: report (unless it did) and let main exit. */
-void engine_finish(struct agent *a, bool ok, const char *reason)
-{
-	engine_report(a, ok, reason);
-	pthread_mutex_lock(&a->lock);
-	a->engine_done = true;
-	pthread_mutex_unlock(&a->lock);
-	ctl_wake(a);
 }
