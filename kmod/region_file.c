@@ -48,7 +48,8 @@ static vm_fault_t rdmig_fault(struct vm_fault *vmf)
  * As fb_defio: set the bits with the folio locked and return it locked;
  * the fault path makes the PTE writable before unlocking it.
  */
-static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
+static vm_fault_t rdmig_mkwrite(struct vm_fault *vmf,
+				void (*mark)(struct rdmig_region *r, pgoff_t index))
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	struct folio *folio = page_folio(vmf->page);
@@ -59,8 +60,13 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
 		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
-	rdmig_region_write_fault(rdmig_region_of(inode), folio->index);
+	mark(rdmig_region_of(inode), folio->index);
 	return VM_FAULT_LOCKED;
+}
+
+static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
+{
+	return rdmig_mkwrite(vmf, rdmig_region_write_fault);
 }
 
 #ifdef RDMIG_TRANSFER_MKWRITE
@@ -75,16 +81,7 @@ static vm_fault_t rdmig_page_mkwrite(struct vm_fault *vmf)
  */
 static vm_fault_t rdmig_transfer_page_mkwrite(struct vm_fault *vmf)
 {
-	struct inode *inode = file_inode(vmf->vma->vm_file);
-	struct folio *folio = page_folio(vmf->page);
-
-	folio_lock(folio);
-	if (folio->mapping != inode->i_mapping) {
-		folio_unlock(folio);
-		return VM_FAULT_NOPAGE;
-	}
-	rdmig_region_transfer_write_fault(rdmig_region_of(inode), folio->index);
-	return VM_FAULT_LOCKED;
+	return rdmig_mkwrite(vmf, rdmig_region_transfer_write_fault);
 }
 #endif
 
