@@ -250,18 +250,23 @@ static int run_rates(pid_t pid, const pid_t *tids, unsigned int nv, pid_t io, in
 		return 1;
 	dom_path(pid, dom, sizeof(dom));
 	check(exists(dom), "%s exists", dom);
+	/* A domain of QEMU's own, or (BASE with processes) BASE itself. */
 	snprintf(path, sizeof(path), "%s/cgroup.type", dom);
 	read_line(path, buf, sizeof(buf));
+	if (!strcmp(buf, "threaded")) {
+		snprintf(path, sizeof(path), "%s/../cgroup.type", dom);
+		read_line(path, buf, sizeof(buf));
+	}
 	check(!strcmp(buf, "domain threaded"), "%s is \"%s\" (domain threaded)", path, buf);
 	for (i = 0; i < nv; i++) {
 		cg_of(pid, tids[i], buf, sizeof(buf));
-		snprintf(want, sizeof(want), "/vcpus/vcpu%u", i);
-		check(strstr(buf, want) != NULL, "vCPU thread %d is in %s", tids[i], buf);
+		snprintf(want, sizeof(want), "/vcpu%u", i);
+		check(strstr(buf, want) && strstr(buf, "/rdmig-throttle."), "vCPU thread %d is in %s",
+		      tids[i], buf);
 	}
 	if (io > 0) {
 		cg_of(pid, io, buf, sizeof(buf));
-		check(strstr(buf, "/rdmig-throttle.") && !strstr(buf, "/vcpus"),
-		      "I/O thread %d is in the domain, unthrottled: %s", io, buf);
+		check(!strstr(buf, "/vcpu"), "I/O thread %d is not in a vCPU cgroup: %s", io, buf);
 	}
 	k = throttle_on_hint(t, false);
 	check(k == 0, "a round without a hint leaves the throttle off: %d", k);
@@ -277,7 +282,8 @@ static int run_rates(pid_t pid, const pid_t *tids, unsigned int nv, pid_t io, in
 	      hints, pct, expect);
 	k = throttle_on_hint(t, false);
 	check(k == pct, "a round without a hint keeps %d %%: %d", pct, k);
-	snprintf(path, sizeof(path), "%s/vcpus/vcpu0/cpu.max", dom);
+	cg_of(pid, tids[0], buf, sizeof(buf));
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", buf + 3);
 	read_line(path, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%d 100000", 100000 * (100 - pct) / 100);
 	check(!strcmp(buf, want), "%s: \"%s\" (expected \"%s\")", path, buf, want);
@@ -343,7 +349,7 @@ static int cmd_exit(void)
 	check(k == 30, "throttled at %d %%", k);
 	/* Killed, not reaped yet: a zombie holds no cgroup. */
 	kill(pid, SIGKILL);
-	for (k = 0; k < 100 && throttle_on_hint(t, true) != -ESRCH; k++)
+	for (k = 0; k < 100 && throttle_on_hint(t, false) != -ESRCH; k++)
 		usleep(20000);
 	k = throttle_on_hint(t, true);
 	check(k == -ESRCH, "throttle_on_hint after QEMU died: %d (%s)", k,
@@ -392,6 +398,7 @@ static int cmd_bad(void)
 {
 	pid_t tids[NVCPU + 1], pid = workload(tids), other[2], dead;
 	char buf[512], orig[512];
+	int i;
 
 	if (pid < 0) {
 		perror("workload");
@@ -410,6 +417,24 @@ static int cmd_bad(void)
 	expect_refusal("a thread given as the process", tids[0], tids, 1, "not a process");
 	expect_refusal("no vCPU threads", pid, tids, 0, "invalid vCPU thread count");
 	expect_refusal("pid 0", 0, tids, 1, "invalid QEMU pid");
+	/*
+	 * A zombie passes the checks on /proc and is refused only once it is
+	 * in the domain, which then goes away again: the unwinding path.
+	 */
+	dead = fork();
+	if (!dead)
+		_exit(0);
+	for (i = 0; i < 200; i++) {
+		char path[64], st[256];
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", dead);
+		read_line(path, st, sizeof(st));
+		if (strstr(st, ") Z "))
+			break;
+		usleep(10000);
+	}
+	expect_refusal("an exited, unreaped process", dead, &dead, 1, "has exited");
+	waitpid(dead, NULL, 0);
 	cg_of(pid, tids[0], buf, sizeof(buf));
 	check(!strcmp(buf, orig), "the process stays in %s: %s", orig, buf);
 	reap(pid);
