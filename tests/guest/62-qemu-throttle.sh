@@ -22,7 +22,8 @@ sc_same() { [ "$(cat $CG/cgroup.subtree_control)" = "$sc0" ] || { echo "now: $(c
 no_leftover() { local l; l=$(find $CG -name 'rdmig-throttle.*'); [ -z "$l" ] || { echo "left: $l"; return 1; }; }
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # rates NAME ARGS...: the driver's output kept in $o/NAME.log; its CPU
-# rates are shown as TAP comments whether or not the checks hold.
+# rates (figures NAME) or messages (figures NAME refused) are shown as TAP
+# comments whether or not the checks hold.
 rates() {
 	local name=$1 rc
 	shift
@@ -31,18 +32,20 @@ rates() {
 	cat "$o/$name.log"
 	return $rc
 }
-figures() { grep 'CPU/s' "$o/$1.log" | sed 's/^/# /'; }
+figures() { grep "${2:-CPU/s}" "$o/$1.log" | sed 's/^/# /'; }
 
 t "vCPU threads slow to the throttle, the I/O thread does not, free restores" rates rates $D rates 7
 figures rates
 t "the root cgroup's subtree_control is as it was" sc_same
 t "QEMU killed while throttled, reaped or not: nothing left after free" $D exit
-t "bad input is refused with a clear message and leaves nothing" $D bad
+t "bad input is refused with a clear message and leaves nothing" rates bad $D bad
+figures bad refused
 mkdir -p $CG/rdmig-nocpu/sub
 t "a base without the cpu controller is refused" \
 	$D --cgroup /rdmig-nocpu/sub refused "the cpu controller is not delegated to $CG/rdmig-nocpu/sub"
 t "no delegation: refused with the permission and what to do" \
-	"${NOBODY[@]}" $D refused "delegated to this user"
+	rates nodeleg "${NOBODY[@]}" $D refused "delegated to this user"
+figures nodeleg refused
 t "nothing left, subtree_control as it was" bash -c "$(declare -f sc_same no_leftover); CG=$CG sc0='$sc0'; sc_same && no_leftover"
 
 # A real QEMU: its vCPU thread (query-cpus-fast thread-id) spinning on

@@ -481,7 +481,10 @@ static int check_input(struct throttle *t, pid_t pid, const pid_t *tids, unsigne
 	}
 	g = tgid_of(pid);
 	if (g < 0) {
-		errf(err, errlen, "no process %d: %s", (int)pid, strerror(-g));
+		if (g == -ENOENT || g == -ESRCH)
+			errf(err, errlen, "no process %d", (int)pid);
+		else
+			errf(err, errlen, "cannot read /proc/%d/status: %s", (int)pid, strerror(-g));
 		return g == -ENOENT ? -ESRCH : g;
 	}
 	if (g != pid) {
