@@ -264,6 +264,9 @@ static int run_rates(pid_t pid, const pid_t *tids, unsigned int nv, pid_t io, in
 		check(strstr(buf, want) && strstr(buf, "/rdmig-throttle."), "vCPU thread %d is in %s",
 		      tids[i], buf);
 	}
+	/* QEMU's main thread (the process's first) is not limited either. */
+	cg_of(pid, pid, buf, sizeof(buf));
+	check(!strstr(buf, "/vcpu"), "main thread %d is not in a vCPU cgroup: %s", pid, buf);
 	if (io > 0) {
 		cg_of(pid, io, buf, sizeof(buf));
 		check(!strstr(buf, "/vcpu"), "I/O thread %d is not in a vCPU cgroup: %s", io, buf);
