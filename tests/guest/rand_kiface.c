@@ -73,8 +73,8 @@
 
 #define PG		4096UL
 #define MAXPAGES	256
-#define NFS		24	/* fd slots per process */
-#define NMS		16	/* mapping slots per process */
+#define NFS		12	/* fd slots per process */
+#define NMS		10	/* mapping slots per process */
 #define NMR		6	/* RDMA MR slots per process */
 #define NKIDS		16	/* forked children not yet reaped */
 #define NIDS		64	/* region ids shared between processes */
@@ -153,6 +153,8 @@ struct shared {
 	uint64_t ops;
 	uint64_t ns[NOPS];
 	uint32_t ids[NIDS];
+	/* regions (by id) that anything may have written through a transfer view */
+	uint8_t txw[1 << 13];
 	pthread_barrier_t bar;
 };
 
@@ -365,6 +367,24 @@ static void fs_add(struct thr *t, int fd, int kind, uint32_t id, uint64_t np)
 		pthread_rwlock_unlock(&s->lk);
 	}
 	close(fd);
+}
+
+/*
+ * A write through the transfer view marks nothing, so a page found zero
+ * and then written that way keeps ZERO: the ZERO-means-zero check at the
+ * end leaves such regions out. Called before the write.
+ */
+static void tx_write(int kind, uint32_t id)
+{
+	if (kind == K_TRANSFER)
+		__atomic_fetch_or(&sh->txw[(id >> 3) & (sizeof(sh->txw) - 1)],
+				  1 << (id & 7), __ATOMIC_RELAXED);
+}
+
+static bool tx_written(uint32_t id)
+{
+	return __atomic_load_n(&sh->txw[(id >> 3) & (sizeof(sh->txw) - 1)],
+			       __ATOMIC_RELAXED) & (1 << (id & 7));
 }
 
 static struct mslot *ms_get(struct thr *t, bool excl)
@@ -838,6 +858,8 @@ static void *user_buf(struct thr *t, size_t len, mask_t *m, bool *partial,
 		return t->buf;
 	}
 	*msp = ms;
+	if (kernel_writes)
+		tx_write(ms->kind, ms->id);
 	/* Into a region's own mapping: fine if the mapping allows it. */
 	if (!(ms->prot & (kernel_writes ? PROT_WRITE : PROT_READ)))
 		*m = A(EFAULT);
@@ -928,9 +950,13 @@ static void op_transfer_fd(struct thr *t)
 
 	if (coin(t, 8))
 		tr.flags = 1U << rnd(t, 32);
+	/*
+	 * The transfer fd is O_RDWR: the guest view must be open for both,
+	 * or a write-only holder could read guest memory through it.
+	 */
 	if (!fs_guestish(kind))
 		m = A(ENOTTY);
-	else if (!fs_writable(kind))
+	else if (!fs_writable(kind) || !fs_readable(kind))
 		m = A(EBADF);
 	else
 		m = tr.flags ? A(EINVAL) : OK;
@@ -1224,7 +1250,7 @@ static void op_mmap(struct thr *t)
 	if (coin(t, 3)) {
 		D(t, "mmap unaligned offset fd %d", s->fd);
 		SYS(t, mmap(NULL, PG, PROT_READ, MAP_SHARED, s->fd, 1 + rnd(t, PG - 1)),
-		    kind == K_PATH ? A(EBADF) : A(EINVAL));
+		    A(EINVAL));
 		fs_put(s);
 		return;
 	}
@@ -1418,6 +1444,8 @@ static void op_access(struct thr *t)
 		return;
 	}
 	n = 1 + rnd(t, np - pg < 8 ? np - pg : 8);
+	if (store)
+		tx_write(m->kind, m->id);
 	D(t, "%s %p (%s id %u pgoff %llu) pages %zu..%zu", store ? "store" : "load",
 	  m->addr, kind_names[m->kind], m->id, (unsigned long long)m->pgoff,
 	  pg, pg + n - 1);
@@ -1507,6 +1535,8 @@ static void op_procmem(struct thr *t)
 	pg = rnd(t, m->len / PG);
 	len = 1 + rnd(t, PG);
 	memset(t->buf, 0x33, len);
+	if (store)
+		tx_write(m->kind, m->id);
 	if (coin(t, 50)) {
 		fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
@@ -1589,7 +1619,7 @@ static void op_read(struct thr *t)
 		m = bm;
 	else if (bm && m != A(EINVAL))
 		m |= bm;
-	if (!fs_readable(s->kind))
+	if (!fs_readable(s->kind) && off >= 0)
 		m = A(EBADF);
 	exact = m == OK && !ms && buf == t->buf;
 	if (coin(t, 15)) {
@@ -1606,7 +1636,7 @@ static void op_read(struct thr *t)
 		  kind_names[s->kind], len, buf);
 		/* at the file position, maybe at EOF: nothing copied */
 		r = SYS(t, read(s->fd, buf, len),
-			m == A(EBADF) ? m : (m | OK) & ~A(EINVAL));
+			!fs_readable(s->kind) ? A(EBADF) : (m | OK) & ~A(EINVAL));
 		exact = false;
 	} else {
 		D(t, "pread fd %d (%s) off %lld len %zu buf %p of %llu", s->fd,
@@ -1688,7 +1718,7 @@ static void op_truncate(struct thr *t)
 		D(t, "ftruncate fd %d (%s) %lld", s->fd, kind_names[s->kind],
 		  (long long)len);
 		SYS(t, ftruncate(s->fd, len),
-		    s->kind == K_PATH ? A(EBADF) : A(EINVAL));
+		    s->kind == K_PATH && len >= 0 ? A(EBADF) : A(EINVAL));
 	} else {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
 		D(t, "truncate %s (%s) %lld", path, kind_names[s->kind],
@@ -1893,6 +1923,7 @@ static void child_run(struct thr *t, struct fslot **fss, int nf,
 				break;
 			if (mss[k]->prot & PROT_WRITE) {
 				D(t, "child store %p", mss[k]->addr);
+				tx_write(mss[k]->kind, mss[k]->id);
 				probe(t, mss[k]->addr + rnd(t, mss[k]->len),
 				      true, true);
 			} else if (mss[k]->prot & PROT_READ) {
@@ -2426,11 +2457,12 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	m = valid ? OK : A(EINVAL);
 	if (dirty && (flags & 1))
 		m |= A(EINVAL);		/* tracking may be off */
-	if (dirty && !dump && n > RDMIG_NL_DIRTY_DOIT_MAX_PAGES)
-		m = A(EMSGSIZE) | (valid ? 0 : A(EINVAL));
 	m = nl_auth(t, whose, m, true);
 	if (whose == 1)
-		m |= OK | A(EINVAL) | (dirty && !dump ? A(EMSGSIZE) : 0);
+		m |= OK | A(EINVAL);
+	/* checked before the region is looked up */
+	if (dirty && !dump && n > RDMIG_NL_DIRTY_DOIT_MAX_PAGES)
+		m = A(EMSGSIZE);
 	if (noattr)
 		m = A(EINVAL);
 	D(t, "nl %s%s id %u (%s) first %llu npages %llu flags %#x%s%s",
@@ -2438,11 +2470,12 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	  whose == 0 ? "own" : whose == 1 ? "another's" : "none",
 	  (unsigned long long)first, (unsigned long long)n, flags,
 	  noattr ? " missing attrs" : "", garbage ? " with garbage" : "");
-	if (dump && !dirty)
-		m = A(EOPNOTSUPP);
 	/* policy checks come first; a missing attribute next */
 	if ((zero_n && omit != 2) || badflags || garbage)
 		m = A(EINVAL) | A(ERANGE);
+	/* ... but a dump of a command without one before anything */
+	if (dump && !dirty)
+		m = A(EOPNOTSUPP);
 	nl_check(t, nl_do(t, msg, NULL), m);
 }
 
@@ -2800,6 +2833,8 @@ static void verify(struct thr *t)
 		struct rdmig_region_info in = { .size = sizeof(in) };
 		struct rdmig_pagemap pm = { .size = sizeof(pm) };
 		uint64_t pres = 0, wr = 0, dirty = 0, pin = 0;
+		bool zcheck = !tx_written(s->id) && fs_readable(s->kind);
+		char *data = t->buf + (MAXPAGES / 8 + 1) * PG;
 
 		if (s->fd < 0 || s->kind == K_PATH)
 			continue;
@@ -2821,6 +2856,13 @@ static void verify(struct thr *t)
 			if ((e[i] & RDMIG_PM_WRITTEN) &&
 			    !(e[i] & RDMIG_PM_PRESENT))
 				unexpected(t, "page %llu WRITTEN but absent (%#llx)",
+					   (unsigned long long)i,
+					   (unsigned long long)e[i]);
+			/* known zero must be zero (no transfer-view writes) */
+			if (zcheck && (e[i] & RDMIG_PM_ZERO) &&
+			    pread(s->fd, data, PG, i * PG) == (ssize_t)PG &&
+			    (data[0] || memcmp(data, data + 1, PG - 1)))
+				unexpected(t, "page %llu is known zero (%#llx) but holds data",
 					   (unsigned long long)i,
 					   (unsigned long long)e[i]);
 		}
