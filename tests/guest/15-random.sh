@@ -65,6 +65,9 @@ t "seed 1 in one thread: 1500 operations exactly as documented" \
 t "regression: seed 26, 600 operations (TRANSFER_FD on an O_WRONLY reopen is EBADF)" \
 	run_seed 26 --ops 600
 
+t "regression: region-owner-pid is 0 once the creator exited and its pid was reused" \
+	"$R" --owner-reuse
+
 # Regions go with their last fd and mapping, at the holders' exit.
 no_regions() {
 	local i out

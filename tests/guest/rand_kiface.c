@@ -6,6 +6,8 @@
  *   rand_kiface --seed S [--duration SEC] [--procs P] [--threads T]
  *   rand_kiface --seed S --ops N        one process, one thread, exactly
  *                                       N operations: reproduces a seed
+ *   rand_kiface --owner-reuse           region-owner-pid of a region whose
+ *                                       creator exited, its pid reused: 0
  *   rand_kiface --probe-locked BYTES    as nobody, with RLIMIT_MEMLOCK =
  *                                       BYTES: a region of BYTES must fit
  *                                       (the user's locked_vm is back to
@@ -106,7 +108,7 @@ typedef unsigned __int128 mask_t;
 	X(nl_region_set, 2) X(nl_dirty_get, 2) X(nl_dirty_dump, 1) \
 	X(nl_zero_scan, 2) X(nl_stats, 1) X(nl_unknown, 1) \
 	X(nl_malformed, 2) X(nl_mcast, 1) X(reg_mr, 2) X(dereg_mr, 2) \
-	X(child, 0) X(invariant, 0)
+	X(mlock, 1) X(compact, 1) X(child, 0) X(invariant, 0)
 
 #define X_ENUM(n, w) OP_##n,
 enum { OPS(X_ENUM) NOPS };
@@ -137,6 +139,7 @@ struct mslot {
 	int prot;
 	int kind;		/* K_GUEST (any guest-view file) or K_TRANSFER */
 	bool fwrite;		/* the file was writable */
+	bool locked;		/* some of it may be mlock()ed */
 	uint32_t id;
 	uint64_t npages;
 };
@@ -1278,6 +1281,7 @@ static void op_mmap(struct thr *t)
 			ms->fwrite = fs_writable(kind);
 			ms->id = s->id;
 			ms->npages = s->npages;
+			ms->locked = false;
 			pthread_rwlock_unlock(&ms->lk);
 			a = NULL;
 			break;
@@ -1484,6 +1488,8 @@ static void op_madvise(struct thr *t)
 	switch (rnd(t, 9)) {
 	case 0:
 		adv = MADV_DONTNEED;
+		if (m->locked)
+			mk |= A(EINVAL);
 		break;
 	case 1:
 	case 2:
@@ -1492,15 +1498,21 @@ static void op_madvise(struct thr *t)
 		mk = w ? (OK | pins_possible(t->p)) :
 		     m->fwrite ? (OK | A(EACCES) | pins_possible(t->p)) :
 		     A(EACCES);
+		if (m->locked)
+			mk |= A(EINVAL);
 		break;
 	case 3:
 		adv = MADV_WILLNEED;
 		break;
 	case 4:
 		adv = MADV_COLD;
+		if (m->locked)
+			mk |= A(EINVAL);
 		break;
 	case 5:
 		adv = MADV_PAGEOUT;
+		if (m->locked)
+			mk |= A(EINVAL);
 		break;
 	case 6:
 		adv = MADV_POPULATE_WRITE;
@@ -1519,6 +1531,46 @@ static void op_madvise(struct thr *t)
 	  pg + n - 1, adv, m->prot, kind_names[m->kind]);
 	SYS(t, madvise(m->addr + pg * PG, n * PG, adv), mk);
 	ms_put(m);
+}
+
+/* mlock()ed region pages: populated, VM_LOCKED (no DONTNEED, no REMOVE). */
+static void op_mlock(struct thr *t)
+{
+	struct mslot *m = ms_get(t, true);
+	size_t np, pg, n;
+	bool lock = coin(t, 60);
+
+	if (!m)
+		return;
+	np = m->len / PG;
+	pg = rnd(t, np);
+	n = 1 + rnd(t, np - pg);
+	D(t, "%s %p pages %zu..%zu prot %#x (%s)", lock ? "mlock" : "munlock",
+	  m->addr, pg, pg + n - 1, m->prot, kind_names[m->kind]);
+	/* PROT_NONE cannot be populated: ENOMEM, the range stays locked */
+	if (lock) {
+		m->locked = true;
+		SYS(t, mlock(m->addr + pg * PG, n * PG),
+		    m->prot ? OK : (OK | A(ENOMEM)));
+	} else {
+		SYS(t, munlock(m->addr + pg * PG, n * PG), OK);
+	}
+	ms_put(m);
+}
+
+/* Page migration (compaction) of region pages while everything runs. */
+static void op_compact(struct thr *t)
+{
+	int fd;
+
+	if (!t->p->priv || !coin(t, 20))
+		return;
+	fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	D(t, "compact_memory");
+	SYS(t, write(fd, "1", 1), OK);
+	close(fd);
 }
 
 /* get_user_pages writers and readers: /proc/self/mem, process_vm_*v. */
@@ -1630,7 +1682,9 @@ static void op_read(struct thr *t)
 		D(t, "preadv fd %d (%s) off %lld len %zu buf %p of %llu", s->fd,
 		  kind_names[s->kind], (long long)off, len, buf,
 		  (unsigned long long)L);
-		r = SYS(t, preadv(s->fd, iov, 2, off), m);
+		/* the iovecs are checked before the file's mode */
+		r = SYS(t, preadv(s->fd, iov, 2, off),
+			m == A(EBADF) ? m | (bm & A(EFAULT)) : m);
 	} else if (coin(t, 15) && m != A(EINVAL)) {
 		D(t, "read fd %d (%s) len %zu buf %p", s->fd,
 		  kind_names[s->kind], len, buf);
@@ -3013,6 +3067,112 @@ static int probe_locked(uint64_t bytes)
 	return 0;
 }
 
+struct owner_reply {
+	bool got;
+	uint32_t pid;
+};
+
+static int owner_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[RDMIG_A_MAX + 1];
+	struct owner_reply *o = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RDMIG_A_MAX, NULL) ||
+	    !tb[RDMIG_A_REGION_OWNER_PID])
+		return NL_SKIP;
+	o->pid = nla_get_u32(tb[RDMIG_A_REGION_OWNER_PID]);
+	o->got = true;
+	return NL_OK;
+}
+
+/*
+ * A region whose creator exited, held by the creator's child, while a new
+ * process has the creator's pid number (ns_last_pid): region-owner-pid
+ * must say 0 (not visible), not name the unrelated new process.
+ */
+static int owner_reuse(void)
+{
+	struct owner_reply o = { 0 };
+	int pfd[2], hold[2], tries, fd, family;
+	struct nl_sock *nl;
+	struct nl_msg *msg;
+	pid_t c, d = -1;
+	uint32_t id = 0;
+	char buf[32];
+
+	if (pipe(pfd) || pipe(hold))
+		return 2;
+	c = fork();
+	if (c == 0) {
+		struct rdmig_create_region cr = { .size = sizeof(cr),
+						  .length = 4 * PG };
+		int dev = open("/dev/rdmig", O_RDWR);
+
+		fd = ioctl(dev, RDMIG_CREATE_REGION, &cr);
+		if (fd < 0)
+			_exit(2);
+		/* the grandchild keeps the region after its creator exits */
+		if (fork() == 0) {
+			close(hold[1]);
+			if (write(pfd[1], &cr.out_region_id, 4) != 4 ||
+			    read(hold[0], buf, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	if (c < 0 || read(pfd[0], &id, 4) != 4 || waitpid(c, NULL, 0) != c) {
+		printf("owner-reuse: set-up failed\n");
+		return 2;
+	}
+	for (tries = 0; tries < 20; tries++) {
+		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+		snprintf(buf, sizeof(buf), "%d", c - 1);
+		if (fd < 0 || write(fd, buf, strlen(buf)) < 0) {
+			printf("owner-reuse: ns_last_pid: %s\n", strerror(errno));
+			return 2;
+		}
+		close(fd);
+		d = fork();
+		if (d == 0) {
+			close(hold[1]);
+			if (read(hold[0], buf, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		if (d == c)
+			break;
+		kill(d, SIGKILL);
+		waitpid(d, NULL, 0);
+		d = -1;
+	}
+	if (d < 0) {
+		printf("owner-reuse: could not get pid %d again\n", c);
+		return 2;
+	}
+	nl = nl_socket_alloc();
+	if (!nl || genl_connect(nl))
+		return 2;
+	family = genl_ctrl_resolve(nl, RDMIG_GENL_NAME);
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+		    RDMIG_CMD_REGION_GET, RDMIG_GENL_VERSION);
+	nla_put_u32(msg, RDMIG_A_REGION_ID, id);
+	nl_socket_modify_cb(nl, NL_CB_VALID, NL_CB_CUSTOM, owner_cb, &o);
+	if (nl_send_auto(nl, msg) < 0 || nl_wait_for_ack(nl) < 0 || !o.got) {
+		printf("owner-reuse: REGION_GET %u failed\n", id);
+		return 2;
+	}
+	nlmsg_free(msg);
+	nl_socket_free(nl);
+	close(hold[1]);		/* the holders exit */
+	while (wait(NULL) > 0)
+		;
+	printf("owner-reuse: region %u created by %d (exited); pid %d is now an unrelated process; region-owner-pid %u\n",
+	       id, c, d, o.pid);
+	return o.pid == 0 ? 0 : 1;
+}
+
 static volatile sig_atomic_t g_alarm;
 
 static void on_alarm(int sig)
@@ -3026,7 +3186,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rand_kiface --seed S [--duration SEC] [--procs P] [--threads T]\n"
 		"       rand_kiface --seed S --ops N\n"
-		"       rand_kiface --probe-locked BYTES\n");
+		"       rand_kiface --probe-locked BYTES\n"
+		"       rand_kiface --owner-reuse\n");
 	exit(2);
 }
 
@@ -3054,6 +3215,8 @@ int main(int argc, char **argv)
 			g_nprocs = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
 			g_nthreads = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--owner-reuse")) {
+			return owner_reuse();
 		} else if (!strcmp(argv[i], "--probe-locked") && i + 1 < argc) {
 			return probe_locked(strtoull(argv[i + 1], NULL, 0));
 		} else {
