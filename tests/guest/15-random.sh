@@ -57,8 +57,13 @@ for s in "${SEEDS[@]}"; do
 		run_seed "$s" --duration "$SECS"
 done
 echo "# random seed of this run: $RANDOM_SEED"
-t "seed $RANDOM_SEED (random): 3 processes x 3 threads for ${SECS}s, every result as documented" \
+# With page migration under way too: one compaction of all memory while
+# it runs (region pages are movable).
+(sleep 2; echo 1 >/proc/sys/vm/compact_memory) &
+compact=$!
+t "seed $RANDOM_SEED (random), with compaction: 3 processes x 3 threads for ${SECS}s, every result as documented" \
 	run_seed "$RANDOM_SEED" --duration "$SECS"
+wait $compact
 t "seed 1 in one thread: 1500 operations exactly as documented" \
 	run_seed 1 --ops 1500
 # Regression cases: seeds that found a module bug, in one thread.

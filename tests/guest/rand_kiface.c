@@ -108,7 +108,7 @@ typedef unsigned __int128 mask_t;
 	X(nl_region_set, 2) X(nl_dirty_get, 2) X(nl_dirty_dump, 1) \
 	X(nl_zero_scan, 2) X(nl_stats, 1) X(nl_unknown, 1) \
 	X(nl_malformed, 2) X(nl_mcast, 1) X(reg_mr, 2) X(dereg_mr, 2) \
-	X(mlock, 1) X(compact, 1) X(child, 0) X(invariant, 0)
+	X(mlock, 1) X(child, 0) X(invariant, 0)
 
 #define X_ENUM(n, w) OP_##n,
 enum { OPS(X_ENUM) NOPS };
@@ -618,7 +618,7 @@ static void op_dev_create(struct thr *t)
 		break;
 	case 4:
 		/* valid, but large: bookkeeping of 64 GiB or 1 TiB */
-		c.length = coin(t, 85) ? 1ULL << 36 : RDMIG_REGION_MAX_BYTES;
+		c.length = coin(t, 97) ? 1ULL << 36 : RDMIG_REGION_MAX_BYTES;
 		huge = true;
 		break;
 	default:
@@ -1556,21 +1556,6 @@ static void op_mlock(struct thr *t)
 		SYS(t, munlock(m->addr + pg * PG, n * PG), OK);
 	}
 	ms_put(m);
-}
-
-/* Page migration (compaction) of region pages while everything runs. */
-static void op_compact(struct thr *t)
-{
-	int fd;
-
-	if (!t->p->priv || !coin(t, 20))
-		return;
-	fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	D(t, "compact_memory");
-	SYS(t, write(fd, "1", 1), OK);
-	close(fd);
 }
 
 /* get_user_pages writers and readers: /proc/self/mem, process_vm_*v. */
