@@ -126,17 +126,6 @@ static struct rdmig_region *rdmig_nl_get_changeable(struct sk_buff *skb,
 
 /* ---- message building ------------------------------------------------ */
 
-/* The creator's tgid as the caller's pid namespace sees it, 0 if not. */
-static u32 rdmig_nl_owner_vnr(pid_t init_tgid)
-{
-	u32 nr;
-
-	rcu_read_lock();
-	nr = pid_vnr(find_pid_ns(init_tgid, &init_pid_ns));
-	rcu_read_unlock();
-	return nr;
-}
-
 static size_t rdmig_nl_region_size(void)
 {
 	return nla_total_size(sizeof(u32)) +		/* REGION_ID */
@@ -156,8 +145,7 @@ static int rdmig_nl_put_region(struct sk_buff *msg,
 	    nla_put_string(msg, RDMIG_A_REGION_NAME, s->name) ||
 	    nla_put_u64_64bit(msg, RDMIG_A_REGION_LENGTH, s->length,
 			      RDMIG_A_PAD) ||
-	    nla_put_u32(msg, RDMIG_A_REGION_OWNER_PID,
-			rdmig_nl_owner_vnr(s->owner_tgid)) ||
+	    nla_put_u32(msg, RDMIG_A_REGION_OWNER_PID, s->owner_vnr) ||
 	    nla_put_u8(msg, RDMIG_A_REGION_TRACKING, s->tracking) ||
 	    nla_put_u64_64bit(msg, RDMIG_A_REGION_WATERMARK, s->watermark,
 			      RDMIG_A_PAD) ||

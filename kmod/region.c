@@ -473,7 +473,13 @@ void rdmig_region_snapshot(struct rdmig_region *r,
 	s->id = r->id;
 	strscpy(s->name, r->name, sizeof(s->name));
 	s->length = r->length;
-	s->owner_tgid = pid_nr(r->owner);
+	/*
+	 * The number of a creator that exited may already belong to another
+	 * process: only a live thread group is named, through its own struct
+	 * pid, never by looking the number up again.
+	 */
+	s->owner_vnr = pid_has_task(r->owner, PIDTYPE_TGID) ?
+		       pid_vnr(r->owner) : 0;
 	s->tracking = READ_ONCE(r->tracking);
 	spin_lock(&r->bind_lock);
 	s->bound = r->bound_sk;

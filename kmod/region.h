@@ -32,7 +32,9 @@ struct rdmig_region_snapshot {
 	u32 id;
 	char name[RDMIG_NAME_LEN];
 	u64 length;
-	pid_t owner_tgid;		/* in the init pid namespace */
+	pid_t owner_vnr;		/* in the caller's pid namespace; 0 if
+					 * not visible there or exited
+					 */
 	bool tracking;
 	bool bound;
 	u32 bound_portid;

@@ -480,7 +480,12 @@ static long rdmig_ioc_transfer_fd(struct rdmig_ucmd *ucmd)
 
 	if (!rdmig_ucmd_guest(ucmd))
 		return -ENOTTY;
-	if (!rdmig_ucmd_writable(ucmd))
+	/*
+	 * The transfer fd is O_RDWR and can be read and mapped: a guest view
+	 * opened O_WRONLY (a reopen), which may neither read() nor mmap(),
+	 * must not get one, or it could read guest memory through it.
+	 */
+	if (!rdmig_ucmd_writable(ucmd) || !(ucmd->file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (req->flags)
 		return -EINVAL;

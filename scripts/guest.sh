@@ -21,6 +21,8 @@
 #                      evenly between them (--smp a multiple of N; default:
 #                      no NUMA topology)
 #   --timeout SEC      wall-clock limit (default 900)
+#   --append ARG       add ARG to the guest kernel's command line (repeatable;
+#                      e.g. slub_debug=FZPU: debug options of the stock kernel)
 #   --out DIR          host directory for results (default: a new temp dir)
 #   --peer listen|connect:PORT:ID
 #                      two-host mode: add a virtio-net NIC joined to another
@@ -42,6 +44,7 @@ timeout_s=900
 out=
 peer=
 quiet=0
+append=
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift ;;
 	--out) out=$2; shift ;;
 	--peer) peer=$2; shift ;;
+	--append) append="$append $2"; shift ;;
 	-q) quiet=1 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
@@ -137,7 +141,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-nodefaults -display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=5 panic=-1 rdinit=/init" \
+	-append "console=ttyS0 loglevel=5 panic=-1 rdinit=/init$append" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot" \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none,id=out" \
 	"${net[@]}" </dev/null >"$out/qemu.log" 2>&1 &
