@@ -30,10 +30,12 @@
  * 64 KiB above 16 MiB (RAM below 4 GiB), 0x30/0x31 KiB above 1 MiB when
  * there are less than 16 MiB.
  *
- * The loop stores the pass number (mod 256) rather than incrementing, the
- * same bytes once a first fast pass has set every page's byte to 0: the
- * firmware leaves its tables near the top of RAM, which would otherwise
- * start the rule broken. Register use, for a test that reads them (HMP
+ * A first fast pass sets every page's byte to 0: the firmware leaves its
+ * tables near the top of RAM, which would otherwise start the rule broken.
+ * From then on it increments (never stores a value), so a page that is ever
+ * wrong stays wrong: a lost update is not healed by the next pass. ECX
+ * counts passes, so a page's byte is its pass count mod 256. Register
+ * use, for a test that reads them (HMP
  * "info registers"): where QEMU stops the vCPU (between translation
  * blocks), EBX is the guest-physical address of the next page to write,
  * CL the value pages below it hold (those from EBX on hold CL - 1), EDI
@@ -164,10 +166,10 @@ idle:
 	mov	%ebp, %edx
 	xor	%ecx, %ecx
 restart:
-	inc	%ecx			/* cl: the value of this pass */
+	inc	%ecx			/* cl: the pass, what its pages become */
 	mov	$0x100000, %ebx
 next:
-	mov	%cl, (%ebx)		/* one more than last pass: the increment */
+	incb	(%ebx)
 	add	$0x1000, %ebx
 	test	%ebp, %ebp
 	jz	1f

@@ -15,13 +15,19 @@
 #       mem-path $QEMU_MEM_DIR/NAME.N (default /dev/shm), and -m with the
 #       total; two or more become -numa nodes (the DIMM/NUMA layout).
 #   qemu_start NAME IMG SIZES_MIB [QEMU ARGS...]
-#       starts QEMU in the background (QEMU_PID[NAME]) with the disk IMG
-#       (virtio, read-only: the test guest's root is read-only and the guest
-#       never writes it), RAM from qemu_mem_args, a QMP socket
+#       starts QEMU in the background (QEMU_PID[NAME]) booting IMG from a
+#       read-only floppy (the test guest's root is read-only; the guest
+#       never writes it; and a floppy does no DMA once booted, where a
+#       virtio disk SeaBIOS set up keeps rings near the top of RAM that
+#       QEMU wrote on a migrated destination's resume, breaking abtest),
+#       RAM from qemu_mem_args, a QMP socket
 #       $QEMU_RUN/NAME.qmp, a second one NAME.qmp2 (for tests while another
 #       client such as rdmig-qemu holds the first), COM1 in NAME.serial,
 #       its own output in NAME.log. Extra args: -S, -incoming URI, ...
-#   qemu_qmp NAME STEP...          qmp_steps.py on NAME.qmp (see its help);
+#   qemu_qmp NAME STEP...          QMP steps on NAME.qmp (qmp_steps.py's
+#                                  help: commands, @wait EVENT, @status,
+#                                  @migrate-wait, @hmp), over a connection
+#                                  kept open (events since it opened count)
 #   qemu_qmp2 NAME STEP...         the same on NAME.qmp2
 #   qemu_wait_serial NAME TEXT [S] until COM1 showed TEXT (the guest's
 #                                  banner: "rdmig-abtest", "rdmig-idle")
@@ -125,7 +131,7 @@ qemu_start() {
 	rm -f "$QEMU_RUN/$name.qmp" "$QEMU_RUN/$name.qmp2" "$QEMU_RUN/$name.serial"
 	"$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none -name "$name" \
 		"${QEMU_MEM[@]}" \
-		-drive "file=$img,format=raw,if=virtio,readonly=on" \
+		-drive "file=$img,format=raw,if=floppy,readonly=on" \
 		-serial "file:$QEMU_RUN/$name.serial" \
 		-qmp "unix:$QEMU_RUN/$name.qmp,server=on,wait=off" \
 		-qmp "unix:$QEMU_RUN/$name.qmp2,server=on,wait=off" \
@@ -141,8 +147,41 @@ qemu_start() {
 	return 1
 }
 
-qemu_qmp() { local n=$1; shift; timeout 300 python3 "$QEMU_STEPS" "$QEMU_RUN/$n.qmp" "$@"; }
-qemu_qmp2() { local n=$1; shift; timeout 300 python3 "$QEMU_STEPS" "$QEMU_RUN/$n.qmp2" "$@"; }
+# QMP goes through one qmp_steps.py server for the whole suite: python3 and
+# its imports take seconds to start under nested TCG, each time.
+QEMU_SERVER_PID=
+_qemu_server() {
+	[ -n "$QEMU_SERVER_PID" ] && kill -0 "$QEMU_SERVER_PID" 2>/dev/null && return 0
+	rm -f "$QEMU_RUN/qmp.fifo"
+	mkfifo "$QEMU_RUN/qmp.fifo" || return 1
+	# Held open read-write: a request never blocks on a missing reader.
+	exec {QEMU_FIFO_FD}<>"$QEMU_RUN/qmp.fifo"
+	python3 "$QEMU_STEPS" --serve "$QEMU_RUN/qmp.fifo" </dev/null \
+		>>"$QEMU_RUN/qmp-server.log" 2>&1 &
+	QEMU_SERVER_PID=$!
+}
+
+_qemu_request() { # SOCKET STEP...
+	local res=$QEMU_RUN/req.$BASHPID.$RANDOM i rc
+	_qemu_server || { echo "qemu-lib: cannot start the QMP server"; return 1; }
+	printf '%s\n' "$1" "$res" "${@:2}" "" >&"$QEMU_FIFO_FD"
+	for ((i = 0; i < 6000; i++)); do
+		if [ -f "$res.rc" ]; then
+			cat "$res"
+			rc=$(cat "$res.rc")
+			rm -f "$res" "$res.rc"
+			return "$rc"
+		fi
+		kill -0 "$QEMU_SERVER_PID" 2>/dev/null ||
+			{ echo "qemu-lib: the QMP server died:"; cat "$QEMU_RUN/qmp-server.log"; return 1; }
+		sleep 0.1
+	done
+	echo "qemu-lib: no answer from the QMP server in 600 s for $1: ${*:2}"
+	return 1
+}
+
+qemu_qmp() { local n=$1; shift; _qemu_request "$QEMU_RUN/$n.qmp" "$@"; }
+qemu_qmp2() { local n=$1; shift; _qemu_request "$QEMU_RUN/$n.qmp2" "$@"; }
 
 qemu_wait_serial() {
 	local name=$1 text=$2 secs=${3:-60} i
@@ -197,6 +236,10 @@ qemu_stop() {
 		wait "$pid" 2>/dev/null
 	fi
 	unset "QEMU_PID[$name]"
+	if [ -n "$QEMU_SERVER_PID" ]; then
+		_qemu_request "$QEMU_RUN/$name.qmp" @drop >/dev/null
+		_qemu_request "$QEMU_RUN/$name.qmp2" @drop >/dev/null
+	fi
 	for f in ${QEMU_FILES[$name]:-}; do rm -f "$f"; done
 	return 0
 }
@@ -205,6 +248,11 @@ qemu_cleanup() {
 	local n
 	for n in "${!QEMU_PID[@]}"; do qemu_stop "$n"; done
 	for n in "${!QEMU_FILES[@]}"; do qemu_stop "$n"; done
+	if [ -n "$QEMU_SERVER_PID" ]; then
+		kill "$QEMU_SERVER_PID" 2>/dev/null
+		wait "$QEMU_SERVER_PID" 2>/dev/null
+		QEMU_SERVER_PID=
+	fi
 	rm -rf "$QEMU_RUN"
 }
 

@@ -10,12 +10,12 @@ $(B)/qemu/%.o: tests/qemu/abtest.S
 
 # One 512-byte sector, linked at 0x7c00 where the BIOS loads it (as fails
 # if the code overruns .org 0x1f0; the size check catches the rest), then
-# padded to a sparse 1 MiB: SeaBIOS does not boot a one-sector virtio disk.
+# padded (sparse) to a 1.44 MB floppy, the size that gives its geometry.
 $(B)/qemu/%.img: $(B)/qemu/%.o
 	ld -m elf_i386 -Ttext=0x7c00 -e _start -o $(@:.img=.elf) $<
 	objcopy -O binary -j .text $(@:.img=.elf) $@
 	@[ "$$(stat -c %s $@)" = 512 ] || { echo "$@: not one 512-byte sector" >&2; rm -f $@; exit 1; }
-	truncate -s 1M $@
+	truncate -s 1474560 $@
 
 $(B)/tests/qemu/abtest_check: $(B)/tests/qemu/abtest_check.o $(B)/user/vmm/abtest.o
 	@mkdir -p $(dir $@)
