@@ -604,9 +604,16 @@ int serve(struct vm *vm, const struct opts *o)
 		poll(p, (nfds_t)n, 100);
 
 		if (stop_signal) {
-			snprintf(why, sizeof(why), "cancelled: rdmig-qemu got signal %d",
-				 (int)stop_signal);
-			mig_fail(&s, why);
+			/* A migration is cancelled (exit 1); the guest is shut down either way. */
+			if (s.m.phase != P_IDLE) {
+				snprintf(why, sizeof(why), "cancelled: rdmig-qemu got signal %d",
+					 (int)stop_signal);
+				mig_fail(&s, why);
+				s.exit_code = 1;
+			} else {
+				s.exit_code = 0;
+			}
+			say("signal %d: stopping the guest", (int)stop_signal);
 			break;
 		}
 		if (li >= 0 && p[li].revents & POLLIN) {
@@ -638,8 +645,6 @@ int serve(struct vm *vm, const struct opts *o)
 		if (s.m.a.pid > 0 && !s.m.a.qmp && s.m.phase == P_IDLE)
 			agent_reap(&s.m.a, 0, NULL);
 	}
-	if (stop_signal)
-		s.exit_code = 1;
 	qc_chan_close(&s.ch);
 	if (s.lfd >= 0) {
 		close(s.lfd);
