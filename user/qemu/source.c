@@ -46,6 +46,7 @@ struct mig {
 	enum phase phase;
 	struct agent a;
 	bool agent_done;		/* rdmigd sent its final MIGRATION */
+	bool agent_continued, agent_completed, qemu_paused, qemu_continued;
 	char to[128], device[128];
 	uint64_t t0_us, ready_us;	/* monotonic: migrate, rdmigd pre-switchover */
 	uint64_t stop_wall_us, stop_mono_us, qemu_done_us;
@@ -326,6 +327,61 @@ static void forward_progress(struct server *s, json_object *data)
 	client_event(s, "RDMIG_PROGRESS", d);
 }
 
+/* QEMU's vCPUs are stopped: rdmigd's last round (no device state of its own). */
+static void agent_continue(struct server *s)
+{
+	struct mig *m = &s->m;
+	json_object *a = json_object_new_object();
+	uint64_t paused = m->stop_mono_us, now = rdmig_now_us();
+
+	close(m->a.state);	/* the empty device state */
+	m->a.state = -1;
+	json_object_object_add(a, "state", json_object_new_string("pre-switchover"));
+	if (m->qemu_paused) {
+		/* The downtime starts at QEMU's STOP, as the guest saw it. */
+		if (paused < m->ready_us || paused > now)
+			paused = paused < m->ready_us ? m->ready_us : now;
+		json_object_object_add(a, "paused_at_us", json_object_new_uint64(paused));
+	}
+	m->agent_continued = true;
+	if (agent_send(&m->a, "migrate-continue", a) < 0) {
+		mig_fail(s, "rdmigd: cannot send migrate-continue");
+		return;
+	}
+	say("guest paused: rdmigd's last round");
+	m->phase = P_FINAL;
+}
+
+/* RAM is complete at the destination: QEMU sends the rest of the device state. */
+static void qemu_continue(struct server *s)
+{
+	struct mig *m = &s->m;
+	json_object *a = json_object_new_object();
+	char err[512], why[640];
+
+	say("RAM is at the destination: QEMU completes the device state");
+	json_object_object_add(a, "state", json_object_new_string("pre-switchover"));
+	m->qemu_continued = true;
+	if (vm_qmp(s->vm, "migrate-continue", a, NULL, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "QEMU: %s", err);
+		mig_fail(s, why);
+		return;
+	}
+	m->phase = P_QEMU_FINAL;
+}
+
+/*
+ * RDMIG_QEMU_TEST_FAULT=continue-early (tests only: 61-qemu.sh proves
+ * that its check catches it): rdmigd's last round starts without waiting
+ * for QEMU to stop the vCPUs, so the guest's later writes are lost.
+ */
+static bool fault(const char *name)
+{
+	const char *f = getenv("RDMIG_QEMU_TEST_FAULT");
+
+	return f && !strcmp(f, name);
+}
+
 static void agent_msg(struct server *s, json_object *msg)
 {
 	struct mig *m = &s->m;
@@ -364,23 +420,21 @@ static void agent_msg(struct server *s, json_object *msg)
 			return;
 		}
 		m->phase = P_DEVICE;
+		if (fault("continue-early")) {
+			say("test fault continue-early: rdmigd's last round before QEMU pauses");
+			agent_continue(s);
+		}
 	} else if (!strcmp(st, "completed")) {
 		m->agent_done = true;
+		m->agent_completed = true;
 		if (json_object_object_get_ex(data, "rdmig", &e))
 			m->rdmig = json_object_get(e);
-		if (m->phase != P_FINAL) {
+		if (!m->agent_continued) {
 			mig_fail(s, "rdmigd completed before QEMU paused (internal error)");
 			return;
 		}
-		say("RAM is at the destination: QEMU completes the device state");
-		e = json_object_new_object();
-		json_object_object_add(e, "state", json_object_new_string("pre-switchover"));
-		if (vm_qmp(vm, "migrate-continue", e, NULL, err, sizeof(err))) {
-			snprintf(why, sizeof(why), "QEMU: %s", err);
-			mig_fail(s, why);
-			return;
-		}
-		m->phase = P_QEMU_FINAL;
+		if (m->qemu_paused && !m->qemu_continued)
+			qemu_continue(s);
 	} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
 		m->agent_done = true;
 		if (json_object_object_get_ex(data, "rdmig", &e))
@@ -462,23 +516,12 @@ static void qemu_msg(struct server *s, json_object *msg)
 	st = rdmig_ctl_migration_status(msg);
 	if (!st || m->phase == P_IDLE)
 		return;
-	if (!strcmp(st, "pre-switchover") && m->phase == P_DEVICE) {
-		json_object *a = json_object_new_object();
-		uint64_t paused = m->stop_mono_us, now = rdmig_now_us();
-
-		/* vCPUs stopped: rdmigd's last round; no device state of its own. */
-		close(m->a.state);
-		m->a.state = -1;
-		if (paused < m->ready_us || paused > now)
-			paused = paused < m->ready_us ? m->ready_us : now;
-		json_object_object_add(a, "state", json_object_new_string("pre-switchover"));
-		json_object_object_add(a, "paused_at_us", json_object_new_uint64(paused));
-		if (agent_send(&m->a, "migrate-continue", a) < 0) {
-			mig_fail(s, "rdmigd: cannot send migrate-continue");
-			return;
-		}
-		say("guest paused: rdmigd's last round");
-		m->phase = P_FINAL;
+	if (!strcmp(st, "pre-switchover") && m->phase >= P_DEVICE && !m->qemu_paused) {
+		m->qemu_paused = true;
+		if (!m->agent_continued)
+			agent_continue(s);
+		else if (m->agent_completed && !m->qemu_continued)
+			qemu_continue(s);
 	} else if (!strcmp(st, "completed") && m->phase == P_QEMU_FINAL) {
 		mig_done(s);
 	} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
