@@ -1,6 +1,7 @@
 # rdmig top-level build. `make` builds kmod/rdmig.ko and the userspace
 # programs; `make check` installs what is missing, builds and runs every
-# test (host and guest); `make demo` runs the main job in the test guest.
+# test (host and guest); `make demo` runs the main job in the test guest
+# (QEMU migrated by rdmig-qemu), `make demo-vmm` the reference VMM's.
 # `make install` (PREFIX, DESTDIR) and `make deb` install and package it
 # (Documentation/install.md); `make fresh-check` runs demo and check in a
 # fresh Debian 12 chroot (Documentation/testing.md).
@@ -33,7 +34,7 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 $(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
 	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
 
-.PHONY: all module user clean check demo deps checkpatch fresh-check \
+.PHONY: all module user clean check demo demo-vmm deps checkpatch fresh-check \
 	install install-lib deb progs
 all: module user
 
@@ -70,10 +71,17 @@ check:
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh
 
+# demo: QEMU itself migrated by rdmig-qemu; demo-vmm: the reference VMM.
 demo:
 	@scripts/install-deps.sh
+	@scripts/fetch-qemu-qmp.sh
 	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh
+	@scripts/demo.sh qemu
+
+demo-vmm:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh vmm
 
 checkpatch:
 	@scripts/checkpatch.sh

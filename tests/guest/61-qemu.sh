@@ -13,104 +13,20 @@
 # shellcheck source=../qemu/qemu-lib.sh
 . "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
 
-RQ=$B/rdmig-qemu
 D=${RDMIG_OUT:-/tmp}/61-qemu
-PORT=18700
-SRC=198.18.0.1
-DST=198.18.0.2
+QMIG_DIR=$D
+QMIG_PORT=18700
+# shellcheck source=qemu_mig.sh
+. "$RDMIG_TOP/tests/guest/qemu_mig.sh"
 rm -rf "$D"
 mkdir -p "$D"
 
 t "QEMU, the test images and QEMU's QMP library are there" qemu_ready
 
-# The region files of a QEMU that rdmig-qemu started, in backend order.
-region_files() {
-	tr '\0' '\n' <"/proc/$1/cmdline" |
-		sed -n "s|.*mem-path=/proc/self/fd/\([0-9]*\).*|/proc/$1/fd/\1|p" | tr '\n' ' '
-}
-
-wait_for() { # SECONDS COMMAND...: until COMMAND holds
-	local s=$1 i
-	shift
-	for ((i = 0; i < s * 10; i++)); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "wait_for: '$*' did not hold within $s s"
-	return 1
-}
-
-# qmig NAME IMG CHECK [QEMU MEMORY ARGS...]: destination and source
-# rdmig-qemu for the same QEMU command line; returns when both are up.
-qmig() {
-	local name=$1 img=$2 check=$3 d=$D/$1 p=$PORT arg
-	shift 3
-	# exact: the destination vCPU's registers over its second monitor;
-	# equal: the source's RAM as snapshot() copied it.
-	arg=$QEMU_RUN/$name-d.qmp2
-	[ "$check" = equal ] && arg="$QEMU_RUN/$name-s.snap.0"
-	PORT=$((PORT + 2))
-	mkdir -p "$d"
-	echo "$p" >"$d/port"
-	local q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
-		-drive "file=$img,format=raw,if=virtio,readonly=on" "$@")
-	"$RQ" incoming --listen "$DST:$p" --device "$DST:$((p + 1))" --name "$name-d" \
-		--report "$d/dst.json" --pidfile "$d/dst.qpid" --timeout-ms 300000 \
-		--qmp-socket "$QEMU_RUN/$name-d.ctl" \
-		--pause-at-resume "$RDMIG_TOP/tests/guest/qemu_resume_check.sh $check $arg $d/resume.json" \
-		-- "${q[@]}" -serial "file:$QEMU_RUN/$name-d.serial" \
-		-qmp "unix:$QEMU_RUN/$name-d.qmp2,server=on,wait=off" \
-		>"$d/dst.out" 2>"$d/dst.err" &
-	echo $! >"$d/dst.pid"
-	# shellcheck disable=SC2086
-	env ${QMIG_SRC_ENV:-} "$RQ" run --name "$name-s" --qmp-socket "$QEMU_RUN/$name-s.ctl" --pidfile "$d/src.qpid" \
-		-- "${q[@]}" -serial "file:$QEMU_RUN/$name-s.serial" \
-		-qmp "unix:$QEMU_RUN/$name-s.qmp2,server=on,wait=off" \
-		>"$d/src.out" 2>"$d/src.err" &
-	echo $! >"$d/src.pid"
-	wait_for 60 test -S "$QEMU_RUN/$name-s.ctl" || { cat "$d/src.err"; return 1; }
-	wait_for 60 grep -q 'waits for its device state' "$d/dst.err" || { cat "$d/dst.err"; return 1; }
-	QEMU_PID[$name-s]=$(cat "$d/src.qpid")
-	QEMU_PID[$name-d]=$(cat "$d/dst.qpid")
-	qemu_set_files "$name-s" "$(region_files "${QEMU_PID[$name-s]}")"
-	qemu_set_files "$name-d" "$(region_files "${QEMU_PID[$name-d]}")"
-}
-
-# migrate NAME [OPTIONS...]: the operator's client; its exit status.
-migrate() {
-	local name=$1 d=$D/$1
-	shift
-	timeout 240 "$RQ" migrate "$QEMU_RUN/$name-s.ctl" --to "$DST:$(cat "$d/port")" \
-		--device "$DST:$(($(cat "$d/port") + 1))" --bind "$SRC" \
-		--dest-report "$d/dst.json" --report "$d/mig.json" "$@" \
-		>"$d/mig.out" 2>"$d/mig.err"
-	local rc=$?
-	echo "$rc" >"$d/mig.rc"
-	return $rc
-}
-
-jq_ok() { jq -e "$2" "$1" >/dev/null || { echo "$1: $2 does not hold:"; cat "$1"; return 1; }; }
-proc_exit() { # FILE-WITH-PID: waits for that process (ours), prints its status
-	local pid
-	pid=$(cat "$1")
-	wait "$pid" 2>/dev/null
-}
-no_pins() {
-	"$B/rdmigctl" -j region show | jq -e 'all(.[]; .pinned_pages == 0)' >/dev/null ||
-		{ "$B/rdmigctl" -j region show; return 1; }
-}
-show() { local d=$D/$1; tail -n 25 "$d/mig.err" "$d/src.err" "$d/dst.err"; }
 
 # ---- the idle guest, RAM from -m alone -----------------------------------------
 # Its RAM above 1 MiB never changes: the destination's must equal a
-# snapshot of the source's, byte for byte.
-snapshot() { # NAME: copies of its region files into $QEMU_RUN/NAME.snap.N
-	local i=0 f
-	for f in ${QEMU_FILES[$1]}; do
-		cat "$f" >"$QEMU_RUN/$1.snap.$i" || return 1
-		i=$((i + 1))
-	done
-}
+# snapshot of the source's (snapshot), byte for byte.
 qemu_image idle "$D/idle.img"
 t "idle: source and destination rdmig-qemu up (a backend created for -m 64M)" \
 	qmig idle "$D/idle.img" equal -m 64M
@@ -146,10 +62,12 @@ t "abtest: at resume the destination's RAM is exactly where its vCPU is" \
 t "abtest: the source rdmig-qemu exited 0" proc_exit "$D/ab/src.pid"
 t "abtest: after the resume the guest goes on, in order" qemu_check moving ab-d --ms 1000
 t "abtest: no page is pinned any more" wait_for 60 no_pins
-t "abtest: SIGTERM stops the destination guest, rdmig-qemu exits 0" \
-	bash -c "kill -TERM $(cat "$D/ab/dst.pid"); for i in \$(seq 100); do kill -0 $(cat "$D/ab/dst.pid") 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
-t "idle: SIGTERM stops the idle destination too" \
-	bash -c "kill -TERM $(cat "$D/idle/dst.pid"); for i in \$(seq 100); do kill -0 $(cat "$D/idle/dst.pid") 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
+stop_dst() { # NAME: SIGTERM to the destination rdmig-qemu, its exit status
+	kill -TERM "$(cat "$D/$1/dst.pid")" && proc_exit "$D/$1/dst.pid" &&
+		! kill -0 "$(cat "$D/$1/dst.qpid")" 2>/dev/null
+}
+t "abtest: SIGTERM stops the destination guest, rdmig-qemu exits 0" stop_dst ab
+t "idle: SIGTERM stops the idle destination too" stop_dst idle
 
 # ---- a broken migration: the same check must catch it ----------------------------
 # RDMIG_QEMU_TEST_FAULT=continue-early: rdmigd's last round before QEMU stops

@@ -25,6 +25,8 @@ struct incoming {
 	const struct opts *o;
 	bool ram_done, dev_done, agent_done;
 	uint64_t t0_us, state_bytes;
+	uint64_t complete_wall_us;	/* both streams in */
+	uint64_t check_ms;		/* --pause-at-resume took */
 	json_object *rdmig, *qemu;
 	char reason[640];
 };
@@ -127,6 +129,11 @@ static json_object *report(struct incoming *in, const char *result)
 	json_object_object_add(rep, "waited_ms",
 			       json_object_new_uint64((rdmig_now_us() - in->t0_us) / 1000));
 	json_object_object_add(rep, "state_bytes", json_object_new_uint64(in->state_bytes));
+	if (in->complete_wall_us)
+		json_object_object_add(rep, "complete_wall_us",
+				       json_object_new_uint64(in->complete_wall_us));
+	if (in->o->pause_at_resume)
+		json_object_object_add(rep, "check_ms", json_object_new_uint64(in->check_ms));
 	if (in->rdmig)
 		json_object_object_add(rep, "rdmig", json_object_get(in->rdmig));
 	if (in->qemu)
@@ -303,8 +310,12 @@ int cmd_incoming(const struct opts *o)
 	wait_both(&in);
 	if (in.reason[0])
 		goto fail;
+	in.complete_wall_us = wall_us();
 	if (o->pause_at_resume) {
+		uint64_t t = rdmig_now_us();
+
 		hook = run_hook(&in);
+		in.check_ms = (rdmig_now_us() - t) / 1000;
 		if (hook) {
 			snprintf(err, sizeof(err), "%d", hook);
 			in_fail(&in, "the --pause-at-resume check failed (exit %s): the guest is not resumed", err);
