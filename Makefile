@@ -53,7 +53,7 @@ include $(sort $(wildcard tests/*/*.mk))
 user: $(USER_BINS) $(GUEST_BINS) $(TEST_BINS)
 
 # What `make install` ships (no tests, no module): the Debian build uses it.
-progs: $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
+progs: $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,18 +86,18 @@ demo-vmm:
 checkpatch:
 	@scripts/checkpatch.sh
 
-# rdmigd into sbin; rdmigctl and rdmig-vmm into bin; librdmig (shared and
+# rdmigd into sbin; rdmigctl, rdmig-vmm and rdmig-qemu into bin; librdmig (shared and
 # static), rdmig.pc and the headers; man pages; the udev rule for
 # /dev/rdmig (group rdmig, mode 0660: see Documentation/install.md). The
 # module itself installs through DKMS (dkms.conf) or `make module`.
-install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm
+install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR)
 	install -m 0755 $(B)/rdmigd $(DESTDIR)$(SBINDIR)/
-	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu $(DESTDIR)$(BINDIR)/
 	install -m 0644 Documentation/rdmigd.8 Documentation/rdmigctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 Documentation/rdmig-vmm.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 Documentation/rdmig-vmm.1 user/qemu/rdmig-qemu.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 udev/60-rdmig.rules $(DESTDIR)$(UDEVRULESDIR)/
 
 # Debian packages (rdmig-dkms, rdmig-tools, librdmig0, librdmig-dev) into
