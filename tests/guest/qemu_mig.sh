@@ -8,7 +8,9 @@
 #       with the disk IMG; files in $QMIG_DIR/NAME, sockets in $QEMU_RUN;
 #       the destination checks its RAM before `cont` with CHECK (exact: as
 #       its vCPU's registers say; equal: against snapshot NAME-s);
-#       QEMU_PID and QEMU_FILES (qemu-lib.sh) know NAME-s and NAME-d.
+#       QEMU_PID and QEMU_FILES (qemu-lib.sh) know NAME-s and NAME-d;
+#       pids: $QMIG_DIR/NAME/{src,dst}.pid (rdmig-qemu), .qpid (QEMU),
+#       .agent (rdmigd, once a migration started it)
 #       QMIG_SRC_ENV: environment for the source's rdmig-qemu
 #   migrate NAME [OPTIONS...]   rdmig-qemu migrate; its exit status; the
 #                               report in $QMIG_DIR/NAME/mig.json
@@ -59,7 +61,8 @@ qmig() {
 	local q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
 		-drive "file=$img,format=raw,if=virtio,readonly=on" "$@")
 	"$QMIG_RQ" incoming --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
-		--report "$d/dst.json" --pidfile "$d/dst.qpid" --timeout-ms 300000 \
+		--report "$d/dst.json" --pidfile "$d/dst.qpid" --agent-pidfile "$d/dst.agent" \
+		--timeout-ms 300000 \
 		--qmp-socket "$QEMU_RUN/$name-d.ctl" \
 		--pause-at-resume "$RDMIG_TOP/tests/guest/qemu_resume_check.sh $check $arg $d/resume.json" \
 		-- "${q[@]}" -serial "file:$QEMU_RUN/$name-d.serial" \
@@ -68,6 +71,7 @@ qmig() {
 	echo $! >"$d/dst.pid"
 	# shellcheck disable=SC2086
 	env ${QMIG_SRC_ENV:-} "$QMIG_RQ" run --name "$name-s" --qmp-socket "$QEMU_RUN/$name-s.ctl" --pidfile "$d/src.qpid" \
+		--agent-pidfile "$d/src.agent" \
 		-- "${q[@]}" -serial "file:$QEMU_RUN/$name-s.serial" \
 		-qmp "unix:$QEMU_RUN/$name-s.qmp2,server=on,wait=off" \
 		>"$d/src.out" 2>"$d/src.err" &

@@ -23,11 +23,11 @@ exact)
 	[ $# -eq 2 ] || { echo "qemu_resume_check: no registers from $qmp" >&2; exit 2; }
 	echo "qemu_resume_check: destination vCPU at EBX=$1, CL=$2" >&2
 	# shellcheck disable=SC2086
-	"$top/build/tests/qemu/abtest_check" consistent --at "$1" --value "$(($2))" $files >"$out"
+	"$top/build/tests/qemu/abtest_check" consistent --mmap --at "$1" --value "$(($2))" $files >"$out"
 	;;
 equal)
 	# shellcheck disable=SC2086
-	"$top/build/tests/qemu/abtest_check" equal $files -- $qmp >"$out"
+	"$top/build/tests/qemu/abtest_check" equal --mmap $files -- $qmp >"$out"
 	;;
 *)
 	echo "qemu_resume_check: unknown mode $mode" >&2

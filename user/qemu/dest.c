@@ -10,6 +10,7 @@
  * After the resume the guest is held as by `run`, and may migrate on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,7 @@ static int start_agent(struct incoming *in, char *err, size_t len)
 			fclose(f);
 		}
 	}
+	fcntl(in->a.state, F_SETFL, O_NONBLOCK);
 	return agent_open(&in->a, 15000, err, len);
 }
 
@@ -207,12 +209,13 @@ static void wait_both(struct incoming *in)
 		}
 		if (in->a.state >= 0) {
 			char buf[4096];
+			/* Non-blocking (start_agent): the pipe may have nothing yet. */
 			ssize_t k = read(in->a.state, buf, sizeof(buf));
 
 			/* rdmigd's device state: QEMU's goes over TCP, this one is empty. */
 			if (k > 0)
 				in->state_bytes += (uint64_t)k;
-			else if (k == 0) {
+			else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
 				close(in->a.state);
 				in->a.state = -1;
 			}

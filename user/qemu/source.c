@@ -174,6 +174,12 @@ static void mig_fail(struct server *s, const char *reason)
 	say("migration failed: %s", reason);
 	stop_agent(m, 10000);
 	release_throttle(m);
+	/*
+	 * rdmigd turns tracking off when it ends cleanly; after a SIGKILL it
+	 * stays on and every guest write would fault: off, from the guest view.
+	 */
+	for (unsigned int i = 0; i < vm->nr; i++)
+		rdmig_region_set_tracking(vm->r[i].fd, false);
 	if (!vm_reap(vm) && vm->qmp) {
 		if (m->phase >= P_DEVICE) {
 			vm_qmp(vm, "migrate_cancel", NULL, NULL, err, sizeof(err));
@@ -382,13 +388,31 @@ static bool fault(const char *name)
 	return f && !strcmp(f, name);
 }
 
+/* rdmigd's RAM converged: QEMU's own stream, device state and small blocks. */
+static void qemu_migrate(struct server *s)
+{
+	struct mig *m = &s->m;
+	json_object *a = json_object_new_object();
+	char uri[160], err[512], why[640];
+
+	say("RAM converged: QEMU migrates its device state to %s", m->device);
+	snprintf(uri, sizeof(uri), "tcp:%s", m->device);
+	json_object_object_add(a, "uri", json_object_new_string(uri));
+	if (vm_qmp(s->vm, "migrate", a, NULL, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "QEMU: %s", err);
+		mig_fail(s, why);
+		return;
+	}
+	if (m->phase < P_DEVICE)
+		m->phase = P_DEVICE;
+}
+
 static void agent_msg(struct server *s, json_object *msg)
 {
 	struct mig *m = &s->m;
-	struct vm *vm = s->vm;
 	json_object *data = NULL, *e;
 	const char *ev = rdmig_ctl_event(msg, &data), *st;
-	char err[512], why[640];
+	char why[640];
 
 	if (!ev) {
 		if (json_object_object_get_ex(msg, "error", &e)) {
@@ -407,23 +431,13 @@ static void agent_msg(struct server *s, json_object *msg)
 		return;
 	client_event(s, "RDMIG_QEMU_STATUS", json_object_new_string(st));
 	if (!strcmp(st, "pre-switchover") && m->phase == P_RAM) {
-		json_object *a = json_object_new_object();
-		char uri[160];
-
 		m->ready_us = rdmig_now_us();
-		say("RAM converged: QEMU migrates its device state to %s", m->device);
-		snprintf(uri, sizeof(uri), "tcp:%s", m->device);
-		json_object_object_add(a, "uri", json_object_new_string(uri));
-		if (vm_qmp(vm, "migrate", a, NULL, err, sizeof(err))) {
-			snprintf(why, sizeof(why), "QEMU: %s", err);
-			mig_fail(s, why);
+		if (fault("continue-early")) {
+			say("test fault continue-early: rdmigd's last round while the guest runs");
+			agent_continue(s);
 			return;
 		}
-		m->phase = P_DEVICE;
-		if (fault("continue-early")) {
-			say("test fault continue-early: rdmigd's last round before QEMU pauses");
-			agent_continue(s);
-		}
+		qemu_migrate(s);
 	} else if (!strcmp(st, "completed")) {
 		m->agent_done = true;
 		m->agent_completed = true;
@@ -433,8 +447,13 @@ static void agent_msg(struct server *s, json_object *msg)
 			mig_fail(s, "rdmigd completed before QEMU paused (internal error)");
 			return;
 		}
-		if (m->qemu_paused && !m->qemu_continued)
+		if (m->qemu_paused && !m->qemu_continued) {
 			qemu_continue(s);
+		} else if (fault("continue-early") && !m->qemu_paused) {
+			/* The guest goes on writing for a second: lost writes for sure. */
+			sleep(1);
+			qemu_migrate(s);
+		}
 	} else if (!strcmp(st, "failed") || !strcmp(st, "cancelled")) {
 		m->agent_done = true;
 		if (json_object_object_get_ex(data, "rdmig", &e))
