@@ -30,6 +30,9 @@ struct throttle {
 	char *base;		/* filesystem paths */
 	char *orig;		/* QEMU's cgroup before us */
 	char *dom;		/* BASE/rdmig-throttle.PID */
+	char *vcpus;		/* where the vcpuK cgroups are */
+	char *home;		/* where the vCPU threads go back to */
+	bool in_place;		/* QEMU stays in BASE (see layout()) */
 	bool dom_made;
 	bool added_cpu;		/* we added +cpu to BASE/cgroup.subtree_control */
 	unsigned int pct;
@@ -357,7 +360,7 @@ static char *leaf_path(const struct throttle *t, unsigned int k)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/vcpus/vcpu%u", t->dom, k) < 0)
+	if (asprintf(&p, "%s/vcpu%u", t->vcpus, k) < 0)
 		return NULL;
 	return p;
 }
@@ -394,18 +397,20 @@ static void restore(struct throttle *t, bool quiet)
 		if (!leaf)
 			continue;
 		cg_write(leaf, "cpu.max", max);
-		r = move_all(leaf, "cgroup.threads", t->dom);
+		r = move_all(leaf, "cgroup.threads", t->home);
 		if (r && !quiet)
 			fprintf(stderr, "throttle: cannot move the threads of %s back to %s: %s\n",
-				leaf, t->dom, strerror(-r));
+				leaf, t->home, strerror(-r));
 		free(leaf);
 	}
-	r = move_all(t->dom, "cgroup.procs", t->orig);
-	if (r == -ENOENT || r == -ENODEV) /* QEMU's cgroup went away: the next best */
-		r = move_all(t->dom, "cgroup.procs", t->base);
-	if (r && !quiet)
-		fprintf(stderr, "throttle: cannot move process %d back to %s: %s\n",
-			(int)t->pid, t->orig, strerror(-r));
+	if (!t->in_place) {
+		r = move_all(t->dom, "cgroup.procs", t->orig);
+		if (r == -ENOENT || r == -ENODEV) /* QEMU's cgroup went away: the next best */
+			r = move_all(t->dom, "cgroup.procs", t->base);
+		if (r && !quiet)
+			fprintf(stderr, "throttle: cannot move process %d back to %s: %s\n",
+				(int)t->pid, t->orig, strerror(-r));
+	}
 	r = rmdir_tree(t->dom);
 	if (r && !quiet)
 		fprintf(stderr, "throttle: cannot remove %s: %s\n", t->dom, strerror(-r));
@@ -432,6 +437,8 @@ static void destroy(struct throttle *t)
 	free(t->base);
 	free(t->orig);
 	free(t->dom);
+	free(t->vcpus);
+	free(t->home);
 	free(t);
 }
 
@@ -474,7 +481,10 @@ static int check_input(struct throttle *t, pid_t pid, const pid_t *tids, unsigne
 	}
 	g = tgid_of(pid);
 	if (g < 0) {
-		errf(err, errlen, "no process %d: %s", (int)pid, strerror(-g));
+		if (g == -ENOENT || g == -ESRCH)
+			errf(err, errlen, "no process %d", (int)pid);
+		else
+			errf(err, errlen, "cannot read /proc/%d/status: %s", (int)pid, strerror(-g));
 		return g == -ENOENT ? -ESRCH : g;
 	}
 	if (g != pid) {
@@ -586,15 +596,6 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 		ret = -EXDEV;
 		goto out;
 	}
-	/* The root cgroup has no cgroup.type: it is a domain. */
-	r = cg_read(t->orig, "cgroup.type", buf, sizeof(buf));
-	if (r >= 0 && strcmp(buf, "domain\n")) {
-		errf(err, errlen, "process %d is in %s of type \"%.*s\": a threaded subtree someone "
-		     "else manages (libvirt?); set cpu.max in its vCPU cgroups there instead",
-		     (int)t->pid, t->orig, (int)strcspn(buf, "\n"), buf);
-		ret = -EBUSY;
-		goto out;
-	}
 	if (asprintf(&t->dom, "%s/rdmig-throttle.%d", t->base, (int)t->pid) < 0) {
 		t->dom = NULL;
 		ret = -ENOMEM;
@@ -607,6 +608,57 @@ out:
 	free(mnt);
 	free(root);
 	return ret;
+}
+
+/*
+ * Which of the two layouts BASE allows. A non-root cgroup that has
+ * processes of its own and the cpu controller enabled for its children is a
+ * thread root (the no-internal-process rule): a domain below it is invalid.
+ * So when BASE holds processes (rdmig-qemu's own cgroup: rdmig-qemu itself
+ * and QEMU, its child), BASE itself becomes the threaded domain and QEMU
+ * stays where it is: BASE/rdmig-throttle.PID is the threaded parent of the
+ * vcpuK cgroups. Otherwise (the root, or a delegated BASE without processes
+ * of its own, as systemd and libvirt arrange it) QEMU gets a domain of its
+ * own, BASE/rdmig-throttle.PID, with vcpus/ below it.
+ */
+static int layout(struct throttle *t, char *err, size_t errlen)
+{
+	char buf[64], type[64];
+	bool root = cg_read(t->base, "cgroup.type", type, sizeof(type)) == -ENOENT;
+	ssize_t r = cg_read(t->base, "cgroup.procs", buf, sizeof(buf));
+
+	if (r < 0) {
+		errf(err, errlen, "cannot read %s/cgroup.procs: %s", t->base, strerror((int)-r));
+		return (int)r;
+	}
+	t->in_place = !root && r > 0;
+	/* The root cgroup has no cgroup.type: it is a domain. */
+	r = cg_read(t->orig, "cgroup.type", type, sizeof(type));
+	if (r >= 0 && strcmp(type, "domain\n") &&
+	    !(t->in_place && !strcmp(type, "domain threaded\n"))) {
+		errf(err, errlen, "process %d is in %s of type \"%.*s\": a threaded subtree someone "
+		     "else manages (libvirt?); set cpu.max in its vCPU cgroups there instead",
+		     (int)t->pid, t->orig, (int)strcspn(type, "\n"), type);
+		return -EBUSY;
+	}
+	if (t->in_place && strcmp(t->orig, t->base)) {
+		errf(err, errlen, "%s has processes of its own, and process %d is below it in %s: "
+		     "give its own cgroup (--cgroup %s), or a base without processes",
+		     t->base, (int)t->pid, t->orig, t->orig);
+		return -EBUSY;
+	}
+	if (t->in_place) {
+		t->vcpus = strdup(t->dom);
+		t->home = strdup(t->base);
+	} else {
+		t->vcpus = path_join(t->dom, "vcpus");
+		t->home = strdup(t->dom);
+	}
+	if (!t->vcpus || !t->home) {
+		errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* mkdir @path as a cgroup; a leftover of a run that died with no tasks in it is removed first. */
@@ -660,7 +712,7 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 		return NULL;
 	}
 	if (check_input(t, pid, vcpu_tids, n, err, errlen) ||
-	    find_cgroups(t, base, err, errlen))
+	    find_cgroups(t, base, err, errlen) || layout(t, err, errlen))
 		goto fail;
 
 	/* cpu for BASE's children, unless someone already enabled it. */
@@ -685,20 +737,21 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	if (make_dom(t, err, errlen))
 		goto fail;
 	t->dom_made = true;
-	vcpus = path_join(t->dom, "vcpus");
-	if (!vcpus) {
-		errf(err, errlen, "out of memory");
-		goto fail;
+	vcpus = t->vcpus;
+	if (!t->in_place) {
+		if (must_write(t->dom, "cgroup.subtree_control", "+cpu", err, errlen))
+			goto fail;
+		if (mkdir(vcpus, 0755)) {
+			ret = errno;
+			errf(err, errlen, "cannot create cgroup %s: %s%s", vcpus, strerror(ret),
+			     perm_hint(ret));
+			goto fail;
+		}
 	}
-	if (must_write(t->dom, "cgroup.subtree_control", "+cpu", err, errlen))
-		goto fail;
-	if (mkdir(vcpus, 0755)) {
-		ret = errno;
-		errf(err, errlen, "cannot create cgroup %s: %s%s", vcpus, strerror(ret),
-		     perm_hint(ret));
-		goto fail;
-	}
-	/* Makes the domain "domain threaded", before any process is in it. */
+	/*
+	 * Makes the domain (BASE when in place) "domain threaded"; for a
+	 * domain of our own, before any process is in it.
+	 */
 	if (must_write(vcpus, "cgroup.type", "threaded", err, errlen))
 		goto fail;
 	snprintf(num, sizeof(num), "%u", t->n * 100 > 10000 ? 10000 : t->n * 100);
@@ -726,13 +779,18 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 
 	/* Now QEMU: the whole process into the domain, then each vCPU thread into its own. */
 	snprintf(num, sizeof(num), "%d", (int)t->pid);
-	ret = cg_write(t->dom, "cgroup.procs", num);
+	ret = t->in_place ? 0 : cg_write(t->dom, "cgroup.procs", num);
 	if (ret) {
 		errf(err, errlen, ret == -ESRCH ? "process %d has exited" :
 		     "cannot move process %d into %s: %s%s", (int)t->pid, t->dom, strerror(-ret),
 		     ret == -EACCES ? " (run as root, or give a --cgroup base delegated to this "
 		     "user that holds the process: Documentation/qemu-throttle.md)" :
 		     perm_hint(-ret));
+		goto fail;
+	}
+	/* The kernel skips a process that is exiting (a zombie) without an error. */
+	if (!t->in_place && cg_populated(t->dom) != 1) {
+		errf(err, errlen, "process %d has exited", (int)t->pid);
 		goto fail;
 	}
 	for (k = 0; k < t->n; k++) {
@@ -743,8 +801,11 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 		}
 		snprintf(num, sizeof(num), "%d", (int)t->tids[k]);
 		ret = cg_write(leaf, "cgroup.threads", num);
-		/* A tid that meanwhile became another process's is refused as foreign. */
-		if (!ret && !is_thread_of(t->pid, t->tids[k]))
+		/*
+		 * A tid that meanwhile became another process's is refused as
+		 * foreign; an exiting thread is skipped silently.
+		 */
+		if (!ret && (!is_thread_of(t->pid, t->tids[k]) || cg_populated(leaf) != 1))
 			ret = -ESRCH;
 		if (ret) {
 			errf(err, errlen, ret == -ESRCH ? "thread %d of process %d has exited" :
@@ -755,12 +816,10 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 		free(leaf);
 		leaf = NULL;
 	}
-	free(vcpus);
 	return t;
 
 fail:
 	free(leaf);
-	free(vcpus);
 	restore(t, true);
 	destroy(t);
 	return NULL;

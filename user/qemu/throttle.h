@@ -17,9 +17,11 @@
  * as with QEMU's cpu-throttle-percentage.
  *
  * Layout (cgroup v2 threaded mode; the same shape libvirt gives a QEMU with
- * <cputune><vcpu_quota>):
+ * <cputune><vcpu_quota>). BASE is rdmig-qemu's own cgroup, or --cgroup BASE.
+ * When BASE has no processes of its own (the root cgroup, or a delegated
+ * subtree kept empty, as systemd and libvirt arrange it), QEMU gets a domain:
  *
- *   BASE/                        rdmig-qemu's own cgroup, or --cgroup BASE
+ *   BASE/
  *     rdmig-throttle.PID/        domain -> "domain threaded": QEMU's process,
  *                                with every thread that is not a vCPU (main
  *                                loop, I/O threads, migration thread,
@@ -29,6 +31,18 @@
  *         vcpu0/ ... vcpuN-1/    threaded, one vCPU thread each,
  *                                cpu.max = "QUOTA 100000", QUOTA =
  *                                100000 x (100 - P) / 100 (at least 1000)
+ *
+ * When BASE holds processes (rdmig-qemu itself, with QEMU as its child),
+ * a domain below it would be invalid (the kernel's no-internal-process
+ * rule: a non-root cgroup with processes and cpu enabled for its children
+ * is a thread root), so BASE itself becomes "domain threaded" while the
+ * throttle lasts, QEMU's process stays in it (QEMU must then be in BASE
+ * itself), and BASE/rdmig-throttle.PID is the threaded vcpus/ above:
+ *
+ *   BASE/                        "domain threaded": rdmig-qemu, QEMU and
+ *                                QEMU's other threads, no limit
+ *     rdmig-throttle.PID/        threaded, cpu.weight 100 x n
+ *       vcpu0/ ... vcpuN-1/      as above
  *
  * One cgroup per vCPU, not one for all: a shared quota of n x (100 - P) %
  * would let one vCPU that dirties memory use the share of idle ones and not
@@ -57,9 +71,9 @@
  *   "thread-id"); a tid given twice (single-threaded TCG) is one thread.
  *
  * QEMU exiting while throttled: its threads leave the cgroups by exiting
- * (even before it is reaped), throttle_on_hint() then returns -ESRCH, and
+ * (even before it is reaped; a zombie given to throttle_new() is refused), throttle_on_hint() then returns -ESRCH, and
  * throttle_free() removes the empty cgroups as usual. Processes QEMU forked
- * meanwhile (helpers) are in rdmig-throttle.PID too and go back with it.
+ * meanwhile (helpers) are in its domain too and go back with it.
  * If rdmig-qemu itself is killed while throttling, QEMU stays limited in
  * BASE/rdmig-throttle.PID; a later throttle_new() for the same QEMU says so
  * (Documentation/qemu-throttle.md has the two commands that release it).
