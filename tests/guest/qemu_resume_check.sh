@@ -17,11 +17,12 @@ for x in $RDMIG_QEMU_RAM; do files="$files ${x%:*}"; done
 [ -n "$files" ] || { echo "qemu_resume_check: RDMIG_QEMU_RAM is empty" >&2; exit 2; }
 case $mode in
 exact)
+	t0=$(date +%s%N)
 	regs=$(timeout 60 python3 "$top/tests/qemu/qmp_steps.py" "$qmp" '@hmp info registers' |
 		sed -n 's/.*EBX=\([0-9a-f]*\) ECX=[0-9a-f]\{6\}\([0-9a-f]\{2\}\).*/0x\1 0x\2/p')
 	set -- $regs
 	[ $# -eq 2 ] || { echo "qemu_resume_check: no registers from $qmp" >&2; exit 2; }
-	echo "qemu_resume_check: destination vCPU at EBX=$1, CL=$2" >&2
+	echo "qemu_resume_check: destination vCPU at EBX=$1, CL=$2 (info registers took $((($(date +%s%N) - t0) / 1000000)) ms)" >&2
 	# shellcheck disable=SC2086
 	"$top/build/tests/qemu/abtest_check" consistent --mmap --at "$1" --value "$(($2))" $files >"$out"
 	;;
