@@ -34,6 +34,8 @@ static const char usage[] =
 "  --pin-budget BYTES     rdmigd --pin-budget\n"
 "  --secret-file PATH     rdmigd --secret-file (the per-migration secret, mode 0600)\n"
 "  --report FILE          also write the JSON report to FILE\n"
+"  --cgroup BASE          the vCPU throttle's cgroups go under BASE (default: our\n"
+"                         own cgroup; Documentation/qemu-throttle.md)\n"
 "  -v, --verbose          QEMU's command line, rdmigd -v\n"
 "incoming:\n"
 "  --listen ADDR:PORT     rdmigd --listen (RDMA, RAM)\n"
@@ -133,7 +135,7 @@ enum {
 	O_CONTROL = 256, O_NAME, O_PIDFILE, O_RDMIGD, O_AGENT_PIDFILE, O_CHUNK,
 	O_BUDGET, O_SECRET, O_REPORT, O_LISTEN, O_DEVICE, O_TIMEOUT, O_PAUSE_AT,
 	O_TO, O_BIND, O_DOWNTIME, O_MAXBW, O_MAXITER, O_ONMAX, O_PAUSE_TIMEOUT,
-	O_PIN_ALL, O_DEADLINE, O_DEST_REPORT,
+	O_PIN_ALL, O_DEADLINE, O_DEST_REPORT, O_CGROUP,
 };
 
 static int num(const char *opt, const char *s, uint64_t *v)
@@ -176,6 +178,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		{ "pin-all", no_argument, NULL, O_PIN_ALL },
 		{ "deadline-ms", required_argument, NULL, O_DEADLINE },
 		{ "dest-report", required_argument, NULL, O_DEST_REPORT },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -272,6 +275,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 			o->deadline_ms = (int64_t)v;
 			break;
 		case O_DEST_REPORT: o->dest_report = optarg; break;
+		case O_CGROUP: o->cgroup = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h': fputs(usage, stdout); return 1;

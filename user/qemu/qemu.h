@@ -36,6 +36,7 @@ struct opts {
 	const char *name;
 	const char *pidfile;		/* QEMU's pid */
 	const char *agent_pidfile;	/* rdmigd's pid */
+	const char *cgroup;		/* the throttle's base cgroup, or NULL */
 	uint64_t chunk_size, pin_budget;
 	bool pin_all, verbose, quiet;
 	int64_t timeout_ms;		/* incoming: the whole wait */

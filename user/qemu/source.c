@@ -290,7 +290,8 @@ static int mig_start(struct server *s, json_object *args, char *err, size_t len)
 			snprintf(err, len, "query-cpus-fast: %s", strerror(-n));
 			return -2;
 		}
-		m->thr = throttle_new(vm->qemu_pid, tids, (unsigned int)n, err, len);
+		m->thr = throttle_new_in(s->o->cgroup, vm->qemu_pid, tids,
+					 (unsigned int)n, err, len);
 		/* Without it, a guest that does not converge fails by policy. */
 		if (!m->thr) {
 			say("no vCPU throttling: %s", err);
