@@ -18,7 +18,7 @@ for x in $RDMIG_QEMU_RAM; do files="$files ${x%:*}"; done
 case $mode in
 exact)
 	t0=$(date +%s%N)
-	regs=$(timeout 60 python3 "$top/tests/qemu/qmp_steps.py" "$qmp" '@hmp info registers' |
+	regs=$(timeout 60 python3 "$top/tests/guest/qemu_hmp.py" "$qmp" "info registers" |
 		sed -n 's/.*EBX=\([0-9a-f]*\) ECX=[0-9a-f]\{6\}\([0-9a-f]\{2\}\).*/0x\1 0x\2/p')
 	set -- $regs
 	[ $# -eq 2 ] || { echo "qemu_resume_check: no registers from $qmp" >&2; exit 2; }
