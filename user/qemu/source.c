@@ -167,7 +167,13 @@ static void mig_fail(struct server *s, const char *reason)
 	struct vm *vm = s->vm;
 	char st[64] = "", err[256];
 	json_object *rep;
-	bool cancelled = stop_signal || strstr(reason, "cancel");
+	/*
+	 * Cancelled only by this side (migrate_cancel, quit, the client's
+	 * close, a signal): rdmigd's own reasons say "cancelled" when its
+	 * peer aborted (a destination that failed), which is a failure here.
+	 */
+	bool cancelled = stop_signal ||
+			 (strncmp(reason, "rdmigd: ", 8) && strstr(reason, "cancel"));
 
 	if (m->phase == P_IDLE)
 		return;
