@@ -1,6 +1,7 @@
 # rdmig top-level build. `make` builds kmod/rdmig.ko and the userspace
 # programs; `make check` installs what is missing, builds and runs every
-# test (host and guest); `make demo` runs the main job in the test guest.
+# test (host and guest); `make demo` runs the main job in the test guest
+# (QEMU migrated by rdmig-qemu), `make demo-vmm` the reference VMM's.
 # `make install` (PREFIX, DESTDIR) and `make deb` install and package it
 # (Documentation/install.md); `make fresh-check` runs demo and check in a
 # fresh Debian 12 chroot (Documentation/testing.md).
@@ -33,7 +34,7 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 $(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
 	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
 
-.PHONY: all module user clean check demo deps checkpatch fresh-check \
+.PHONY: all module user clean check demo demo-vmm deps checkpatch fresh-check \
 	install install-lib deb progs
 all: module user
 
@@ -52,7 +53,7 @@ include $(sort $(wildcard tests/*/*.mk))
 user: $(USER_BINS) $(GUEST_BINS) $(TEST_BINS)
 
 # What `make install` ships (no tests, no module): the Debian build uses it.
-progs: $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
+progs: $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu $(LIBRDMIG) $(LIBRDMIG_SO) $(LIBRDMIG_PC)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,26 +71,33 @@ check:
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh
 
+# demo: QEMU itself migrated by rdmig-qemu; demo-vmm: the reference VMM.
 demo:
 	@scripts/install-deps.sh
+	@scripts/fetch-qemu-qmp.sh
 	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh
+	@scripts/demo.sh qemu
+
+demo-vmm:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh vmm
 
 checkpatch:
 	@scripts/checkpatch.sh
 
-# rdmigd into sbin; rdmigctl and rdmig-vmm into bin; librdmig (shared and
+# rdmigd into sbin; rdmigctl, rdmig-vmm and rdmig-qemu into bin; librdmig (shared and
 # static), rdmig.pc and the headers; man pages; the udev rule for
 # /dev/rdmig (group rdmig, mode 0660: see Documentation/install.md). The
 # module itself installs through DKMS (dkms.conf) or `make module`.
-install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm
+install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVRULESDIR)
 	install -m 0755 $(B)/rdmigd $(DESTDIR)$(SBINDIR)/
-	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu $(DESTDIR)$(BINDIR)/
 	install -m 0644 Documentation/rdmigd.8 Documentation/rdmigctl.8 \
 		$(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 Documentation/rdmig-vmm.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 Documentation/rdmig-vmm.1 user/qemu/rdmig-qemu.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 udev/60-rdmig.rules $(DESTDIR)$(UDEVRULESDIR)/
 
 # Debian packages (rdmig-dkms, rdmig-tools, librdmig0, librdmig-dev) into

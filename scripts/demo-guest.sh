@@ -1,44 +1,81 @@
 #!/usr/bin/env bash
-# The in-guest half of `make demo` (scripts/demo.sh): a destination
-# rdmig-vmm listens on rxe1 (198.18.0.2), a source rdmig-vmm with 512 MiB
-# of RAM in two regions runs abtest on two vCPUs and migrates to it from
-# rxe0 (198.18.0.1). The destination checks the memory byte for byte
-# against the source's at its pause, runs the abtest check, and resumes
-# the workload where the source left it.
+# The in-guest half of `make demo` (scripts/demo.sh): an unmodified QEMU
+# (qemu-system-x86_64 -accel tcg, nested) runs the project's abtest guest
+# (tests/qemu/abtest.S) with 256 MiB of RAM in two memory backends that
+# rdmig-qemu places on rdmig regions. A destination rdmig-qemu waits with
+# QEMU paused (-incoming defer) and rdmigd listening on rxe1
+# (198.18.0.2); `rdmig-qemu migrate` moves the running guest: RAM by
+# rdmigd from rxe0 (198.18.0.1), device state by QEMU over TCP. Before
+# `cont` the destination checks its RAM through its regions (abtest: the
+# loop exactly where the vCPU's registers say); after it, the guest must
+# go on. Helpers: tests/guest/qemu_mig.sh, tests/qemu/qemu-lib.sh.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-export RDMIG_TOP=$top
-MIG_DIR=${RDMIG_OUT:-/tmp}/demo
-# shellcheck source=../tests/guest/migrate-lib.sh
-. tests/guest/migrate-lib.sh
+RDMIG_TOP=$top
+B=$top/build
+QMIG_DIR=${RDMIG_OUT:-/tmp}/demo
+# shellcheck source=../tests/qemu/qemu-lib.sh
+. tests/qemu/qemu-lib.sh
+# shellcheck source=../tests/guest/qemu_mig.sh
+. tests/guest/qemu_mig.sh
 
-vm="--ram 384M,128M --workload abtest --vcpus 2 --rate 600"
-echo "== source: 512 MiB VM (regions of 384 and 128 MiB), abtest on 2 vCPUs"
-echo "== destination: rdmigd listening on rxe1 198.18.0.2; source rdmigd bound to rxe0 198.18.0.1"
-mig demo "$vm" "--migrate-after 1000" "--run-ms 2000"
-# Progress as it happens: the source's own lines.
-tail -n +1 -F --pid="$(cat "$MIG_DIR/demo/src.pid")" "$MIG_DIR/demo/src.err" 2>/dev/null &
-mig_wait demo
-sleep 0.2
+fail() {
+	echo "demo: $*"
+	echo "RESULT $(jq -cn --arg r "$*" '{result: "error", verified: false, reason: $r}')"
+	exit 1
+}
+why=$(qemu_ready) || fail "$why"
+d=$QMIG_DIR/demo
+qemu_image abtest "$QMIG_DIR/abtest.img" || fail "no abtest image"
+
+echo "== source: QEMU 7.2, abtest guest, 256 MiB in two memory backends (192 + 64 MiB, two NUMA nodes)"
+echo "== destination: QEMU paused (-incoming defer) on its own regions; rdmigd listening on rxe1 198.18.0.2"
+qmig demo "$QMIG_DIR/abtest.img" exact -m 256M \
+	-object memory-backend-ram,id=ram0,size=192M -object memory-backend-ram,id=ram1,size=64M \
+	-numa node,memdev=ram0 -numa node,memdev=ram1 || fail "rdmig-qemu did not start"
+tr '\0' ' ' <"/proc/$(cat "$d/src.qpid")/cmdline" | sed 's/^/   QEMU as rdmig-qemu started it: /'
 echo
-echo "== destination"
-sed -n '/==== rdmig-vmm report/,$p' "$MIG_DIR/demo/dst.err"
-grep -E 'resumed|VERIFY|memory is|CHECK' "$MIG_DIR/demo/dst.err" | sed 's/^/  /'
+qemu_wait_serial demo-s rdmig-abtest 60 >/dev/null || fail "the guest did not start abtest"
+echo "== the guest runs abtest; its RAM, read through the source regions, moves in order:"
+qemu_check moving demo-s --ms 1000 | sed 's/^/   /'
+sleep 2
+echo
+echo "== rdmig-qemu migrate (progress as it goes)"
+: >"$d/mig.err"
+tail -n +1 -F "$d/mig.err" 2>/dev/null &
+follow=$!
+migrate demo --downtime-limit 300
+mrc=$?
+sleep 0.3
+kill "$follow" 2>/dev/null
+wait "$follow" 2>/dev/null
 
-if [ -s "$MIG_DIR/demo/src.json" ]; then
-	echo
-	echo "== where the time went (source rdmigd), and the downtime as both sides measured it"
-	jq -r '"  setup \(.setup_ms) ms = connect \(.connect_ms) + RAM blocks \(.ram_blocks_ms) + tracking on \(.tracking_on_ms) ms; first registration \(.first_registration_ms) ms (in iteration 0)",
-		"  data \(.total_ms - .setup_ms) ms in \(.iterations) iterations (\(.switchover_rounds) while the VMM paused), last round \(.last_round_pages) pages; registration wait \(.registration_wait_ms) ms",
-		"  downtime \(.downtime_ms) ms (rdmigd: pause to the destination'"'"'s ack), \(.vmm_downtime_ms) ms (rdmig-vmm: pause to completed)"' \
-		"$MIG_DIR/demo/src.json" 2>/dev/null
-	echo "RESULT $(jq -c '{result, verified, total_ms, downtime_ms, iterations, ram_bytes, sent_bytes,
-		zero_pages_skipped, throughput_mbps, setup_ms, connect_ms, ram_blocks_ms,
-		tracking_on_ms, first_registration_ms, switchover_rounds, last_round_pages,
-		pages_sent, registrations,
-		registration_wait_ms, unregistrations, vm_ram_bytes, workload, abtest,
-		vmm_downtime_ms, max_throttle_pct, reason}
-		| with_entries(select(.value != null))' "$MIG_DIR/demo/src.json")"
-fi
-[ "$SRC_RC" = 0 ] && [ "$DST_RC" = 0 ]
+echo "== destination"
+sed 's/^/   /' "$d/dst.err" | grep -v '^   rdmigd\[destination\]'
+[ -s "$d/resume.json" ] && echo "   check at resume (abtest_check through the destination's regions): $(cat "$d/resume.json")"
+after=$(qemu_check moving demo-d --ms 1000)
+arc=$?
+echo "   after the resume: $after"
+proc_exit "$d/src.pid"
+src_rc=$?
+echo "== source rdmig-qemu exited $src_rc (its QEMU quit after handing over)"
+kill -TERM "$(cat "$d/dst.pid")" 2>/dev/null
+proc_exit "$d/dst.pid"
+
+[ -s "$d/mig.json" ] || fail "no report from rdmig-qemu migrate (exit $mrc)"
+runs=false
+[ $arc = 0 ] && runs=true
+echo
+echo "== where the time went"
+jq -r '"  total \(.total_ms) ms: rdmigd setup \(.rdmig.setup_ms) ms (connect \(.rdmig.connect_ms) ms), \(.iterations) iterations, \(.sent_bytes / 1048576 | floor) MiB of RAM sent, \(.zero_pages_skipped) zero pages skipped",
+	"  downtime \(.downtime_ms) ms as the guest saw it (source STOP to destination RESUME, less the \(.destination.check_ms) ms check at resume); \(.source_downtime_ms) ms until the source QEMU completed, \(.rdmig_downtime_ms) ms of it rdmigd last round",
+	"  QEMU device stream \(.device_stream_bytes / 1024 | floor) KiB over TCP (guest RAM skipped: x-ignore-shared)"' "$d/mig.json" 2>/dev/null
+echo "RESULT $(jq -c --argjson runs "$runs" '{result, verified: ((.verified // false) and $runs),
+	total_ms, downtime_ms, iterations, ram_bytes, sent_bytes, zero_pages_skipped,
+	paused_ms, throughput_mbps, setup_ms, pages_sent, registrations, registration_wait_ms,
+	last_round_pages, switchover_rounds, source_downtime_ms, rdmig_downtime_ms,
+	device_stream_bytes, throttle_max_pct, guest_runs_after_resume: $runs,
+	transport: "rdmig-qemu", reason}
+	| with_entries(select(.value != null))' "$d/mig.json")"
+[ "$mrc" = 0 ] && [ "$runs" = true ]

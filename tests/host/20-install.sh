@@ -30,11 +30,12 @@ t "man pages rdmigd.8, rdmigctl.8, rdmig-vmm.1" test -f "$d/usr/share/man/man8/r
 	-a -f "$d/usr/share/man/man8/rdmigctl.8" -a -f "$d/usr/share/man/man1/rdmig-vmm.1"
 t "man pages render without warnings" bash -c \
 	'for m in "$@"; do w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null); [ -z "$w" ] || { echo "$m: $w"; exit 1; }; done' \
-	_ "$d/usr/share/man/man8/rdmigd.8" "$d/usr/share/man/man8/rdmigctl.8" "$d/usr/share/man/man1/rdmig-vmm.1"
+	_ "$d/usr/share/man/man8/rdmigd.8" "$d/usr/share/man/man8/rdmigctl.8" "$d/usr/share/man/man1/rdmig-vmm.1" \
+	"$d/usr/share/man/man1/rdmig-qemu.1"
 t "udev rule: /dev/rdmig group rdmig, mode 0660" grep -Eq \
 	'KERNEL=="rdmig".*GROUP="rdmig".*MODE="0660"' "$d/lib/udev/rules.d/60-rdmig.rules"
 t "nothing else is installed" bash -c '[ "$(cd "$1" && find . -type f -o -type l | sort | tr "\n" " ")" = "$2" ]' _ "$d" \
-"./lib/udev/rules.d/60-rdmig.rules ./usr/bin/rdmig-vmm ./usr/bin/rdmigctl ./usr/include/rdmig/librdmig.h ./usr/include/rdmig/linux/rdmig.h ./usr/lib/x86_64-linux-gnu/librdmig.a ./usr/lib/x86_64-linux-gnu/librdmig.so ./usr/lib/x86_64-linux-gnu/librdmig.so.0 ./usr/lib/x86_64-linux-gnu/librdmig.so.$RDMIG_VERSION ./usr/lib/x86_64-linux-gnu/pkgconfig/rdmig.pc ./usr/sbin/rdmigd ./usr/share/man/man1/rdmig-vmm.1 ./usr/share/man/man8/rdmigctl.8 ./usr/share/man/man8/rdmigd.8 "
+"./lib/udev/rules.d/60-rdmig.rules ./usr/bin/rdmig-qemu ./usr/bin/rdmig-vmm ./usr/bin/rdmigctl ./usr/include/rdmig/librdmig.h ./usr/include/rdmig/linux/rdmig.h ./usr/lib/x86_64-linux-gnu/librdmig.a ./usr/lib/x86_64-linux-gnu/librdmig.so ./usr/lib/x86_64-linux-gnu/librdmig.so.0 ./usr/lib/x86_64-linux-gnu/librdmig.so.$RDMIG_VERSION ./usr/lib/x86_64-linux-gnu/pkgconfig/rdmig.pc ./usr/sbin/rdmigd ./usr/share/man/man1/rdmig-qemu.1 ./usr/share/man/man1/rdmig-vmm.1 ./usr/share/man/man8/rdmigctl.8 ./usr/share/man/man8/rdmigd.8 "
 d2=$SCRATCH/dest2
 t "make install with the default PREFIX=/usr/local" \
 	make -C "$RDMIG_TOP" --no-print-directory -s DESTDIR="$d2" install

@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "agent.h"
+#include "../common/agent.h"
 #include "options.h"
 #include "vcpu.h"
 

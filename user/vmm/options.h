@@ -2,7 +2,7 @@
 #ifndef RDMIG_VMM_OPTIONS_H
 #define RDMIG_VMM_OPTIONS_H
 
-#include "agent.h"
+#include "../common/agent.h"
 #include "vmm.h"
 
 enum vmm_role { ROLE_STANDALONE, ROLE_SOURCE, ROLE_DESTINATION };

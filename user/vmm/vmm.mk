@@ -1,7 +1,8 @@
 # rdmig-vmm, the reference VMM. It needs librdmig (user/lib/lib.mk sets
 # LIBRDMIG); until that is there, only its host-testable parts build (see
 # tests/unit/vmm.mk).
-VMM_SRCS := $(wildcard user/vmm/*.c)
+# user/common/agent.c (spawning rdmigd) is shared with rdmig-qemu.
+VMM_SRCS := $(wildcard user/vmm/*.c) user/common/agent.c
 VMM_OBJS := $(patsubst %.c,$(B)/%.o,$(VMM_SRCS))
 VMM_LIBS := -ljson-c -lxxhash -lpthread
 

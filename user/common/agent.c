@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "vcpu.h"
+#include "../lib/util.h"
 
 #define ARGV_MAX (2 * 16 + 2 * AGENT_MAX_ARGS + 24)
 
@@ -133,7 +133,7 @@ int agent_spawn(const struct agent_cfg *cfg, const int *tfds, unsigned int nr,
 
 int agent_reap(struct agent *a, int timeout_ms, int *status)
 {
-	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t end = rdmig_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	int st = 0;
 	pid_t r;
 
@@ -145,7 +145,7 @@ int agent_reap(struct agent *a, int timeout_ms, int *status)
 			break;
 		if (r < 0)
 			return -errno;
-		if (now_ns() >= end) {
+		if (rdmig_now_ns() >= end) {
 			kill(a->pid, SIGKILL);
 			if (waitpid(a->pid, &st, 0) < 0)
 				return -errno;

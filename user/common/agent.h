@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Starting rdmigd and talking to it over its control channel. */
-#ifndef RDMIG_VMM_AGENT_H
-#define RDMIG_VMM_AGENT_H
+/*
+ * Starting rdmigd and talking to it over its control channel: one
+ * implementation for both VMMs that link it, rdmig-vmm and rdmig-qemu.
+ */
+#ifndef RDMIG_COMMON_AGENT_H
+#define RDMIG_COMMON_AGENT_H
 
 #include <stdbool.h>
 #include <stdint.h>

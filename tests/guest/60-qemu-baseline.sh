@@ -1,0 +1,132 @@
+#!/bin/bash
+# guest: --mem 3072 --timeout 1800
+# The baseline: the project's QEMU test guest (tests/qemu/abtest.S) migrated
+# by QEMU itself, no rdmig, x-ignore-shared off (QEMU moves all of RAM),
+# over TCP (198.18.0.1 -> 198.18.0.2) and over QEMU's own RDMA migration
+# (`-incoming rdma:198.18.0.2:PORT`; its source cannot bind an address, so
+# its traffic takes rxe's loopback path on rxe1: Documentation/testing.md).
+# The abtest guest in one memory backend on both transports (the figures
+# to compare), in two (-numa nodes) over RDMA, the idle guest in two over
+# TCP. Each time: the migration completes; the destination, started with
+# -S, holds at resume exactly the source's RAM and passes the abtest check
+# exactly where its vCPU says the loop was; after `cont` it runs on (its
+# pages keep changing in order); the source stays stopped (postmigrate) and
+# its RAM no longer changes. Each transport's figures are printed as
+#   # baseline TRANSPORT total_ms=... downtime_ms=... (GUEST, BACKENDS)
+# for comparing with rdmig (issue 12). A destination whose RAM does not
+# match fails the migration and the source runs on; a corrupted copy of a
+# destination's RAM fails the check: the checks can fail.
+. "$(dirname "$0")/lib.sh"
+. "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
+out=${RDMIG_OUT:-/tmp}/qemu-baseline
+mkdir -p "$out"
+CHECK=$QEMU_CHECK
+MIB=64
+# 5 pages a tick at 100 Hz: 500 pages/s (2 MB/s) of 16128, a pass in 32 s;
+# QEMU's RDMA moves 5 to 30 MB/s here (design.md; a loaded machine is
+# slower): it converges.
+PPT=5
+HZ=100
+
+t "QEMU, its QMP library and the test images are there" qemu_ready
+qemu_image abtest "$QEMU_RUN/abtest.img" $PPT $HZ
+qemu_image idle "$QEMU_RUN/idle.img"
+
+field() { # FILE JQ: the last query-migrate in FILE
+	jq -r "select(.\"query-migrate\") | .\"query-migrate\" | $2" "$1" | tail -n 1
+}
+
+boot_src() { # GUEST SIZES
+	qemu_start src "$QEMU_RUN/$1.img" "$2" && qemu_wait_serial src "rdmig-$1" 60
+}
+
+# -S: the destination stays paused after the migration, for the checks.
+wait_dst() { # GUEST SIZES URI
+	qemu_start dst "$QEMU_RUN/$1.img" "$2" -S -incoming "$3" &&
+		qemu_qmp dst '@status inmigrate timeout=30'
+}
+
+migrate_to() { # URI LOG
+	local rc
+	# QEMU's default bandwidth cap (32 MiB/s) would be the bottleneck;
+	# MIGRATION events need the "events" capability.
+	qemu_qmp src 'migrate-set-capabilities {"capabilities": [{"capability": "events", "state": true}]}' \
+		'migrate-set-parameters {"max-bandwidth": 4294967296, "downtime-limit": 300}' \
+		"migrate {\"uri\": \"$1\"}" '@migrate-wait completed timeout=150' \
+		'@wait MIGRATION status=completed timeout=5' >"$2"
+	rc=$?
+	cat "$2"
+	return $rc
+}
+
+same_ram() { # A B
+	# shellcheck disable=SC2046
+	"$CHECK" equal $(qemu_ram_files "$1") -- $(qemu_ram_files "$2")
+}
+
+# One migration: TRANSPORT (tcp|rdma) GUEST (abtest|idle) "SIZES" PORT
+migrate_case() {
+	local tr=$1 kind=$2 sizes=$3 port=$4 uri name nb log
+	nb=$(echo "$sizes" | wc -w)
+	name=$tr-$kind-$nb
+	uri=$tr:198.18.0.2:$port
+	log=$out/$name.src.json
+	[ -n "${KEEP_SRC:-}" ] ||
+		t "$name: source boots the $kind guest ($sizes MiB)" boot_src "$kind" "$sizes"
+	if [ "$kind" = abtest ]; then
+		t "$name: the source guest runs (its pages change in order)" qemu_check moving src --ms 300
+	else
+		t "$name: the idle source writes nothing" qemu_check idle src --ms 300
+	fi
+	t "$name: destination waits on $uri" wait_dst "$kind" "$sizes" "$uri"
+	t "$name: QEMU migrates it ($tr)" migrate_to "$uri" "$log"
+	local total down setup mbps xfer
+	total=$(field "$log" '."total-time"')
+	down=$(field "$log" '.downtime')
+	setup=$(field "$log" '."setup-time"')
+	mbps=$(field "$log" '.ram.mbps')
+	xfer=$(field "$log" '.ram.transferred')
+	echo "# baseline $tr total_ms=$total downtime_ms=$down setup_ms=$setup" \
+		"transferred=$xfer mbps=$mbps ($kind, $nb backend(s), $MIB MiB)"
+	t "$name: the destination is paused at resume" qemu_qmp dst '@status paused timeout=30'
+	t "$name: the source is stopped (postmigrate)" qemu_qmp src '@status postmigrate timeout=10'
+	t "$name: destination RAM equals the stopped source's" same_ram src dst
+	# shellcheck disable=SC2046
+	[ "$kind" = abtest ] && cat $(qemu_ram_files src) >"$QEMU_RUN/copy"
+	# The idle guest never ran the loop: its RAM above 1 MiB is what the
+	# firmware left, the equality above is its check.
+	[ "$kind" = abtest ] &&
+		t "$name: destination RAM passes abtest where its vCPU's loop is" qemu_check_exact dst
+	t "$name: after cont the destination runs" qemu_qmp dst cont '@wait RESUME' '@status running'
+	if [ "$kind" = abtest ]; then
+		t "$name: the destination guest keeps running (pages change in order)" \
+			qemu_check moving dst --ms 300
+	else
+		t "$name: the idle destination still writes nothing" qemu_check idle dst --ms 300
+	fi
+	t "$name: the source's RAM no longer changes" qemu_check idle src --ms 300
+	qemu_stop src
+	qemu_stop dst
+}
+
+# Can fail: a destination with less RAM than the source refuses the
+# stream; the migration fails and the source guest runs on (and is then
+# migrated for real, below).
+t "a source for a broken destination boots" boot_src abtest 64
+t "a destination with 32 MiB for the 64 MiB guest waits" wait_dst abtest 32 tcp:198.18.0.2:18666
+t_not "that migration fails" migrate_to tcp:198.18.0.2:18666 "$out/broken.src.json"
+t "after the failed migration the source guest still runs" qemu_qmp src '@status running timeout=10'
+t "... its pages change in order, consistent" qemu_check moving src --ms 400
+qemu_stop dst
+# The same guest (abtest, one backend) on both transports, for comparing;
+# two backends and the idle guest once each.
+KEEP_SRC=1 migrate_case tcp abtest "64" 18660
+migrate_case tcp idle "32 32" 18661
+migrate_case rdma abtest "64" 18663
+migrate_case rdma abtest "32 32" 18664
+
+t "a copy of a migrated RAM passes the abtest check" "$CHECK" consistent "$QEMU_RUN/copy"
+# A lost page: one page's byte changed in that copy.
+printf '\x7f' | dd of="$QEMU_RUN/copy" bs=1 seek=$((40 << 20)) conv=notrunc status=none
+t_not "a corrupted copy of guest RAM fails the abtest check" "$CHECK" consistent "$QEMU_RUN/copy"
+t "no kernel warning" dmesg_clean
