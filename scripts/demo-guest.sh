@@ -12,7 +12,9 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+# shellcheck disable=SC2034 # read by qemu_mig.sh
 RDMIG_TOP=$top
+# shellcheck disable=SC2034 # read by qemu_mig.sh (no_pins)
 B=$top/build
 QMIG_DIR=${RDMIG_OUT:-/tmp}/demo
 # shellcheck source=../tests/qemu/qemu-lib.sh

@@ -9,13 +9,14 @@
 # its backend), the abtest guest in two memory backends (-numa), and a
 # deliberately broken migration (rdmigd's last round before QEMU pauses)
 # that the same check must catch.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../qemu/qemu-lib.sh
 . "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
 
 D=${RDMIG_OUT:-/tmp}/61-qemu
-QMIG_DIR=$D
-QMIG_PORT=18700
+# shellcheck disable=SC2034 # qemu_mig.sh's
+QMIG_DIR=$D QMIG_PORT=18700
 # shellcheck source=qemu_mig.sh
 . "$RDMIG_TOP/tests/guest/qemu_mig.sh"
 rm -rf "$D"

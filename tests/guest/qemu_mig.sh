@@ -78,10 +78,10 @@ qmig() {
 	echo $! >"$d/src.pid"
 	wait_for 60 test -S "$QEMU_RUN/$name-s.ctl" || { cat "$d/src.err"; return 1; }
 	wait_for 60 grep -q 'waits for its device state' "$d/dst.err" || { cat "$d/dst.err"; return 1; }
-	QEMU_PID[$name-s]=$(cat "$d/src.qpid")
-	QEMU_PID[$name-d]=$(cat "$d/dst.qpid")
-	qemu_set_files "$name-s" "$(region_files "${QEMU_PID[$name-s]}")"
-	qemu_set_files "$name-d" "$(region_files "${QEMU_PID[$name-d]}")"
+	QEMU_PID["$name-s"]=$(cat "$d/src.qpid")
+	QEMU_PID["$name-d"]=$(cat "$d/dst.qpid")
+	qemu_set_files "$name-s" "$(region_files "${QEMU_PID["$name-s"]}")"
+	qemu_set_files "$name-d" "$(region_files "${QEMU_PID["$name-d"]}")"
 }
 
 # migrate NAME [OPTIONS...]: the operator's client; its exit status.

@@ -20,6 +20,7 @@ exact)
 	t0=$(date +%s%N)
 	regs=$(timeout 60 python3 "$top/tests/guest/qemu_hmp.py" "$qmp" "info registers" |
 		sed -n 's/.*EBX=\([0-9a-f]*\) ECX=[0-9a-f]\{6\}\([0-9a-f]\{2\}\).*/0x\1 0x\2/p')
+	# shellcheck disable=SC2086
 	set -- $regs
 	[ $# -eq 2 ] || { echo "qemu_resume_check: no registers from $qmp" >&2; exit 2; }
 	echo "qemu_resume_check: destination vCPU at EBX=$1, CL=$2 (info registers took $((($(date +%s%N) - t0) / 1000000)) ms)" >&2
