@@ -30,8 +30,8 @@ t "destination agent killed: source keeps running, pins released" mig_src_surviv
 mig_summary kill
 
 mig_dst_only badver "--ram 16M --workload idle"
-t "a peer speaking protocol version 2 is refused" \
-	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badver/port) $MIG_SRC_ADDR 2 1048576 | tee /dev/stderr | grep -qi version"
+t "a peer speaking protocol version 1 is refused" \
+	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badver/port) $MIG_SRC_ADDR 1 1048576 | tee /dev/stderr | grep -qi version"
 mig_dst_stop badver
 mig_dst_only badchunk "--ram 16M --workload idle"
 t "a peer with a 2 MiB chunk size is refused by a 1 MiB destination" \

@@ -193,6 +193,16 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 		return conn_fail(c, "peer aborted (error %u): %s",
 				 wire_get32(b + WIRE_HDR_LEN), text);
 	}
+	/*
+	 * The peer may use no more credits than this side announced: it had
+	 * at most CONN_RECV_DEPTH - to_return (it may not yet know of the
+	 * last READY, never of one not sent), and keeps the last for READY
+	 * and ERROR. A receive buffer is reposted at once, so a flood would
+	 * otherwise simply be served.
+	 */
+	if (c->to_return + (h.type == WIRE_READY ? 1 : 2) > CONN_RECV_DEPTH)
+		return conn_fail(c, "peer sent %s without a credit for it (%u of %u receive credits used): it floods the control channel",
+				 wire_type_name(h.type), c->to_return + 1, CONN_RECV_DEPTH);
 	if (h.type == WIRE_READY) {
 		uint32_t n = wire_get32(b + WIRE_HDR_LEN);
 
