@@ -42,5 +42,5 @@ legit() {
 t "right after the hostile cases, a legitimate migration between sanitized agents succeeds, data intact" legit
 t "no sanitizer report from any agent" \
 	bash -c "! grep -l 'Sanitizer\|runtime error' $out/*.log"
-t "no agent left running" bash -c "! pgrep -f '$A'"
+t "no agent left running" bash -c '! pgrep -x rdmigd'
 t "dmesg has no warning, bug or oops" dmesg_clean

@@ -246,7 +246,16 @@ static int poll_cq(struct conn *c)
 			if (wc[i].status != IBV_WC_SUCCESS) {
 				if (k == KIND_SEND)
 					c->sfree[c->nsfree++] = WRID_IDX(wc[i].wr_id);
-				if (!c->failed)
+				/*
+				 * A receive that fails on its own (not flushed
+				 * after another error) means the peer's SEND did
+				 * not fit a receive buffer: say so.
+				 */
+				if (!c->failed && k == KIND_RECV &&
+				    wc[i].status != IBV_WC_WR_FLUSH_ERR)
+					conn_fail(c, "receive failed: %s: the peer sent a message longer than the largest allowed (%u bytes)",
+						  ibv_wc_status_str(wc[i].status), (unsigned int)WIRE_MAX_MSG);
+				else if (!c->failed)
 					conn_fail(c, "%s failed: %s",
 						  k == KIND_RECV ? "receive" :
 						  k == KIND_SEND ? "send" : "RDMA write",
