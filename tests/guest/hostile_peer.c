@@ -354,6 +354,7 @@ static void agent_start(struct agent *a, const char *name, bool source, int port
 	agent_cmd(a, "{\"execute\":\"qmp_capabilities\"}");
 }
 
+
 /* Waits for the agent's verdict and exit; records every deviation. */
 static void agent_finish(struct agent *a, const char *expect, int ms)
 {
@@ -948,6 +949,7 @@ enum spec {
 	S_WRITE_OOB,	/* RDMA WRITE past the registered chunk */
 	S_NONE,		/* nothing: only the private data matters */
 	S_CONTROL,	/* a faithful peer: the migration must complete */
+	S_KEEP,		/* dst --require-auth: sources refused, it keeps listening */
 };
 
 #define PRE_BLOCKS	1u	/* dst: RAM blocks exchanged first */
@@ -974,6 +976,7 @@ struct hcase {
 	const char *agent;	/* in the agent's failed reason */
 	const char *peer;	/* in the agent's ERROR (NULL: not checked; "DISCONNECT") */
 	int timeout_ms;		/* agent inactivity limit (0: 4000) */
+	const char *opt;	/* one more agent option */
 };
 
 #define RSN_PROTO	"malformed message from peer"
@@ -1075,6 +1078,8 @@ static const struct hcase cases[] = {
 { "d-vanish-mid-state", 'd', PD_OK, PRE_BLOCKS | PRE_STATE, 0, S_VANISH, .agent = "peer disconnected" },
 { "d-second-connection-busy", 'd', PD_OK, PRE_BLOCKS, 0, S_SECOND, WIRE_REG_REQ, 1, 8, 8, .fill = F_CHUNKS, .p = { 5, 0 }, .agent = "block index outside", .peer = "block index" },
 { "d-write-past-chunk", 'd', PD_OK, PRE_BLOCKS | PRE_REG, 0, S_WRITE_OOB, .agent = NULL },
+/* a destination that keeps listening (no source trusted yet) serves connection after connection */
+{ "d-keeps-listening", 'd', PD_OK, 0, 0, S_KEEP, .agent = "cancelled", .opt = "--require-auth" },
 
 /* ---- fake destination against a source ---- */
 { "s-acc-version1", 's', PD_VER1, 0, AT_EST, S_NONE, .agent = "destination speaks protocol version 1, this agent speaks 2", .peer = "DISCONNECT" },
@@ -1316,6 +1321,34 @@ static void d_second(int port)
 	peer_free(&q);
 }
 
+/*
+ * --require-auth and no secret: every source is refused (reason 6) and
+ * the destination listens on. Five hostile ones in a row, each answered;
+ * then the VMM cancels.
+ */
+static void d_keep(struct agent *a, int port)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct peer q;
+		uint8_t pd[WIRE_PD_LEN], n;
+		int r;
+
+		peer_new(&q);
+		make_pd(i % 2 ? PD_AUTHCAP : PD_OK, pd, &n, false);
+		r = peer_connect(&q, port, pd, n);
+		if (r != 1 || q.rej_reason != WIRE_REJ_AUTH)
+			note("connection %d: %s (reason %u \"%s\"), expected refused for authentication",
+			     i, r == 0 ? "accepted" : r == 1 ? "refused" : "no answer", q.rej_reason, q.rej);
+		peer_free(&q);
+		agent_poll(a, 0);
+		if (a->eof || a->failed)
+			note("the destination stopped listening after connection %d", i);
+	}
+	agent_cmd(a, "{\"execute\":\"migrate_cancel\"}");
+}
+
 static void run_d(const struct hcase *c, struct agent *a, int port)
 {
 	struct peer p;
@@ -1329,7 +1362,11 @@ static void run_d(const struct hcase *c, struct agent *a, int port)
 	mark("case starts");
 	peer_new(&p);
 	make_pd(c->pd, pd, &n, false);
-	r = peer_connect(&p, port, pd, n);
+	r = c->spec == S_KEEP ? 0 : peer_connect(&p, port, pd, n);
+	if (c->spec == S_KEEP) {
+		d_keep(a, port);
+		goto verdict;
+	}
 	if (r == 1) {
 		if (c->spec != S_NONE)
 			note("refused at connect: %s", p.rej);
@@ -1694,11 +1731,12 @@ static int worker(int w, int jobs, const char *only)
 
 		if (k == 0)
 			agent_start(a, c->name, c->role == 's', base,
-				    c->timeout_ms ? c->timeout_ms : 4000, NULL);
+				    c->timeout_ms ? c->timeout_ms : 4000, c->opt);
 		if (k + 1 < n)
 			agent_start(&ag[(k + 1) % 2], mine[k + 1]->name, mine[k + 1]->role == 's',
 				    base + (int)k + 1,
-				    mine[k + 1]->timeout_ms ? mine[k + 1]->timeout_ms : 4000, NULL);
+				    mine[k + 1]->timeout_ms ? mine[k + 1]->timeout_ms : 4000,
+				    mine[k + 1]->opt);
 		why[0] = 0;
 		t0 = t_case = now_ms();
 		if (c->role == 'd')
