@@ -432,6 +432,7 @@ struct peer {
 	uint32_t owed;		/* receives reposted, not announced */
 	uint32_t credits;	/* what the agent can still take from us */
 	uint32_t sends_posted, sends_done;
+	uint64_t last_tx;	/* ms */
 	struct msg *q[64];
 	int nq;
 	char rej[128];
@@ -728,6 +729,7 @@ static int psend_raw(struct peer *p, const void *b, uint32_t len)
 	if (ibv_post_send(p->id->qp, &wr, &bad))
 		return -1;
 	p->sends_posted++;
+	p->last_tx = now_ms();
 	if (p->credits)
 		p->credits--;
 	/* rxe reads the buffer when it transmits: wait before reusing it. */
@@ -825,7 +827,9 @@ static int precv(struct peer *p, struct msg **out, int ms)
 
 	for (;;) {
 		peer_poll(p);
-		if (p->auto_ready && p->owed >= 4 && !p->gone) {
+		/* Credits back, and a keepalive as a live peer sends one. */
+		if (p->auto_ready && !p->gone &&
+		    (p->owed >= 4 || now_ms() - p->last_tx >= 500)) {
 			uint32_t n = p->owed;
 
 			p->owed = 0;
@@ -975,7 +979,7 @@ struct hcase {
 	uint64_t p[4];
 	const char *agent;	/* in the agent's failed reason */
 	const char *peer;	/* in the agent's ERROR (NULL: not checked; "DISCONNECT") */
-	int timeout_ms;		/* agent inactivity limit (0: 4000) */
+	int timeout_ms;		/* agent inactivity limit (0: 6000) */
 	const char *opt;	/* one more agent option */
 };
 
@@ -1444,9 +1448,9 @@ static void run_d(const struct hcase *c, struct agent *a, int port)
 		break;
 	}
 	if (c->spec != S_VANISH && c->spec != S_WRITE_OOB)
-		peer_verdict(&p, c->peer, (c->timeout_ms ? c->timeout_ms : 4000) + 6000);
+		peer_verdict(&p, c->peer, (c->timeout_ms ? c->timeout_ms : 6000) + 6000);
 verdict:
-	agent_finish(a, c->agent, (c->timeout_ms ? c->timeout_ms : 4000) + 8000);
+	agent_finish(a, c->agent, (c->timeout_ms ? c->timeout_ms : 6000) + 8000);
 	peer_free(&p);
 	for (i = 0; i < NDREG; i++) {
 		if (pinned(&dreg[i]))
@@ -1640,7 +1644,7 @@ static void run_s(const struct hcase *c, struct agent *a, int port)
 {
 	struct peer p;
 	uint8_t pd[WIRE_PD_LEN], n;
-	int tmo = c->timeout_ms ? c->timeout_ms : 4000;
+	int tmo = c->timeout_ms ? c->timeout_ms : 6000;
 	char params[256];
 
 	cur = a;
@@ -1731,11 +1735,11 @@ static int worker(int w, int jobs, const char *only)
 
 		if (k == 0)
 			agent_start(a, c->name, c->role == 's', base,
-				    c->timeout_ms ? c->timeout_ms : 4000, c->opt);
+				    c->timeout_ms ? c->timeout_ms : 6000, c->opt);
 		if (k + 1 < n)
 			agent_start(&ag[(k + 1) % 2], mine[k + 1]->name, mine[k + 1]->role == 's',
 				    base + (int)k + 1,
-				    mine[k + 1]->timeout_ms ? mine[k + 1]->timeout_ms : 4000,
+				    mine[k + 1]->timeout_ms ? mine[k + 1]->timeout_ms : 6000,
 				    mine[k + 1]->opt);
 		why[0] = 0;
 		t0 = t_case = now_ms();

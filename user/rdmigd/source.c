@@ -1049,6 +1049,12 @@ static int migrate(struct src *s, uint64_t t_start)
 
 		busy_begin(s, "tracking-on");
 		rc = region_set_tracking(&s->r[b], true);
+		/*
+		 * On before looking at the connection: a failure the keepalive
+		 * thread saw meanwhile must still turn it off again.
+		 */
+		if (!rc)
+			s->tracking[b] = true;
 		if (busy_end(s))
 			return -1;
 		if (rc)
