@@ -20,6 +20,10 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# The agents the hostile-peer suite attacks (build/asan/, tests/guest/hostile.mk):
+# any undefined behaviour ends the program.
+AGENT_SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
 
 # `make install` paths, as packagers expect (DESTDIR is prepended to all).
 PREFIX ?= /usr/local
@@ -62,6 +66,10 @@ $(B)/%.o: %.c
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(NL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 $(NL_CFLAGS) $(AGENT_SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 -include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 

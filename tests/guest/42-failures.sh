@@ -30,12 +30,12 @@ t "destination agent killed: source keeps running, pins released" mig_src_surviv
 mig_summary kill
 
 mig_dst_only badver "--ram 16M --workload idle"
-t "a peer speaking protocol version 2 is refused" \
-	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badver/port) $MIG_SRC_ADDR 2 1048576 | tee /dev/stderr | grep -qi version"
+t "a peer speaking protocol version 1 is refused" \
+	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badver/port) $MIG_SRC_ADDR 1 1048576 | tee /dev/stderr | grep -qi version"
 mig_dst_stop badver
 mig_dst_only badchunk "--ram 16M --workload idle"
 t "a peer with a 2 MiB chunk size is refused by a 1 MiB destination" \
-	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badchunk/port) $MIG_SRC_ADDR 1 2097152 | tee /dev/stderr | grep -qi chunk"
+	bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badchunk/port) $MIG_SRC_ADDR 2 2097152 | tee /dev/stderr | grep -qi chunk"
 mig_dst_stop badchunk
 mig_run chunk "--ram 16M --workload idle" "--chunk-size 1M" "--chunk-size 2M"
 t "chunk-size mismatch: refused, source keeps running" mig_src_survived chunk

@@ -14,6 +14,13 @@
 
 #include "../../user/rdmigd/wire.h"
 
+/* Undefined behaviour fails the test instead of only being printed. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 static uint8_t *msg(uint32_t type, uint32_t repeat, uint32_t len)
 {
 	uint8_t *b = calloc(1, WIRE_HDR_LEN + len + 1);
@@ -212,7 +219,7 @@ static void test_auth_message(void **st)
 
 static void test_private_data(void **st)
 {
-	struct wire_pd in = { .version = 1, .caps = WIRE_CAPS_KNOWN | 0x80,
+	struct wire_pd in = { .version = WIRE_VERSION, .caps = WIRE_CAPS_KNOWN | 0x80,
 			      .chunk_size = 1 << 20, .credits = 32,
 			      .pin_budget = 0x123456789aull }, out;
 	uint8_t b[56] = { 0 };
@@ -220,16 +227,20 @@ static void test_private_data(void **st)
 
 	(void)st;
 	wire_pd_encode(b, &in);
-	assert_int_equal(b[3], 1);	/* big-endian version */
+	assert_int_equal(b[3], WIRE_VERSION);	/* big-endian version */
 	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), 0);
-	assert_int_equal(out.caps, WIRE_CAPS_KNOWN);	/* unknown bits dropped */
+	/* unknown bits kept: the source must see them to refuse the accept */
+	assert_int_equal(out.caps, WIRE_CAPS_KNOWN | 0x80);
 	assert_int_equal(out.chunk_size, 1 << 20);
 	assert_true(out.pin_budget == 0x123456789aull);
-	in.version = 2;
+	in.version = 1;	/* version 1 had no completion binding */
 	wire_pd_encode(b, &in);
 	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_VERSION);
-	assert_int_equal(out.version, 2);
-	in.version = 1;
+	assert_int_equal(out.version, 1);
+	in.version = 3;
+	wire_pd_encode(b, &in);
+	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_VERSION);
+	in.version = WIRE_VERSION;
 	in.chunk_size = 3 << 20;
 	wire_pd_encode(b, &in);
 	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_CHUNK_SIZE);
@@ -261,6 +272,68 @@ static void test_reject_data(void **st)
 	b[0] = 0;
 	assert_int_equal(wire_rej_decode(b, n, &o, text, sizeof(text)), -1);
 	assert_int_equal(wire_rej_decode(b, 4, &o, text, sizeof(text)), -1);
+	/* The busy refusal has no text (wire.c used to memcpy from NULL). */
+	r.reason = WIRE_REJ_BUSY;
+	assert_int_equal(wire_rej_encode(b, sizeof(b), &r, NULL), WIRE_REJ_LEN);
+	assert_int_equal(wire_rej_decode(b, WIRE_REJ_LEN, &o, text, sizeof(text)), 0);
+	assert_int_equal(o.reason, WIRE_REJ_BUSY);
+	assert_string_equal(text, "");
+}
+
+/* Every entry's reserved word must be zero, or the message is refused. */
+static void test_entry_reserved(void **st)
+{
+	static const struct { uint32_t type, el, off; } t[] = {
+		{ WIRE_RAM_BLOCKS_REQ, WIRE_BLOCK_REQ_LEN, 12 },
+		{ WIRE_RAM_BLOCKS_RES, WIRE_BLOCK_RES_LEN, 12 },
+		{ WIRE_COMPRESS, WIRE_RANGE_LEN, 4 },
+		{ WIRE_REG_RES, WIRE_REG_RES_LEN, 12 },
+	};
+	struct wire_hdr h;
+	const char *why;
+	unsigned int i;
+
+	(void)st;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t *b = msg(t[i].type, 3, 3 * t[i].el);
+		size_t n = WIRE_HDR_LEN + 3 * t[i].el;
+
+		memset(b + WIRE_HDR_LEN, 0xab, 3 * t[i].el);
+		wire_put32(b + WIRE_HDR_LEN + 0 * t[i].el + t[i].off, 0);
+		wire_put32(b + WIRE_HDR_LEN + 1 * t[i].el + t[i].off, 0);
+		wire_put32(b + WIRE_HDR_LEN + 2 * t[i].el + t[i].off, 0);
+		assert_int_equal(check(b, n, &h, &why), 0);
+		/* the last entry's reserved word: refused */
+		wire_put32(b + WIRE_HDR_LEN + 2 * t[i].el + t[i].off, 1u << 31);
+		assert_int_equal(check(b, n, &h, &why), -1);
+		assert_non_null(strstr(why, "reserved"));
+		free(b);
+	}
+}
+
+/* Version 2: REGISTER_FINISHED is 24 bytes, the last 8 the nonce. */
+static void test_finished_nonce(void **st)
+{
+	struct wire_finished f = { 7, WIRE_FIN_LAST, 99, 0x0123456789abcdefull }, g;
+	struct wire_hdr h;
+	const char *why;
+	uint8_t *b;
+
+	(void)st;
+	assert_int_equal(WIRE_VERSION, 2);
+	assert_int_equal(WIRE_FINISHED_LEN, 24);
+	b = msg(WIRE_REG_FINISHED, 1, 24);
+	wire_put_finished(b + WIRE_HDR_LEN, &f);
+	assert_int_equal(check(b, WIRE_HDR_LEN + 24, &h, &why), 0);
+	assert_int_equal(wire_get32(b + WIRE_HDR_LEN + 16), 0x01234567);
+	wire_get_finished(b + WIRE_HDR_LEN, &g);
+	assert_true(g.nonce == f.nonce);
+	assert_true(g.state_bytes == 99);
+	free(b);
+	b = msg(WIRE_REG_FINISHED, 1, 16);	/* a version 1 REGISTER_FINISHED */
+	assert_int_equal(check(b, WIRE_HDR_LEN + 16, &h, &why), -1);
+	assert_non_null(strstr(why, "REGISTER_FINISHED"));
+	free(b);
 }
 
 static void test_layout_checks(void **st)
@@ -302,7 +375,7 @@ static void test_entry_roundtrip(void **st)
 {
 	uint8_t d[64];
 	struct wire_reg_res a = { 3, 4, 0xdeadbeef, 0x7f0012345000ull }, b;
-	struct wire_finished f = { 9, WIRE_FIN_LAST, 1234567 }, g;
+	struct wire_finished f = { 9, WIRE_FIN_LAST, 1234567, 42 }, g;
 
 	(void)st;
 	wire_put_reg_res(d, 1, &a);
@@ -330,6 +403,8 @@ int main(void)
 		cmocka_unit_test(test_reject_data),
 		cmocka_unit_test(test_layout_checks),
 		cmocka_unit_test(test_entry_roundtrip),
+		cmocka_unit_test(test_entry_reserved),
+		cmocka_unit_test(test_finished_nonce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

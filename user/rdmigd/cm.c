@@ -447,9 +447,11 @@ static int check_accept(struct conn *c, const struct rdma_cm_event *ev)
 	if (peer.chunk_size != c->local.chunk_size)
 		return conn_fail(c, "destination chunk size %u differs from ours %u: refusing",
 				 peer.chunk_size, c->local.chunk_size);
+	/* Unknown bits included: a source never guesses what they mean. */
 	if (peer.caps & ~c->local.caps)
-		return conn_fail(c, "destination granted capabilities 0x%x we did not offer",
-				 peer.caps & ~c->local.caps);
+		return conn_fail(c, "destination granted capabilities 0x%x we did not offer%s: refusing",
+				 peer.caps & ~c->local.caps,
+				 peer.caps & ~WIRE_CAPS_KNOWN ? " (unknown to this agent)" : "");
 	c->peer = peer;
 	c->caps = peer.caps;
 	c->credits = peer.credits;

@@ -35,6 +35,7 @@ struct dst {
 	uint8_t *touched;		/* per global chunk: ever registered */
 	struct chunk_lru lru;
 	bool blocks_done;
+	bool state_started;		/* device state has begun: RAM is done */
 	bool finished;
 	bool trusted;			/* the connected source may be served */
 	uint32_t err_code;
@@ -265,7 +266,8 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	int rc;
 
 	if (!(d->c.caps & WIRE_CAP_ZERO_RANGE) || !d->blocks_done)
-		return proto_err(d, WIRE_E_PROTO, "zero range not negotiated");
+		return proto_err(d, WIRE_E_PROTO, "zero range %s",
+				 d->blocks_done ? "not negotiated" : "before RAM blocks");
 	for (i = 0; i < h->repeat; i++) {
 		struct wire_range e;
 
@@ -287,6 +289,10 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 
 static int on_state(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
 {
+	/* Device state follows the RAM blocks exchange and the rounds. */
+	if (!d->blocks_done)
+		return proto_err(d, WIRE_E_PROTO, "device state before RAM blocks");
+	d->state_started = true;
 	if (d->state_len + h->length > MAX_STATE_BYTES)
 		return proto_err(d, WIRE_E_RESOURCES, "device state over %u bytes",
 				 MAX_STATE_BYTES);
@@ -410,6 +416,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	ack.iteration = f.iteration;
 	ack.flags = WIRE_FIN_ACK;
 	ack.state_bytes = d->state_len;
+	ack.nonce = f.nonce;	/* binds this ACK to the source's final round */
 	wire_put_finished(b, &ack);
 	if (conn_send(&d->c, WIRE_REG_FINISHED, 1, b, sizeof(b)) || conn_flush(&d->c))
 		return -1;
@@ -452,6 +459,10 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		return proto_err(d, WIRE_E_PROTO, "unexpected AUTH from the source");
 	if (d->finished)
 		return proto_err(d, WIRE_E_PROTO, "%s after the end", wire_type_name(h->type));
+	/* The source sends the device state after its last round: no RAM after it. */
+	if (d->state_started && h->type != WIRE_QEMU_FILE && h->type != WIRE_REG_FINISHED)
+		return proto_err(d, WIRE_E_PROTO, "%s after the device state",
+				 wire_type_name(h->type));
 	switch (h->type) {
 	case WIRE_RAM_BLOCKS_REQ:
 		return on_blocks(d, h, data);

@@ -193,6 +193,16 @@ static int handle_recv(struct conn *c, uint32_t idx, uint32_t len)
 		return conn_fail(c, "peer aborted (error %u): %s",
 				 wire_get32(b + WIRE_HDR_LEN), text);
 	}
+	/*
+	 * The peer may use no more credits than this side announced: it had
+	 * at most CONN_RECV_DEPTH - to_return (it may not yet know of the
+	 * last READY, never of one not sent), and keeps the last for READY
+	 * and ERROR. A receive buffer is reposted at once, so a flood would
+	 * otherwise simply be served.
+	 */
+	if (c->to_return + (h.type == WIRE_READY ? 1 : 2) > CONN_RECV_DEPTH)
+		return conn_fail(c, "peer sent %s without a credit for it (%u of %u receive credits used): it floods the control channel",
+				 wire_type_name(h.type), c->to_return + 1, CONN_RECV_DEPTH);
 	if (h.type == WIRE_READY) {
 		uint32_t n = wire_get32(b + WIRE_HDR_LEN);
 
@@ -236,7 +246,16 @@ static int poll_cq(struct conn *c)
 			if (wc[i].status != IBV_WC_SUCCESS) {
 				if (k == KIND_SEND)
 					c->sfree[c->nsfree++] = WRID_IDX(wc[i].wr_id);
-				if (!c->failed)
+				/*
+				 * A receive that fails on its own (not flushed
+				 * after another error) means the peer's SEND did
+				 * not fit a receive buffer: say so.
+				 */
+				if (!c->failed && k == KIND_RECV &&
+				    wc[i].status != IBV_WC_WR_FLUSH_ERR)
+					conn_fail(c, "receive failed: %s: the peer sent a message longer than the largest allowed (%u bytes)",
+						  ibv_wc_status_str(wc[i].status), (unsigned int)WIRE_MAX_MSG);
+				else if (!c->failed)
 					conn_fail(c, "%s failed: %s",
 						  k == KIND_RECV ? "receive" :
 						  k == KIND_SEND ? "send" : "RDMA write",

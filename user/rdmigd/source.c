@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <linux/rdmig.h>
+#include <openssl/rand.h>
 #include <rdmig/librdmig.h>
 
 #include "chunks.h"
@@ -43,6 +44,16 @@
  */
 #define SRC_MR_ACCESS	0
 #define PAGE		WIRE_PAGE_SIZE
+
+/*
+ * A REGISTER_REQUEST or UNREGISTER_REQUEST sent and not yet answered: the
+ * answers come in order and must name the same entries in the same order.
+ */
+struct sent_req {
+	struct sent_req *next;
+	uint32_t n;
+	uint8_t e[];		/* n x WIRE_CHUNK_LEN, as sent */
+};
 
 struct src {
 	struct agent *a;
@@ -72,8 +83,11 @@ struct src {
 	uint32_t *work;
 	uint32_t nwork;
 	bool pin_all, zero_range;
-	bool blocks_done, got_ack;
-	uint32_t unreg_outstanding;
+	bool blocks_sent, blocks_done, got_ack;
+	bool sent_last;		/* REGISTER_FINISHED LAST has gone */
+	struct wire_finished last;	/* what the ACK must echo */
+	struct sent_req *reg_head, *reg_tail;	/* unanswered REGISTER_REQUESTs */
+	struct sent_req *unreg_head, *unreg_tail;	/* unanswered UNREGISTER_REQUESTs */
 	uint32_t err_code;
 	uint64_t round_left;	/* pages of this round not yet written */
 	uint64_t last_progress_us;
@@ -123,6 +137,122 @@ static inline void clear_bit(uint64_t *bm, uint64_t i)
 
 /* ---- messages from the destination ---------------------------------- */
 
+/* Remembers a request as sent, for matching its answer. */
+static int remember(struct src *s, struct sent_req **head, struct sent_req **tail,
+		    const uint8_t *e, uint32_t n)
+{
+	struct sent_req *r = malloc(sizeof(*r) + (size_t)n * WIRE_CHUNK_LEN);
+
+	if (!r)
+		return proto_err(s, WIRE_E_INTERNAL, "out of memory for a sent request");
+	r->next = NULL;
+	r->n = n;
+	memcpy(r->e, e, (size_t)n * WIRE_CHUNK_LEN);
+	if (*tail)
+		(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+	return 0;
+}
+
+static struct sent_req *forget_oldest(struct sent_req **head, struct sent_req **tail)
+{
+	struct sent_req *r = *head;
+
+	*head = r->next;
+	if (!*head)
+		*tail = NULL;
+	return r;
+}
+
+static void forget_all(struct sent_req **head, struct sent_req **tail)
+{
+	while (*head)
+		free(forget_oldest(head, tail));
+}
+
+static int on_reg_res(struct src *s, const struct wire_hdr *h, const uint8_t *data)
+{
+	struct sent_req *r = s->reg_head;
+	const char *why;
+	uint32_t i;
+
+	/*
+	 * Each result answers the oldest request, entry for entry: a result
+	 * that is short, long or out of order would otherwise leave chunks
+	 * waiting for an rkey that never comes (a peer sending keepalives
+	 * meanwhile is never timed out).
+	 */
+	if (!r)
+		return proto_err(s, WIRE_E_PROTO, "register result (%u chunks) with no register request outstanding",
+				 h->repeat);
+	if (h->repeat != r->n)
+		return proto_err(s, WIRE_E_PROTO,
+				 "register result has %u entries, the request it answers asked for %u chunks",
+				 h->repeat, r->n);
+	for (i = 0; i < h->repeat; i++) {
+		struct wire_reg_res e;
+		struct wire_chunk ch, want;
+
+		wire_get_reg_res(data, i, &e);
+		wire_get_chunk(r->e, i, &want);
+		ch.block = e.block;
+		ch.chunk = e.chunk;
+		if (wire_check_chunk(&s->wl, &ch, &why))
+			return proto_err(s, WIRE_E_RANGE, "register result %u/%u: %s",
+					 e.block, e.chunk, why);
+		if (ch.block != want.block || ch.chunk != want.chunk)
+			return proto_err(s, WIRE_E_PROTO,
+					 "register result entry %u names block %u chunk %u, the request asked for block %u chunk %u",
+					 i, e.block, e.chunk, want.block, want.chunk);
+		if (chunk_result(&s->rm, chunk_gidx(&s->L, e.block, e.chunk),
+				 e.rkey, e.addr))
+			return proto_err(s, WIRE_E_PROTO,
+					 "register result for block %u chunk %u, which was not requested",
+					 e.block, e.chunk);
+	}
+	free(forget_oldest(&s->reg_head, &s->reg_tail));
+	if (s->t_first_req && !s->a->stats.first_registration_ms) {
+		pthread_mutex_lock(&s->a->lock);
+		s->a->stats.first_registration_ms =
+			(now_us() - s->t_first_req + 999) / 1000;
+		pthread_mutex_unlock(&s->a->lock);
+	}
+	return 0;
+}
+
+static int on_ack(struct src *s, const uint8_t *data)
+{
+	struct wire_finished f;
+
+	wire_get_finished(data, &f);
+	/*
+	 * Only the answer to this source's final round may complete the
+	 * migration: the VMM stops the only running copy of the guest on
+	 * "completed". Anything else (early, repeated, or not echoing the
+	 * final round's iteration, size and nonce) aborts it.
+	 */
+	if (!s->sent_last)
+		return proto_err(s, WIRE_E_PROTO,
+				 "destination acknowledged completion (iteration %u) before the source's final round: refusing to complete",
+				 f.iteration);
+	if (s->got_ack)
+		return proto_err(s, WIRE_E_PROTO, "a second completion acknowledgement");
+	if (f.flags != WIRE_FIN_ACK)
+		return proto_err(s, WIRE_E_PROTO, "unexpected completion flags 0x%x", f.flags);
+	if (f.nonce != s->last.nonce || f.iteration != s->last.iteration ||
+	    f.state_bytes != s->last.state_bytes)
+		return proto_err(s, WIRE_E_PROTO,
+				 "completion acknowledgement does not answer the final round (iteration %u, %llu state bytes, nonce %016llx; expected %u, %llu, %016llx): refusing to complete",
+				 f.iteration, (unsigned long long)f.state_bytes,
+				 (unsigned long long)f.nonce, s->last.iteration,
+				 (unsigned long long)s->last.state_bytes,
+				 (unsigned long long)s->last.nonce);
+	s->got_ack = true;
+	return 0;
+}
+
 static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		  void *arg)
 {
@@ -133,7 +263,7 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 	(void)c;
 	switch (h->type) {
 	case WIRE_RAM_BLOCKS_RES:
-		if (s->blocks_done || h->repeat != s->nb)
+		if (!s->blocks_sent || s->blocks_done || h->repeat != s->nb)
 			return proto_err(s, WIRE_E_PROTO, "unexpected RAM blocks result (%u blocks)",
 					 h->repeat);
 		for (i = 0; i < s->nb; i++) {
@@ -148,51 +278,30 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		s->blocks_done = true;
 		return 0;
 	case WIRE_REG_RES:
-		for (i = 0; i < h->repeat; i++) {
-			struct wire_reg_res e;
-			struct wire_chunk ch;
+		return on_reg_res(s, h, data);
+	case WIRE_UNREG_FINISHED: {
+		struct sent_req *r = s->unreg_head;
 
-			wire_get_reg_res(data, i, &e);
-			ch.block = e.block;
-			ch.chunk = e.chunk;
-			if (wire_check_chunk(&s->wl, &ch, &why))
-				return proto_err(s, WIRE_E_RANGE, "register result %u/%u: %s",
-						 e.block, e.chunk, why);
-			if (chunk_result(&s->rm, chunk_gidx(&s->L, e.block, e.chunk),
-					 e.rkey, e.addr))
-				return proto_err(s, WIRE_E_PROTO,
-						 "register result for block %u chunk %u, which was not requested",
-						 e.block, e.chunk);
-		}
-		if (s->t_first_req && !s->a->stats.first_registration_ms) {
-			pthread_mutex_lock(&s->a->lock);
-			s->a->stats.first_registration_ms =
-				(now_us() - s->t_first_req + 999) / 1000;
-			pthread_mutex_unlock(&s->a->lock);
-		}
-		return 0;
-	case WIRE_UNREG_FINISHED:
 		for (i = 0; i < h->repeat; i++) {
 			struct wire_chunk e;
 
 			wire_get_chunk(data, i, &e);
 			if (wire_check_chunk(&s->wl, &e, &why))
 				return proto_err(s, WIRE_E_RANGE, "unregister result: %s", why);
-			if (!s->unreg_outstanding)
-				return proto_err(s, WIRE_E_PROTO, "unsolicited unregister result");
-			s->unreg_outstanding--;
 		}
-		return 0;
-	case WIRE_REG_FINISHED: {
-		struct wire_finished f;
-
-		wire_get_finished(data, &f);
-		if (f.flags != WIRE_FIN_ACK || s->got_ack)
-			return proto_err(s, WIRE_E_PROTO, "unexpected completion flags 0x%x",
-					 f.flags);
-		s->got_ack = true;
+		/* The answer echoes the oldest request exactly. */
+		if (!r)
+			return proto_err(s, WIRE_E_PROTO, "unsolicited unregister result");
+		if (h->repeat != r->n ||
+		    memcmp(data, r->e, (size_t)r->n * WIRE_CHUNK_LEN))
+			return proto_err(s, WIRE_E_PROTO,
+					 "unregister result (%u entries) does not echo the request it answers (%u entries)",
+					 h->repeat, r->n);
+		free(forget_oldest(&s->unreg_head, &s->unreg_tail));
 		return 0;
 	}
+	case WIRE_REG_FINISHED:
+		return on_ack(s, data);
 	}
 	return proto_err(s, WIRE_E_PROTO, "unexpected %s from the destination",
 			 wire_type_name(h->type));
@@ -204,10 +313,12 @@ static int flush_unreg(struct src *s)
 {
 	int rc = 0;
 
-	if (s->nunreg)
-		rc = conn_send(&s->c, WIRE_UNREG_REQ, s->nunreg, s->unregbuf,
-			       s->nunreg * WIRE_CHUNK_LEN);
-	s->unreg_outstanding += s->nunreg;
+	if (s->nunreg) {
+		rc = remember(s, &s->unreg_head, &s->unreg_tail, s->unregbuf, s->nunreg);
+		if (!rc)
+			rc = conn_send(&s->c, WIRE_UNREG_REQ, s->nunreg, s->unregbuf,
+				       s->nunreg * WIRE_CHUNK_LEN);
+	}
 	s->nunreg = 0;
 	return rc;
 }
@@ -223,8 +334,10 @@ static int flush_req(struct src *s)
 		return 0;
 	if (!s->t_first_req)
 		s->t_first_req = now_us();
-	rc = conn_send(&s->c, WIRE_REG_REQ, s->nreq, s->reqbuf,
-		       s->nreq * WIRE_CHUNK_LEN);
+	rc = remember(s, &s->reg_head, &s->reg_tail, s->reqbuf, s->nreq);
+	if (!rc)
+		rc = conn_send(&s->c, WIRE_REG_REQ, s->nreq, s->reqbuf,
+			       s->nreq * WIRE_CHUNK_LEN);
 	s->nreq = 0;
 	return rc;
 }
@@ -762,6 +875,7 @@ static int exchange_blocks(struct src *s)
 
 		wire_put_block_req(buf, b, &e);
 	}
+	s->blocks_sent = true;
 	if (conn_send(&s->c, WIRE_RAM_BLOCKS_REQ, s->nb, buf, s->nb * WIRE_BLOCK_REQ_LEN))
 		return -1;
 	while (!s->blocks_done)
@@ -861,6 +975,10 @@ static int send_state_and_finish(struct src *s)
 	uint8_t fb[WIRE_FINISHED_LEN];
 	size_t off;
 
+	/* Fresh per migration: the ACK must echo it (see on_ack()). */
+	if (RAND_bytes((unsigned char *)&f.nonce, sizeof(f.nonce)) != 1)
+		return proto_err(s, WIRE_E_INTERNAL, "cannot draw the completion nonce (RAND_bytes failed)");
+
 	for (off = 0; off < a->state_len; off += WIRE_MAX_DATA) {
 		size_t n = a->state_len - off;
 
@@ -870,6 +988,8 @@ static int send_state_and_finish(struct src *s)
 			return -1;
 	}
 	wire_put_finished(fb, &f);
+	s->last = f;
+	s->sent_last = true;
 	if (conn_send(&s->c, WIRE_REG_FINISHED, 1, fb, sizeof(fb)))
 		return -1;
 	while (!s->got_ack)
@@ -929,6 +1049,12 @@ static int migrate(struct src *s, uint64_t t_start)
 
 		busy_begin(s, "tracking-on");
 		rc = region_set_tracking(&s->r[b], true);
+		/*
+		 * On before looking at the connection: a failure the keepalive
+		 * thread saw meanwhile must still turn it off again.
+		 */
+		if (!rc)
+			s->tracking[b] = true;
 		if (busy_end(s))
 			return -1;
 		if (rc)
@@ -1097,6 +1223,8 @@ void *source_main(void *arg)
 		free(s->fresh[b]);
 		free(s->sent[b]);
 	}
+	forget_all(&s->reg_head, &s->reg_tail);
+	forget_all(&s->unreg_head, &s->unreg_tail);
 	chunk_layout_free(&s->L);
 	chunk_map_free(&s->rm);
 	chunk_lru_free(&s->rlru);

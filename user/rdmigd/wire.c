@@ -87,8 +87,10 @@ int wire_pd_decode(const void *buf, size_t len, struct wire_pd *pd,
 		*why = "receive credits outside 2..4096";
 		return WIRE_REJ_MALFORMED;
 	}
-	/* Unknown capabilities are simply not granted: that is the intersection. */
-	pd->caps &= WIRE_CAPS_KNOWN;
+	/*
+	 * Unknown capabilities stay: a destination grants only what it
+	 * knows (the intersection), and a source must see them to refuse.
+	 */
 	return 0;
 }
 
@@ -106,7 +108,9 @@ size_t wire_rej_encode(void *buf, size_t cap, const struct wire_rej *r,
 	wire_put32(b + 12, r->detail);
 	if (n > cap - WIRE_REJ_LEN)
 		n = cap - WIRE_REJ_LEN;
-	memcpy(b + WIRE_REJ_LEN, text, n);
+	/* memcpy() from NULL is undefined even for 0 bytes (no text: busy). */
+	if (n)
+		memcpy(b + WIRE_REJ_LEN, text, n);
 	return WIRE_REJ_LEN + n;
 }
 
@@ -184,6 +188,22 @@ size_t wire_hdr_encode(void *buf, uint32_t type, uint32_t repeat,
 	return WIRE_HDR_LEN;
 }
 
+/*
+ * Offset of the be32 reserved word in an entry of an array type, or -1:
+ * a non-zero reserved word is refused, so it can be given a meaning in a
+ * later version without old receivers silently misreading it.
+ */
+static int entry_rsvd(uint32_t type)
+{
+	switch (type) {
+	case WIRE_RAM_BLOCKS_REQ: return 12;
+	case WIRE_RAM_BLOCKS_RES: return 12;
+	case WIRE_COMPRESS: return 4;
+	case WIRE_REG_RES: return 12;
+	}
+	return -1;
+}
+
 /* Size of one entry of an array type, 0 for the others. */
 static uint32_t entry_len(uint32_t type)
 {
@@ -236,10 +256,18 @@ int wire_msg_check(const void *buf, size_t len, struct wire_hdr *h,
 	el = entry_len(h->type);
 	if (el) {
 		/* repeat <= 4096 and el <= 24: the product cannot overflow. */
+		int ro = entry_rsvd(h->type);
+		uint32_t i;
+
 		if (h->length != h->repeat * el) {
 			*why = "data length does not match repeat";
 			return -1;
 		}
+		for (i = 0; ro >= 0 && i < h->repeat; i++)
+			if (wire_get32(b + WIRE_HDR_LEN + (size_t)i * el + ro)) {
+				*why = "reserved field of an entry is not zero";
+				return -1;
+			}
 		return 0;
 	}
 	if (h->repeat != 1) {
@@ -382,6 +410,7 @@ void wire_put_finished(void *data, const struct wire_finished *e)
 	wire_put32(p, e->iteration);
 	wire_put32(p + 4, e->flags);
 	wire_put64(p + 8, e->state_bytes);
+	wire_put64(p + 16, e->nonce);
 }
 
 void wire_get_finished(const void *data, struct wire_finished *e)
@@ -391,6 +420,7 @@ void wire_get_finished(const void *data, struct wire_finished *e)
 	e->iteration = wire_get32(p);
 	e->flags = wire_get32(p + 4);
 	e->state_bytes = wire_get64(p + 8);
+	e->nonce = wire_get64(p + 16);
 }
 
 uint32_t wire_nchunks(const struct wire_layout *l, uint32_t block)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The rdmig wire protocol, version 1: connection private data and control
+ * The rdmig wire protocol, version 2: connection private data and control
  * messages. Everything here is pure (no I/O) so that hostile input can be
  * tested on the host. Documentation/protocol.md describes every byte.
  */
@@ -10,7 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION		1
+/*
+ * 2: REGISTER_FINISHED carries a nonce the acknowledgement must echo
+ * (the completion is bound to the source's final round); entries'
+ * reserved fields are checked. Version 1 peers are refused (reason 1).
+ */
+#define WIRE_VERSION		2
 #define WIRE_PAGE_SIZE		4096u
 
 /* Capability flags (private data word 1); the connection uses the AND. */
@@ -91,7 +96,8 @@ struct wire_hdr {
 #define WIRE_RANGE_LEN		24	/* be32 block, be32 rsvd, be64 off, be64 len */
 #define WIRE_CHUNK_LEN		8	/* be32 block, be32 chunk */
 #define WIRE_REG_RES_LEN	24	/* block, chunk, rkey, rsvd, be64 addr */
-#define WIRE_FINISHED_LEN	16	/* be32 iteration, be32 flags, be64 state */
+#define WIRE_FINISHED_LEN	24	/* be32 iteration, be32 flags, be64 state,
+					   be64 nonce */
 #define WIRE_READY_LEN		4	/* be32 credits returned */
 #define WIRE_ERROR_MIN		4	/* be32 code, then text */
 #define WIRE_ERROR_TEXT_MAX	1024
@@ -121,7 +127,12 @@ struct wire_block_res { uint64_t addr; uint32_t rkey; };
 struct wire_range { uint32_t block; uint64_t offset, length; };
 struct wire_chunk { uint32_t block, chunk; };
 struct wire_reg_res { uint32_t block, chunk, rkey; uint64_t addr; };
-struct wire_finished { uint32_t iteration, flags; uint64_t state_bytes; };
+/*
+ * @nonce: drawn by the source for its LAST message; the destination's ACK
+ * echoes it (with iteration and state_bytes), so no acknowledgement but
+ * the answer to the final round can complete a migration.
+ */
+struct wire_finished { uint32_t iteration, flags; uint64_t state_bytes, nonce; };
 
 /* Big-endian loads and stores on unaligned buffers. */
 void wire_put32(void *p, uint32_t v);
@@ -133,6 +144,8 @@ void wire_pd_encode(void *buf, const struct wire_pd *pd);
 /*
  * Decodes @len bytes of private data (transports may pad it with zeroes).
  * Returns 0, or a WIRE_REJ_* reason with @detail set, and @why a message.
+ * @pd->caps is as received, unknown bits included: a destination keeps
+ * the intersection, a source refuses an accept with bits it did not offer.
  */
 int wire_pd_decode(const void *buf, size_t len, struct wire_pd *pd,
 		   const char **why);
@@ -152,8 +165,9 @@ size_t wire_hdr_encode(void *buf, uint32_t type, uint32_t repeat,
 /*
  * Validates a received message of exactly @len bytes: header length
  * matches what arrived, known type (2..13), repeat in 1..4096, reserved
- * zero, data length consistent with the type and repeat. Returns 0 with
- * @h filled, or -1 with @why pointing at a static explanation.
+ * zero (the header's and every entry's), data length consistent with the
+ * type and repeat. Returns 0 with @h filled, or -1 with @why pointing at a
+ * static explanation.
  */
 int wire_msg_check(const void *buf, size_t len, struct wire_hdr *h,
 		   const char **why);
