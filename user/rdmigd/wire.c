@@ -106,7 +106,9 @@ size_t wire_rej_encode(void *buf, size_t cap, const struct wire_rej *r,
 	wire_put32(b + 12, r->detail);
 	if (n > cap - WIRE_REJ_LEN)
 		n = cap - WIRE_REJ_LEN;
-	memcpy(b + WIRE_REJ_LEN, text, n);
+	/* No text (rdma_msg.c's busy reject): memcpy() must not see NULL. */
+	if (n)
+		memcpy(b + WIRE_REJ_LEN, text, n);
 	return WIRE_REJ_LEN + n;
 }
 
