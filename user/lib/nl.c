@@ -132,6 +132,17 @@ err_free:
 	return err;
 }
 
+struct rdmig_nl *librdmig_nl_wrap(struct nl_sock *sk, int family)
+{
+	struct rdmig_nl *nl = calloc(1, sizeof(*nl));
+
+	if (nl) {
+		nl->sk = sk;
+		nl->family = family;
+	}
+	return nl;
+}
+
 void rdmig_nl_close(struct rdmig_nl *nl)
 {
 	if (!nl)
@@ -275,11 +286,18 @@ static int request(struct rdmig_nl *nl, struct nl_msg *msg,
 		   int (*parse)(struct nlattr **tb, void *arg), void *arg)
 {
 	struct request req = { .nl = nl, .parse = parse, .arg = arg };
-	struct nl_cb *cb;
+	struct nl_cb *cb, *sk_cb;
 	int err;
 
 	nl->errmsg[0] = '\0';
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	/*
+	 * A copy of the socket's own callbacks (NL_CB_DEFAULT unless libnl's
+	 * NLCB says otherwise), so that a receive the socket's owner
+	 * overrode applies: tests/fuzz feeds replies that way.
+	 */
+	sk_cb = nl_socket_get_cb(nl->sk);
+	cb = sk_cb ? nl_cb_clone(sk_cb) : NULL;
+	nl_cb_put(sk_cb);
 	if (!cb) {
 		nlmsg_free(msg);
 		return -ENOMEM;
