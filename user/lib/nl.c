@@ -211,7 +211,12 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	(void)nla;
 	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
 		off += (int)e->msg.nlmsg_len - NLMSG_HDRLEN;
-	req->err = e->error;
+	/*
+	 * The kernel sends -errno (0 is an ACK and does not come here):
+	 * anything else would pass for a count (rdmig_nl_dirty_get()) or
+	 * overflow a caller's -err.
+	 */
+	req->err = e->error < 0 && e->error > -4096 ? e->error : -EPROTO;
 	read_extack(req->nl, hdr, off);
 	req->done = true;
 	return NL_STOP;
@@ -236,7 +241,7 @@ static int on_finish(struct nl_msg *msg, void *arg)
 	if (nlmsg_datalen(hdr) >= (int)sizeof(int)) {
 		memcpy(&err, nlmsg_data(hdr), sizeof(err));
 		if (err < 0 && !req->err) {
-			req->err = err;
+			req->err = err > -4096 ? err : -EPROTO;
 			read_extack(req->nl, hdr, sizeof(int));
 		}
 	}
