@@ -185,9 +185,13 @@ struct request {
 static void read_extack(struct rdmig_nl *nl, struct nlmsghdr *hdr, int off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - NLMSG_ALIGN(off);
+	int len;
 
-	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+	/* @off may come from the reply itself: nothing outside it is read. */
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || off < 0 || off > nlmsg_datalen(hdr))
+		return;
+	len = nlmsg_datalen(hdr) - NLMSG_ALIGN(off);
+	if (len <= 0)
 		return;
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlmsg_data(hdr) + NLMSG_ALIGN(off)),
@@ -209,8 +213,14 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	int off = sizeof(*e);
 
 	(void)nla;
-	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
-		off += (int)e->msg.nlmsg_len - NLMSG_HDRLEN;
+	/* The request echoed back: its length is the reply's word, so bounded. */
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
+		    e->msg.nlmsg_len > (uint32_t)nlmsg_datalen(hdr))
+			off = -1;
+		else
+			off += (int)e->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
 	/*
 	 * The kernel sends -errno (0 is an ACK and does not come here):
 	 * anything else would pass for a count (rdmig_nl_dirty_get()) or
