@@ -3,7 +3,8 @@
 # test (host and guest); `make demo` runs the main job in the test guest.
 # `make install` (PREFIX, DESTDIR) and `make deb` install and package it
 # (Documentation/install.md); `make fresh-check` runs demo and check in a
-# fresh Debian 12 chroot (Documentation/testing.md).
+# fresh Debian 12 chroot (Documentation/testing.md); `make fuzz` runs each
+# libFuzzer harness FUZZ_SECONDS (Documentation/testing.md, "Fuzzing").
 #
 # Userspace is one non-recursive make: each component adds its targets in
 # a fragment (user/*/*.mk, tests/*/*.mk) included below.
@@ -34,7 +35,7 @@ $(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
 	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
 
 .PHONY: all module user clean check demo deps checkpatch fresh-check \
-	install install-lib deb progs
+	install install-lib deb progs fuzz
 all: module user
 
 deps:
@@ -96,6 +97,13 @@ install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm
 # build/deb/, built by dpkg-buildpackage from a copy of the tree.
 deb:
 	@scripts/build-deb.sh
+
+# Each fuzz harness for FUZZ_SECONDS (FUZZ_HARNESSES: a subset), growing
+# its corpus in build/fuzz/corpus; results and crashing inputs in
+# results/fuzz-long/ (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@tests/fuzz/run.sh -t $(FUZZ_SECONDS) -o results/fuzz-long -c $(B)/fuzz/corpus $(FUZZ_HARNESSES)
 
 # The quick start on a fresh Debian 12 chroot (root, network, ~20 min).
 fresh-check:

@@ -4,7 +4,7 @@
  * (user/rdmigd/qmp.c) as channel.c drives them. The input is the byte
  * stream a VMM sends, fed to the line reader in pieces whose sizes come
  * from its first byte (so a command split anywhere, or glued to the
- * next, is covered); every line the reader hands out is parsed as a
+ * next, is covered), once or (bit 6) twenty times over; every line the reader hands out is parsed as a
  * command, its arguments checked and applied as migrate-set-parameters
  * would, and the reply built and serialized. Checked beyond the
  * sanitizers: a line never holds a newline and is never over
@@ -88,8 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qmp_reader r;
 	unsigned long lines = 0;
-	size_t off = 1, step;
+	size_t off, step, n;
 	char *buf;
+	int rep;
 
 	if (!size || qmp_reader_init(&r))
 		return 0;
@@ -100,14 +101,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memcpy(buf, data, size);
-	step = data[0] ? data[0] : size;
-	while (off < size) {
-		size_t n = size - off < step ? size - off : step;
-
-		qmp_reader_feed(&r, buf + off, n, on_line, &lines);
-		off += n;
-		/* Sizes vary: 1, 2, 3 ... step, then again. */
-		step = step > 1 && (data[0] & 0x80) ? step - 1 : step;
+	/* Bit 6: the stream 20 times over, so that small inputs reach the line limit. */
+	for (rep = (data[0] & 0x40) ? 20 : 1; rep; rep--) {
+		/*
+		 * Whole copies then: the reader looks for a complete object
+		 * after every piece, so many small pieces of a long line cost
+		 * its length squared (slow, not wrong).
+		 */
+		step = data[0] & 0x3f && !(data[0] & 0x40) ? data[0] & 0x3f : size;
+		for (off = 1; off < size; off += n) {
+			n = size - off < step ? size - off : step;
+			qmp_reader_feed(&r, buf + off, n, on_line, &lines);
+			/* Bit 7: each piece one byte shorter than the last, down to 1. */
+			if (step > 1 && (data[0] & 0x80))
+				step--;
+		}
 	}
 	free(buf);
 	qmp_reader_free(&r);
