@@ -13,7 +13,7 @@ FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	       $(NL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 
-FUZZ_HARNESSES := fuzz_wire fuzz_dest fuzz_source fuzz_qmp fuzz_nl
+FUZZ_HARNESSES ?= fuzz_wire fuzz_dest fuzz_source fuzz_qmp fuzz_nl
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
 
 .PHONY: fuzz-build
