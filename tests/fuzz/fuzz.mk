@@ -19,21 +19,24 @@ FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-# Checked once per build: a compiler that links -fsanitize=fuzzer.
-$(FUZZ_DIR)/.clang-ok:
-	@mkdir -p $(dir $@)
+# The compiler is looked for every time; that it links -fsanitize=fuzzer
+# (libclang-rt-14-dev) is probed once per compiler.
+.PHONY: fuzz-cc
+fuzz-cc:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
 		echo "rdmig: fuzzing needs clang ($(FUZZ_CC) not found): install the Debian packages clang and libclang-rt-14-dev (scripts/install-deps.sh does)" >&2; \
 		exit 1; }
-	@printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
-		>$(FUZZ_DIR)/clang-probe.c
-	@$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $(FUZZ_DIR)/clang-probe $(FUZZ_DIR)/clang-probe.c 2>$(FUZZ_DIR)/clang-probe.log || { \
-		sed 's/^/  /' $(FUZZ_DIR)/clang-probe.log >&2; \
-		echo "rdmig: $(FUZZ_CC) cannot link -fsanitize=fuzzer,address,undefined: install the Debian package libclang-rt-14-dev (scripts/install-deps.sh does)" >&2; \
-		exit 1; }
-	@touch $@
+	@[ -e $(FUZZ_DIR)/.cc-ok-$(notdir $(FUZZ_CC)) ] || { \
+		mkdir -p $(FUZZ_DIR); \
+		printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+			>$(FUZZ_DIR)/cc-probe.c; \
+		$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $(FUZZ_DIR)/cc-probe $(FUZZ_DIR)/cc-probe.c 2>$(FUZZ_DIR)/cc-probe.log || { \
+			sed 's/^/  /' $(FUZZ_DIR)/cc-probe.log >&2; \
+			echo "rdmig: $(FUZZ_CC) cannot link -fsanitize=fuzzer,address,undefined: install the Debian package libclang-rt-14-dev (scripts/install-deps.sh does)" >&2; \
+			exit 1; }; \
+		touch $(FUZZ_DIR)/.cc-ok-$(notdir $(FUZZ_CC)); }
 
-$(FUZZ_DIR)/obj/%.o: %.c | $(FUZZ_DIR)/.clang-ok
+$(FUZZ_DIR)/obj/%.o: %.c | fuzz-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
