@@ -72,7 +72,7 @@ static struct {
 	bool paused_set;
 } t;
 
-static bool strict;
+static bool strict, trace;
 static unsigned long early_acks;
 
 static uint32_t nchunks(uint32_t b)
@@ -145,6 +145,12 @@ static void peer_sent(struct conn *c, const struct wire_hdr *h, const uint8_t *d
 	const char *why;
 	uint32_t i;
 
+	if (trace) {
+		fprintf(stderr, "fuzz_source: source sent %s x%u:", wire_type_name(h->type), h->repeat);
+		for (i = 0; i < h->repeat && (h->type == WIRE_REG_REQ || h->type == WIRE_UNREG_REQ); i++)
+			fprintf(stderr, " %u/%u", wire_get32(d + 8 * i), wire_get32(d + 8 * i + 4));
+		fputc('\n', stderr);
+	}
 	switch (h->type) {
 	case WIRE_AUTH:
 		FAKE_CHECK(c->key.set && c->msgs_sent == 1, "AUTH not first, or without a secret");
@@ -268,6 +274,9 @@ static int peer_write(struct conn *c, const uint8_t *src, uint32_t len, uint64_t
 	uint32_t b, ch = 0;
 	uint64_t lo, hi;
 
+	if (trace)
+		fprintf(stderr, "fuzz_source: WRITE %u bytes rkey 0x%x\n", len, rkey);
+
 	if (rkey >= RKEY_BLOCK && rkey < RKEY_BLOCK + t.nb && (c->caps & WIRE_CAP_PIN_ALL)) {
 		b = rkey - RKEY_BLOCK;
 		lo = (uintptr_t)t.dmem[b];
@@ -327,6 +336,9 @@ static int peer_poll(struct conn *c, uint8_t *buf, size_t *len)
 		free(t.q[t.qh].m);
 		t.qh = (t.qh + 1) % MAX_PENDING;
 		t.qn--;
+		if (trace)
+			fprintf(stderr, "fuzz_source: destination answers %s\n",
+				wire_type_name(wire_get32(buf + 4)));
 		if ((op & 7) == 2 && (op & 8)) {
 			buf[in_u16(&t.in) % *len] ^= in_u8(&t.in) | 1;
 			t.tainted = true;
@@ -382,6 +394,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fake_init();
 	strict = getenv("FUZZ_STRICT") && !strcmp(getenv("FUZZ_STRICT"), "1");
+	trace = getenv("FUZZ_LOG") != NULL;
 	return 0;
 }
 
