@@ -112,9 +112,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (off = 1; off < size; off += n) {
 			n = size - off < step ? size - off : step;
 			qmp_reader_feed(&r, buf + off, n, on_line, &lines);
-			/* Bit 7: each piece one byte shorter than the last, down to 1. */
-			if (step > 1 && (data[0] & 0x80))
-				step--;
+			/*
+			 * Bit 7: each piece one byte shorter than the last,
+			 * down to 1, then again from the start.
+			 */
+			if (data[0] & 0x80)
+				step = step > 1 ? step - 1 : (data[0] & 0x3f ? data[0] & 0x3f : 1);
 		}
 	}
 	free(buf);
