@@ -4,7 +4,8 @@
 # (QEMU migrated by rdmig-qemu), `make demo-vmm` the reference VMM's.
 # `make install` (PREFIX, DESTDIR) and `make deb` install and package it
 # (Documentation/install.md); `make fresh-check` runs demo and check in a
-# fresh Debian 12 chroot (Documentation/testing.md).
+# fresh Debian 12 chroot (Documentation/testing.md); `make fuzz` runs each
+# libFuzzer harness FUZZ_SECONDS (Documentation/testing.md, "Fuzzing").
 #
 # Userspace is one non-recursive make: each component adds its targets in
 # a fragment (user/*/*.mk, tests/*/*.mk) included below.
@@ -39,7 +40,7 @@ $(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
 	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
 
 .PHONY: all module user clean check demo demo-vmm deps checkpatch fresh-check \
-	install install-lib deb progs
+	install install-lib deb progs fuzz
 all: module user
 
 deps:
@@ -112,6 +113,13 @@ install: install-lib $(B)/rdmigd $(B)/rdmigctl $(B)/rdmig-vmm $(B)/rdmig-qemu
 # build/deb/, built by dpkg-buildpackage from a copy of the tree.
 deb:
 	@scripts/build-deb.sh
+
+# Each fuzz harness for FUZZ_SECONDS (FUZZ_HARNESSES: a subset), growing
+# its corpus in build/fuzz/corpus; results and crashing inputs in
+# results/fuzz-long/ (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@tests/fuzz/run.sh -t $(FUZZ_SECONDS) -o results/fuzz-long -c $(B)/fuzz/corpus $(FUZZ_HARNESSES)
 
 # The quick start on a fresh Debian 12 chroot (root, network, ~20 min).
 fresh-check:

@@ -26,6 +26,8 @@ pkgs=(
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 	# rdmigd's peer authentication (HMAC-SHA256) and its known-answer test
 	libssl-dev openssl
+	# tests/fuzz: libFuzzer harnesses (clang with -fsanitize=fuzzer)
+	clang libclang-rt-14-dev
 	# tests/guest/31-qmp: QEMU's Python QMP library (scripts/fetch-qemu-qmp.sh)
 	python3 patch xz-utils
 )

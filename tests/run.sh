@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: host unit tests (cmocka, sanitizers), then the host
+# Run every test: host unit tests (cmocka, sanitizers), the fuzz
+# harnesses for a bounded time (tests/fuzz/run.sh), then the host
 # suites tests/host/NN-*.sh (DKMS build, make install, the Debian
 # packages), then each in-guest suite tests/guest/NN-*.sh in a freshly
 # booted test guest, then each two-guest suite tests/pair/*.sh. Every
@@ -13,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 res=${RDMIG_RESULTS:-$top/results}
 rm -rf "$res"
-mkdir -p "$res/unit" "$res/host" "$res/guest" "$res/pair"
+mkdir -p "$res/unit" "$res/fuzz" "$res/host" "$res/guest" "$res/pair"
 
 passed=0
 failed=0
@@ -59,6 +60,22 @@ for bin in build/tests/unit/test_*; do
 	CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$res/$name.tap" 2>&1
 	tally "$name" $? "$res/$name.tap"
 done
+
+# Fuzzing: every libFuzzer harness for RDMIG_FUZZ_SECONDS (about a minute
+# in all), each after replaying its kept regression inputs; one TAP line
+# per harness (Documentation/testing.md, "Fuzzing").
+fuzz_hs=()
+for h in $(tests/fuzz/run.sh --list); do
+	wanted "fuzz/$h" && fuzz_hs+=("$h")
+done
+if [ ${#fuzz_hs[@]} -gt 0 ]; then
+	tests/fuzz/run.sh -t "${RDMIG_FUZZ_SECONDS:-11}" -o "$res/fuzz" "${fuzz_hs[@]}" \
+		>"$res/fuzz/run.log" 2>&1
+	[ $? -ne 0 ] && sed 's/^/    /' "$res/fuzz/run.log" | tail -n 30
+	for h in "${fuzz_hs[@]}"; do
+		tally "fuzz/$h" 0 "$res/fuzz/$h.tap"
+	done
+fi
 
 # Host suites: packaging and DKMS, on this machine (scratch dirs only).
 for suite in tests/host/[0-9]*.sh; do

@@ -83,6 +83,31 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static void set_callbacks(struct rdmig_nl_events *ev)
+{
+	nl_cb_set(ev->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
+	nl_cb_set(ev->cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, ev);
+}
+
+struct rdmig_nl_events *librdmig_nl_events_wrap(struct nl_sock *sk, int family)
+{
+	struct rdmig_nl_events *ev = calloc(1, sizeof(*ev));
+	struct nl_cb *sk_cb = nl_socket_get_cb(sk);
+
+	/* The socket's callbacks, with a receive its owner may have overridden. */
+	if (ev && sk_cb)
+		ev->cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
+	if (!ev || !ev->cb) {
+		free(ev);
+		return NULL;
+	}
+	ev->sk = sk;
+	ev->family = family;
+	set_callbacks(ev);
+	return ev;
+}
+
 int rdmig_nl_events_open(struct rdmig_nl_events **out)
 {
 	struct rdmig_nl_events *ev;
@@ -117,8 +142,7 @@ int rdmig_nl_events_open(struct rdmig_nl_events **out)
 	err = nl_socket_set_nonblocking(ev->sk);
 	if (err < 0)
 		goto err_nl;
-	nl_cb_set(ev->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, any_seq, NULL);
-	nl_cb_set(ev->cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, ev);
+	set_callbacks(ev);
 	*out = ev;
 	return 0;
 
@@ -156,7 +180,6 @@ int rdmig_nl_events_recv(struct rdmig_nl_events *ev, struct rdmig_nl_event *e,
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct pollfd pfd = { .fd = nl_socket_get_fd(ev->sk), .events = POLLIN };
 
-	ev->out = e;
 	for (;;) {
 		int wait = -1, n, err;
 
@@ -173,12 +196,23 @@ int rdmig_nl_events_recv(struct rdmig_nl_events *ev, struct rdmig_nl_event *e,
 		}
 		if (n == 0)
 			return 0;
-		ev->got = false;
-		err = nl_recvmsgs(ev->sk, ev->cb);
-		if (ev->got)
-			return 1;
-		/* Lost events (-ENOBUFS) are the caller's cue to resync. */
-		if (err < 0 && err != -NLE_AGAIN)
-			return rdmig_nl_err_to_errno(err);
+		err = librdmig_nl_events_read(ev, e);
+		if (err)
+			return err;
 	}
+}
+
+int librdmig_nl_events_read(struct rdmig_nl_events *ev, struct rdmig_nl_event *e)
+{
+	int err;
+
+	ev->out = e;
+	ev->got = false;
+	err = nl_recvmsgs(ev->sk, ev->cb);
+	if (ev->got)
+		return 1;
+	/* Lost events (-ENOBUFS) are the caller's cue to resync. */
+	if (err < 0 && err != -NLE_AGAIN)
+		return rdmig_nl_err_to_errno(err);
+	return 0;
 }

@@ -41,4 +41,22 @@ int rdmig_nl_err_to_errno(int nlerr);
 /* NETLINK_EXT_ACK and NETLINK_CAP_ACK on a libnl socket. */
 int rdmig_nl_sock_setup(struct nl_sock *sk);
 
+/*
+ * Handles on a socket the caller set up and owns the family id of: the
+ * replies and events then arrive through whatever receive the socket's
+ * callbacks name (tests/fuzz overrides it with nl_cb_overwrite_recv()).
+ * Closed with rdmig_nl_close() / rdmig_nl_events_close(), which free the
+ * socket. Not exported (librdmig.map exports rdmig_* only).
+ */
+struct rdmig_nl;
+struct rdmig_nl_events;
+struct rdmig_nl_event;
+struct rdmig_nl *librdmig_nl_wrap(struct nl_sock *sk, int family);
+struct rdmig_nl_events *librdmig_nl_events_wrap(struct nl_sock *sk, int family);
+/*
+ * One read of an events socket: 1 with @e filled, 0 when what arrived
+ * held no event (or nothing was there), or a negative errno.
+ */
+int librdmig_nl_events_read(struct rdmig_nl_events *ev, struct rdmig_nl_event *e);
+
 #endif /* RDMIG_NL_INTERNAL_H */

@@ -132,6 +132,17 @@ err_free:
 	return err;
 }
 
+struct rdmig_nl *librdmig_nl_wrap(struct nl_sock *sk, int family)
+{
+	struct rdmig_nl *nl = calloc(1, sizeof(*nl));
+
+	if (nl) {
+		nl->sk = sk;
+		nl->family = family;
+	}
+	return nl;
+}
+
 void rdmig_nl_close(struct rdmig_nl *nl)
 {
 	if (!nl)
@@ -174,9 +185,13 @@ struct request {
 static void read_extack(struct rdmig_nl *nl, struct nlmsghdr *hdr, int off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - NLMSG_ALIGN(off);
+	int len;
 
-	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+	/* @off may come from the reply itself: nothing outside it is read. */
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || off < 0 || off > nlmsg_datalen(hdr))
+		return;
+	len = nlmsg_datalen(hdr) - NLMSG_ALIGN(off);
+	if (len <= 0)
 		return;
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlmsg_data(hdr) + NLMSG_ALIGN(off)),
@@ -198,9 +213,20 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	int off = sizeof(*e);
 
 	(void)nla;
-	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
-		off += (int)e->msg.nlmsg_len - NLMSG_HDRLEN;
-	req->err = e->error;
+	/* The request echoed back: its length is the reply's word, so bounded. */
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
+		    e->msg.nlmsg_len > (uint32_t)nlmsg_datalen(hdr))
+			off = -1;
+		else
+			off += (int)e->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
+	/*
+	 * The kernel sends -errno (0 is an ACK and does not come here):
+	 * anything else would pass for a count (rdmig_nl_dirty_get()) or
+	 * overflow a caller's -err.
+	 */
+	req->err = e->error < 0 && e->error > -4096 ? e->error : -EPROTO;
 	read_extack(req->nl, hdr, off);
 	req->done = true;
 	return NL_STOP;
@@ -225,7 +251,7 @@ static int on_finish(struct nl_msg *msg, void *arg)
 	if (nlmsg_datalen(hdr) >= (int)sizeof(int)) {
 		memcpy(&err, nlmsg_data(hdr), sizeof(err));
 		if (err < 0 && !req->err) {
-			req->err = err;
+			req->err = err > -4096 ? err : -EPROTO;
 			read_extack(req->nl, hdr, sizeof(int));
 		}
 	}
@@ -275,11 +301,18 @@ static int request(struct rdmig_nl *nl, struct nl_msg *msg,
 		   int (*parse)(struct nlattr **tb, void *arg), void *arg)
 {
 	struct request req = { .nl = nl, .parse = parse, .arg = arg };
-	struct nl_cb *cb;
+	struct nl_cb *cb, *sk_cb;
 	int err;
 
 	nl->errmsg[0] = '\0';
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	/*
+	 * A copy of the socket's own callbacks (NL_CB_DEFAULT unless libnl's
+	 * NLCB says otherwise), so that a receive the socket's owner
+	 * overrode applies: tests/fuzz feeds replies that way.
+	 */
+	sk_cb = nl_socket_get_cb(nl->sk);
+	cb = sk_cb ? nl_cb_clone(sk_cb) : NULL;
+	nl_cb_put(sk_cb);
 	if (!cb) {
 		nlmsg_free(msg);
 		return -ENOMEM;

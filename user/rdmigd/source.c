@@ -386,10 +386,20 @@ static bool busy_win(uint32_t i, void *arg)
 	return ((struct src *)arg)->inwin[i];
 }
 
+static int wait_rkey(struct src *s, uint32_t g);
+
 static int unpin_remote(struct src *s, uint32_t g)
 {
 	struct wire_chunk e;
 
+	/*
+	 * A registration still in flight (a round stopped at the pause
+	 * left it outside the window) is waited for: unregistered first,
+	 * its late result would hand this side an rkey the destination
+	 * has already dropped, and chunk_unpin() would refuse the state.
+	 */
+	if (s->rm.state[g] == CHUNK_NO_RKEY && wait_rkey(s, g))
+		return -1;
 	e.block = chunk_block_of(&s->L, g, &e.chunk);
 	chunk_unpin(&s->rm, g);
 	chunk_lru_del(&s->rlru, g);
