@@ -307,13 +307,26 @@ int engine_stall(struct agent *a, struct conn *c, const char *point)
 	end = now_us() + (uint64_t)stall_ms * 1000;
 	conn_busy_begin(c);
 	while (now_us() < end && !atomic_load(&a->cancel) &&
-	       !__atomic_load_n(&c->failed, __ATOMIC_RELAXED)) {
+	       !__atomic_load_n(&c->failed, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&c->peer_gone, __ATOMIC_RELAXED)) {
 		struct timespec ts = { .tv_nsec = 20 * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
 	conn_busy_end(c);
 	rc = c->failed ? -1 : 0;
+	if (!rc && c->peer_gone) {
+		/* Gone meanwhile: the engine must not move on to the next status. */
+		if (c->depth == 0) {
+			/* Its last messages first (an ERROR names the cause). */
+			while (conn_progress(c, 0) == 0)
+				;
+			rc = -1;
+		} else {
+			c->peer_error = true;
+			rc = conn_fail(c, "peer disconnected");
+		}
+	}
 	if (!rc && atomic_load(&a->cancel))
 		rc = conn_fail(c, "migration cancelled");
 	log_info("debug stall: %s released%s", point, rc ? " (the connection failed meanwhile)" : "");

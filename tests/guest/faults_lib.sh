@@ -1,0 +1,340 @@
+# Sourced by tests/guest/46-faults.sh: one fault case of a live migration
+# between two rdmig-vmm in this guest (rxe0 -> rxe1), the point it is
+# injected at, the checks of what it leaves behind and the restoring of
+# the environment for the next case.
+#
+#   f_start CASE POINT FAULT [retry]  destination (and, with retry, a second
+#                                 one for the source's --retry-connect),
+#                                 then the source, in the background
+#   f_reach CASE POINT            waits until the migration is at POINT
+#   f_fault CASE FAULT            injects FAULT
+#   f_end CASE                    waits for every process of the case
+#   f_restore FAULT               link up, rxe0 back, memory limit lifted
+# shellcheck shell=bash
+VMM=${VMM:-$RDMIG_TOP/build/rdmig-vmm}
+F_DIR=${F_DIR:-${RDMIG_OUT:-/tmp}/faults}
+F_PORT=${F_PORT:-19600}
+F_SRC_ADDR=198.18.0.1
+F_DST_ADDR=198.18.0.2
+F_CG=/run/faults-memcg	# cgroup v1 memory hierarchy (see f_memcg_init)
+mkdir -p "$F_DIR"
+
+# A 16 MiB abtest VM dirtying 1000 pages/s. Both agents give up on a
+# silent peer after 5 s (the link-down and device-removal cases).
+F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --agent-arg --timeout-ms=5000 --after-ms 500 --run-ms 300"
+
+# What each point needs from the source (S) and the destination (D):
+#  setup      the source agent holds (--debug-stall) with the connection up,
+#             RAM blocks agreed and tracking on, before iteration 0
+#  iter0      iteration 0 capped at 16 Mbit/s (16 MiB take 8 s), a 2 MiB
+#             destination pin budget, so chunks are still being pinned
+#             (for the first time) when the fault comes
+#  iterN      a migration that does not converge (downtime limit 1 ms)
+#             until it is forced to switch over at iteration 60
+#  switchover the VMM pauses only 3 s after pre-switchover
+#  device     the VMM paused; the source agent holds after the last round,
+#             before the device state and REGISTER_FINISHED
+#  completion the destination agent has all RAM and the state, released its
+#             pins, and holds before its acknowledgement
+f_opts() { # POINT SIDE
+	case $1:$2 in
+	setup:S) echo "--agent-arg --debug-stall=setup:3000" ;;
+	iter0:S) echo "--max-bandwidth-mbps 16" ;;
+	iter0:D) echo "--pin-budget 2M" ;;
+	iterN:S) echo "--downtime-ms 1 --max-iterations 60 --on-max-iterations switchover" ;;
+	switchover:S) echo "--pause-delay-ms 3000" ;;
+	device:S) echo "--agent-arg --debug-stall=device:3000" ;;
+	completion:D) echo "--agent-arg --debug-stall=completion:3000" ;;
+	esac
+}
+
+f_wait_listen() { # DIR SIDE
+	local i
+	for i in $(seq 150); do
+		grep -q 'waiting for the incoming' "$1/$2.err" 2>/dev/null && return 0
+		kill -0 "$(cat "$1/$2.pid")" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+f_start() {
+	local c=$1 point=$2 fault=$3 retry=${4:-} d=$F_DIR/$1 port=$F_PORT wrap=()
+	F_PORT=$((F_PORT + 2))
+	rm -rf "$d"
+	mkdir -p "$d"
+	echo "$point $fault" >"$d/case"
+	# The destination VMM (and so its agent) in the limited memory cgroup.
+	[ "$fault" = memcg ] && wrap=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$F_CG/dst")
+	# shellcheck disable=SC2086
+	"${wrap[@]}" "$VMM" --destination --listen "$F_DST_ADDR:$port" --name "$c-d" \
+		--hashes "$d/dst.hash" --verify-against "$d/src.hash" \
+		--timeout 120000 $F_COMMON $(f_opts "$point" D) \
+		--events "$d/dst.events" --report "$d/dst.json" \
+		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &
+	echo $! >"$d/dst.pid"
+	if [ -n "$retry" ]; then
+		# shellcheck disable=SC2086
+		"$VMM" --destination --listen "$F_DST_ADDR:$((port + 1))" --name "$c-r" \
+			--timeout 120000 $F_COMMON \
+			--hashes "$d/dst2.hash" --verify-against "$d/src.hash" \
+			--events "$d/dst2.events" --report "$d/dst2.json" \
+			>"$d/dst2.out" 2>"$d/dst2.err" &
+		echo $! >"$d/dst2.pid"
+		f_wait_listen "$d" dst2
+	fi
+	f_wait_listen "$d" dst
+	# shellcheck disable=SC2086
+	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
+		--timeout 120000 $F_COMMON $(f_opts "$point" S) \
+		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))"} --hashes "$d/src.hash" \
+		--events "$d/src.events" --report "$d/src.json" \
+		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
+	echo $! >"$d/src.pid"
+}
+
+# True once the source's (or destination's) events or log show POINT; the
+# wait ends early (false) if the source VMM exits first.
+f_seen() { # DIR POINT
+	local d=$1
+	case $2 in
+	setup) grep -q 'debug stall: holding at setup' "$d/src.err" ;;
+	# (-s: jq 1.6 -e exits 0 on an empty input.)
+	iter0) jq -s -e 'any(.[]; .event == "RDMIG_PROGRESS" and .data.iteration == 0 and .data.phase == null and .data.sent_bytes > 0)' \
+		"$d/src.events" >/dev/null 2>&1 ;;
+	iterN) jq -s -e 'any(.[]; .event == "RDMIG_PROGRESS" and .data.iteration >= 3)' "$d/src.events" >/dev/null 2>&1 ;;
+	switchover) grep -q '"status":"pre-switchover"' "$d/src.events" 2>/dev/null ;;
+	device) grep -q 'debug stall: holding at device' "$d/src.err" &&
+		grep -q '"status":"device"' "$d/src.events" ;;
+	completion) grep -q 'debug stall: holding at completion' "$d/dst.err" ;;
+	esac
+}
+
+f_reach() {
+	local d=$F_DIR/$1 i
+	for i in $(seq 600); do
+		f_seen "$d" "$2" && { echo "$(date +%s.%N) reached $2" >>"$d/log"; return 0; }
+		kill -0 "$(cat "$d/src.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "point $2 not reached; source events:"
+	tail -n 5 "$d/src.events" 2>/dev/null
+	tail -n 20 "$d/src.err" "$d/dst.err"
+	return 1
+}
+
+# The memory cgroup of the destination VMM: a cgroup v1 memory hierarchy
+# with the OOM killer disabled, so that a charge over the limit fails
+# (a pin gets ENOMEM) instead of killing a process; under cgroup v2 (no
+# such switch) the kernel would OOM-kill the largest task of the cgroup
+# with a stack dump, which is the destination agent killed again.
+f_memcg_init() {
+	mkdir -p "$F_CG" || return 1
+	grep -q " $F_CG cgroup " /proc/mounts || mount -t cgroup -o memory none "$F_CG" || return 1
+	mkdir -p "$F_CG/dst" || return 1
+	echo 1 >"$F_CG/dst/memory.oom_control" || return 1
+	echo -1 >"$F_CG/dst/memory.limit_in_bytes"
+}
+
+f_fault() {
+	local d=$F_DIR/$1 u
+	echo "$(date +%s.%N) fault $2" >>"$d/log"
+	case $2 in
+	dkill) kill -9 "$(cat "$d/dst.agent")" ;;
+	skill) kill -9 "$(cat "$d/src.agent")" ;;
+	dvmm) kill -9 "$(cat "$d/dst.pid")" ;;
+	link) ip link set veth1 down ;;
+	rxe)
+		# Returns once every user of the device let go of it: in the
+		# background, so a hung removal shows as a failed case.
+		timeout 60 rdma link delete rxe0 >"$d/rxe-delete.out" 2>&1 &
+		echo $! >"$d/rxe-delete.pid" ;;
+	memcg)
+		# At its limit: what is charged now stays, nothing more fits.
+		u=$(cat "$F_CG/dst/memory.usage_in_bytes")
+		echo "$u" >"$F_CG/dst/memory.limit_in_bytes"
+		echo "limit $u (usage $u)" >>"$d/log" ;;
+	esac
+}
+
+f_end() { # CASE FAULT
+	local d=$F_DIR/$1 side i
+	wait "$(cat "$d/src.pid")"
+	echo $? >"$d/src.rc"
+	# A destination task faulting at the limit waits for memory (the
+	# OOM killer is off): the limit goes once the source is done.
+	[ "$2" = memcg ] && echo -1 >"$F_CG/dst/memory.limit_in_bytes"
+	for side in dst dst2; do
+		[ -f "$d/$side.pid" ] || continue
+		for i in $(seq 300); do
+			kill -0 "$(cat "$d/$side.pid")" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$(cat "$d/$side.pid")" 2>/dev/null
+		wait "$(cat "$d/$side.pid")"
+		echo $? >"$d/$side.rc"
+	done
+	if [ -f "$d/rxe-delete.pid" ]; then
+		wait "$(cat "$d/rxe-delete.pid")"
+		echo $? >"$d/rxe-delete.rc"
+	fi
+	f_facts "$d"
+	return 0
+}
+
+f_restore() {
+	local i
+	case $1 in
+	link) ip link set veth1 up ;;
+	rxe) rdma link show rxe0 >/dev/null 2>&1 || rdma link add rxe0 type rxe netdev veth0 ;;
+	memcg) echo -1 >"$F_CG/dst/memory.limit_in_bytes" ;;
+	esac
+	# Both ports active again before the next case connects.
+	for i in $(seq 50); do
+		[ "$(rdma link show 2>/dev/null | grep -cE '^link rxe[01]/1 state ACTIVE')" = 2 ] && return 0
+		sleep 0.2
+	done
+	rdma link show
+	return 1
+}
+
+# ---- checks -------------------------------------------------------------
+# A process start costs up to a second in the TCG guest (jq most), so
+# one jq per case computes every fact the checks need.
+
+# $DIR/facts, fields separated by US (\037): rounds done (the source's
+# final event's dirty-sync-count, or, its agent killed, the last
+# progress' iteration), the last status before the end, the terminal
+# status, its error-desc, the reason rdmig-vmm reported, then true/false:
+# src_survived (the VM ran on, abtest consistent, no page pinned),
+# dst_clean (destination resumed nothing, no page pinned), dst_ok and
+# dst2_ok (that destination completed, verified byte for byte, abtest
+# consistent at and after its resume, no pin), src_done (the source's
+# final result is completed). Only the first attempt's events count (a
+# retry appends its own after them).
+f_facts() { # DIR
+	local d=$1 f
+	for f in src.events src.json dst.json dst2.json; do [ -e "$d/$f" ] || : >"$d/$f"; done
+	jq -n -r --slurpfile ev "$d/src.events" --slurpfile s "$d/src.json" \
+		--slurpfile d "$d/dst.json" --slurpfile d2 "$d/dst2.json" '
+	def ok_dst: .result == "completed" and .verified == true and .hashes == "equal" and
+		.check_at_resume == "ok" and .check_after_run == "ok" and .pinned_pages_after == 0;
+	def terminal: .event == "MIGRATION" and (.data.status | IN("failed", "cancelled", "completed"));
+	# The first attempt ends at its terminal event or, its agent
+	# killed, where the retry starts again at "setup".
+	def restart: .event == "MIGRATION" and .data.status == "setup";
+	(reduce $ev[] as $e ({out: [], end: false, setup: false};
+		if .end then .
+		elif ($e | restart) and .setup then .end = true
+		else .out += [$e] | .end = ($e | terminal) | .setup = (.setup or ($e | restart)) end) | .out) as $f |
+	[$f[] | select(.event == "MIGRATION")] as $m |
+	([$f[] | select(terminal)] | first) as $fin |
+	($s[0] // {}) as $src | ($d[0] // {}) as $dst | ($d2[0] // {}) as $dst2 |
+	[($fin.data.ram["dirty-sync-count"] // ([$f[] | select(.event == "RDMIG_PROGRESS") | .data.iteration] | last) // "-"),
+	 ([$m[] | .data.status | select(IN("failed", "cancelled", "completed") | not)] | last // "-"),
+	 ($fin.data.status // "-"), ($fin.data["error-desc"] // ""),
+	 ($src.first_reason // $src.reason // ""),
+	 (($src.first_result // $src.result) == "failed" and $src.workload_advanced == true and
+	  $src.check_after_failure == "ok" and $src.pinned_pages_after == 0),
+	 ($dst.result == "failed" and $dst.pinned_pages_after == 0),
+	 ($dst | ok_dst), ($dst2 | ok_dst), ($src.result == "completed")] |
+	map(tostring | gsub("[\u001f\n]"; " ")) | join("\u001f")' >"$d/facts" 2>"$d/facts.err"
+}
+
+# FIELD of the facts (the names above).
+f_fact() { # DIR FIELD
+	local rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done
+	IFS=$'\037' read -r rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done <"$1/facts"
+	case $2 in
+	rounds) echo "$rounds" ;; last) echo "$last" ;; end) echo "$end" ;;
+	desc) echo "$desc" ;; vmm_reason) echo "$vmm" ;;
+	src_survived) echo "$src_survived" ;; dst_clean) echo "$dst_clean" ;;
+	dst_ok) echo "$dst_ok" ;; dst2_ok) echo "$dst2_ok" ;; src_done) echo "$src_done" ;;
+	esac
+}
+
+# The reason the source gave: its agent's error-desc, or (agent killed)
+# what rdmig-vmm saw.
+f_reason() { # DIR
+	local r
+	r=$(f_fact "$1" desc)
+	[ -n "$r" ] || r=$(f_fact "$1" vmm_reason)
+	echo "$r"
+}
+
+f_show() { # DIR FILE...: what a failed check prints
+	local d=$1 f
+	shift
+	for f in "$@"; do echo "== $f"; tail -n 25 "$d/$f"; done
+	echo "== facts"; cat "$d/facts" "$d/facts.err"
+}
+
+# The source VM ran on, consistent, with no page pinned, after the failure.
+f_src_survived() {
+	local d=$F_DIR/$1
+	[ "$(f_fact "$d" src_survived)" = true ] || { f_show "$d" src.json src.err; return 1; }
+}
+
+# The reason is there and names the cause (an extended regex).
+f_reason_is() {
+	local d=$F_DIR/$1 r
+	r=$(f_reason "$d")
+	echo "reason: $r"
+	[ -n "$r" ] && [ "$r" != unknown ] && [[ $r =~ $2 ]]
+}
+
+f_region_gone() { # PREFIX: no region of that name prefix left
+	local l
+	l=$("$B/rdmigctl" -j region show) || return 1
+	! [[ $l == *"\"name\":\"$1"* ]] || { echo "$l"; return 1; }
+}
+
+# The destination resumed nothing and let go of every pin; or (its VMM
+# killed) its regions are gone with it.
+f_dst_clean() {
+	local d=$F_DIR/$1 c=$1 case
+	case=$(<"$d/case")
+	if [ "${case#* }" = dvmm ]; then
+		f_region_gone "$c-d"
+		return
+	fi
+	! grep -q '"status":"completed"' "$d/dst.events" || { echo "destination completed"; return 1; }
+	[ "$(f_fact "$d" dst_clean)" = true ] || { f_show "$d" dst.json dst.err; return 1; }
+}
+
+f_where() { echo "$(f_fact "$F_DIR/$1" rounds) $(f_fact "$F_DIR/$1" last)"; }
+
+# The point held when the source failed (so the case was not vacuous).
+f_failed_at() {
+	local d=$F_DIR/$1 n st
+	n=$(f_fact "$d" rounds)
+	st=$(f_fact "$d" last)
+	echo "failed after $n rounds, last status $st"
+	case $2 in
+	setup) [ "$n" = 0 ] || [ "$n" = - ] && [ "$st" = setup ] ;;
+	iter0) [ "$n" = 0 ] && [ "$st" = active ] ;;
+	iterN) [ "$n" != - ] && [ "$n" -ge 3 ] && [ "$st" = active ] ;;
+	switchover) [ "$st" = pre-switchover ] ;;
+	device | completion) [ "$st" = device ] ;;
+	esac
+}
+
+# A migration that went through: the VM runs on the destination only.
+f_completed() { # CASE DSTSIDE
+	local d=$F_DIR/$1
+	f_src_rc "$1" 0 && [ "$(f_fact "$d" src_done)" = true ] &&
+		[ "$(f_fact "$d" "${2}_ok")" = true ] || { f_show "$d" src.json "$2.json" src.err "$2.err"; return 1; }
+}
+
+f_src_rc() { [ "$(<"$F_DIR/$1/src.rc")" = "$2" ] || { echo "source exited $(<"$F_DIR/$1/src.rc")"; return 1; }; }
+f_rxe_deleted() { [ "$(<"$F_DIR/$1/rxe-delete.rc")" = 0 ] || { cat "$F_DIR/$1/rxe-delete.out"; return 1; }; }
+
+# Nothing of the case is left: no process, no region (so no pinned page).
+f_nothing_left() {
+	local d=$F_DIR/$1 f
+	for f in src.pid src.agent dst.pid dst.agent dst2.pid; do
+		[ -f "$d/$f" ] || continue
+		! kill -0 "$(<"$d/$f")" 2>/dev/null || { echo "$f $(<"$d/$f") still runs"; return 1; }
+	done
+	f_region_gone "$1-"
+}
