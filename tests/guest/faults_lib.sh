@@ -9,19 +9,27 @@
 #   f_reach CASE POINT            waits until the migration is at POINT
 #   f_fault CASE FAULT            injects FAULT
 #   f_end CASE                    waits for every process of the case
-#   f_restore FAULT               link up, rxe0 back, memory limit lifted
+#   f_restore FAULT               link up, rxe back, memory limit lifted
+#   f_lane_net K, f_lane K        lane K's own network, and using it
 # shellcheck shell=bash
 VMM=${VMM:-$RDMIG_TOP/build/rdmig-vmm}
 F_DIR=${F_DIR:-${RDMIG_OUT:-/tmp}/faults}
 F_PORT=${F_PORT:-19600}
-F_SRC_ADDR=198.18.0.1
-F_DST_ADDR=198.18.0.2
+# The lane's network (f_lane): the source's and destination's veth and
+# soft-RoCE device; lane 0 is the guest's own rxe0/rxe1.
+F_SRC_ADDR=198.18.0.1 F_DST_ADDR=198.18.0.2
+F_SRC_IF=veth0 F_DST_IF=veth1 F_SRC_RXE=rxe0 F_DST_RXE=rxe1
+F_SRC_TABLE=10 F_DST_TABLE=11
 F_CG=/run/faults-memcg	# cgroup v1 memory hierarchy (see f_memcg_init)
 mkdir -p "$F_DIR"
 
 # A 16 MiB abtest VM dirtying 1000 pages/s. Both agents give up on a
 # silent peer after 5 s (the link-down and device-removal cases).
-F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --agent-arg --timeout-ms=5000 --after-ms 500 --run-ms 300"
+F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --after-ms 500 --run-ms 300"
+# Only the faulty attempt: the retry's agents keep the default 30 s, as a
+# short limit can fire on a loaded machine while a WRITE backlog of more
+# than 5 s of link time sits in front of the keepalive.
+F_TIMEOUT="--agent-arg --timeout-ms=5000"
 
 # What each point needs from the source (S) and the destination (D):
 #  setup      the source agent holds (--debug-stall) with the connection up,
@@ -29,23 +37,56 @@ F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --agen
 #  iter0      iteration 0 capped at 16 Mbit/s (16 MiB take 8 s), a 2 MiB
 #             destination pin budget, so chunks are still being pinned
 #             (for the first time) when the fault comes
-#  iterN      a migration that does not converge (downtime limit 1 ms)
+#  iterN      a migration that does not converge (20000 pages/s dirtied,
+#             more than the link carries; downtime limit 1 ms)
 #             until it is forced to switch over at iteration 60
 #  switchover the VMM pauses only 3 s after pre-switchover
 #  device     the VMM paused; the source agent holds after the last round,
 #             before the device state and REGISTER_FINISHED
 #  completion the destination agent has all RAM and the state, released its
 #             pins, and holds before its acknowledgement
-f_opts() { # POINT SIDE
+# A stall outlasts the 5 s inactivity limit when the fault is silence (the
+# link, the device), so the failure is seen at the point itself; it ends
+# early when the connection fails.
+f_opts() { # POINT SIDE FAULT
+	local ms=3000
+	case $3 in link | rxe) ms=9000 ;; esac
 	case $1:$2 in
-	setup:S) echo "--agent-arg --debug-stall=setup:3000" ;;
+	setup:S) echo "--agent-arg --debug-stall=setup:$ms" ;;
 	iter0:S) echo "--max-bandwidth-mbps 16" ;;
 	iter0:D) echo "--pin-budget 2M" ;;
-	iterN:S) echo "--downtime-ms 1 --max-iterations 60 --on-max-iterations switchover" ;;
+	iterN:S) echo "--rate 20000 --downtime-ms 1 --max-iterations 60 --on-max-iterations switchover" ;;
 	switchover:S) echo "--pause-delay-ms 3000" ;;
-	device:S) echo "--agent-arg --debug-stall=device:3000" ;;
-	completion:D) echo "--agent-arg --debug-stall=completion:3000" ;;
+	device:S) echo "--agent-arg --debug-stall=device:$ms" ;;
+	completion:D) echo "--agent-arg --debug-stall=completion:$ms" ;;
 	esac
+}
+
+# Lane K >= 1: a veth pair of its own (198.18.1K.1 and .2) with a
+# soft-RoCE device on each end, routed across the veth as scripts/
+# guest-init.sh does for veth0/veth1, so that a lane's link or device
+# fault touches only its own migrations and lanes run side by side.
+f_lane_net() { # K
+	local k=$1 a=fv$1a b=fv$1b i
+	ip link add "$a" type veth peer name "$b" || return 1
+	ip addr add "198.18.1$k.1/24" dev "$a" && ip addr add "198.18.1$k.2/24" dev "$b" || return 1
+	ip link set "$a" up && ip link set "$b" up || return 1
+	for i in "$a" "$b"; do
+		sysctl -qw "net.ipv4.conf.$i.accept_local=1" "net.ipv4.conf.$i.rp_filter=0" || return 1
+	done
+	ip rule add pref $((20 + 2 * k)) iif lo from "198.18.1$k.1" to "198.18.1$k.2" lookup $((20 + 2 * k)) &&
+	ip rule add pref $((21 + 2 * k)) iif lo from "198.18.1$k.2" to "198.18.1$k.1" lookup $((21 + 2 * k)) &&
+	ip route add "198.18.1$k.2" dev "$a" table $((20 + 2 * k)) &&
+	ip route add "198.18.1$k.1" dev "$b" table $((21 + 2 * k)) || return 1
+	rdma link add "rxef$k""a" type rxe netdev "$a" && rdma link add "rxef$k""b" type rxe netdev "$b"
+}
+
+# In a lane's subshell: use lane K's network and ports.
+f_lane() { # K
+	F_SRC_ADDR=198.18.1$1.1 F_DST_ADDR=198.18.1$1.2
+	F_SRC_IF=fv$1a F_DST_IF=fv$1b F_SRC_RXE=rxef$1a F_DST_RXE=rxef$1b
+	F_SRC_TABLE=$((20 + 2 * $1)) F_DST_TABLE=$((21 + 2 * $1))
+	F_PORT=$((19600 + 100 * $1))
 }
 
 f_wait_listen() { # DIR SIDE
@@ -69,7 +110,7 @@ f_start() {
 	# shellcheck disable=SC2086
 	"${wrap[@]}" "$VMM" --destination --listen "$F_DST_ADDR:$port" --name "$c-d" \
 		--hashes "$d/dst.hash" --verify-against "$d/src.hash" \
-		--timeout 120000 $F_COMMON $(f_opts "$point" D) \
+		--timeout 120000 $F_COMMON $F_TIMEOUT $(f_opts "$point" D "$fault") \
 		--events "$d/dst.events" --report "$d/dst.json" \
 		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &
 	echo $! >"$d/dst.pid"
@@ -86,7 +127,7 @@ f_start() {
 	f_wait_listen "$d" dst
 	# shellcheck disable=SC2086
 	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
-		--timeout 120000 $F_COMMON $(f_opts "$point" S) \
+		--timeout 120000 $F_COMMON $F_TIMEOUT $(f_opts "$point" S "$fault") \
 		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))"} --hashes "$d/src.hash" \
 		--events "$d/src.events" --report "$d/src.json" \
 		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
@@ -143,11 +184,11 @@ f_fault() {
 	dkill) kill -9 "$(cat "$d/dst.agent")" ;;
 	skill) kill -9 "$(cat "$d/src.agent")" ;;
 	dvmm) kill -9 "$(cat "$d/dst.pid")" ;;
-	link) ip link set veth1 down ;;
+	link) ip link set "$F_DST_IF" down ;;
 	rxe)
 		# Returns once every user of the device let go of it: in the
 		# background, so a hung removal shows as a failed case.
-		timeout 60 rdma link delete rxe0 >"$d/rxe-delete.out" 2>&1 &
+		timeout 60 rdma link delete "$F_SRC_RXE" >"$d/rxe-delete.out" 2>&1 &
 		echo $! >"$d/rxe-delete.pid" ;;
 	memcg)
 		# At its limit: what is charged now stays, nothing more fits.
@@ -185,13 +226,19 @@ f_end() { # CASE FAULT
 f_restore() {
 	local i
 	case $1 in
-	link) ip link set veth1 up ;;
-	rxe) rdma link show rxe0 >/dev/null 2>&1 || rdma link add rxe0 type rxe netdev veth0 ;;
+	link)
+		# Taking a device down deleted the routes through it, the
+		# policy route of its table among them: put both back.
+		ip link set "$F_DST_IF" up &&
+			ip route replace "$F_DST_ADDR" dev "$F_SRC_IF" table "$F_SRC_TABLE" &&
+			ip route replace "$F_SRC_ADDR" dev "$F_DST_IF" table "$F_DST_TABLE" || return 1 ;;
+	rxe) rdma link show "$F_SRC_RXE/1" >/dev/null 2>&1 ||
+		rdma link add "$F_SRC_RXE" type rxe netdev "$F_SRC_IF" ;;
 	memcg) echo -1 >"$F_CG/dst/memory.limit_in_bytes" ;;
 	esac
 	# Both ports active again before the next case connects.
 	for i in $(seq 50); do
-		[ "$(rdma link show 2>/dev/null | grep -cE '^link rxe[01]/1 state ACTIVE')" = 2 ] && return 0
+		[ "$(rdma link show 2>/dev/null | grep -cE "^link ($F_SRC_RXE|$F_DST_RXE)/1 state ACTIVE")" = 2 ] && return 0
 		sleep 0.2
 	done
 	rdma link show

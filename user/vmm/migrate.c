@@ -599,7 +599,8 @@ static bool source_failed(struct run *r)
  * --retry-connect: the same VM, with whatever the failed attempt left in
  * its regions, migrates again, with the agent's and the migration's
  * defaults (the first attempt's test settings -- a pause that never
- * comes, a bandwidth cap, a stall point -- would only make it fail).
+ * comes, a bandwidth cap, a stall point, a short inactivity limit --
+ * would only make it fail).
  */
 static void prepare_retry(struct run *r)
 {
@@ -610,7 +611,8 @@ static void prepare_retry(struct run *r)
 	report_set_str(r, "first_reason", r->reason[0] ? r->reason : "unknown");
 	json_object_object_del(r->report, "reason");
 	for (i = 0; i < o->agent.nr_extra; i++)
-		if (strncmp(o->agent.extra[i], "--debug-stall", 13))
+		if (strncmp(o->agent.extra[i], "--debug-stall", 13) &&
+		    strncmp(o->agent.extra[i], "--timeout-ms", 12))
 			o->agent.extra[n++] = o->agent.extra[i];
 	o->agent.nr_extra = n;
 	o->agent.addr = o->retry_connect;
