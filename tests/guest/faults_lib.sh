@@ -23,13 +23,14 @@ F_SRC_TABLE=10 F_DST_TABLE=11
 F_CG=/run/faults-memcg	# cgroup v1 memory hierarchy (see f_memcg_init)
 mkdir -p "$F_DIR"
 
-# A 16 MiB abtest VM dirtying 1000 pages/s. Both agents give up on a
-# silent peer after 5 s (the link-down and device-removal cases).
+# A 16 MiB abtest VM dirtying 1000 pages/s.
 F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --after-ms 500 --run-ms 300"
-# Only the faulty attempt: the retry's agents keep the default 30 s, as a
-# short limit can fire on a loaded machine while a WRITE backlog of more
-# than 5 s of link time sits in front of the keepalive.
-F_TIMEOUT="--agent-arg --timeout-ms=5000"
+# A short inactivity limit only where silence is the fault (the link, the
+# device), and only for the faulty attempt: on a loaded machine a WRITE
+# backlog of more than that much link time can sit in front of the
+# keepalive and the completions (f_after_fault catches a failure that
+# came before the fault).
+f_timeout() { case $1 in link | rxe) echo "--agent-arg --timeout-ms=6000" ;; esac; }
 
 # What each point needs from the source (S) and the destination (D):
 #  setup      the source agent holds (--debug-stall) with the connection up,
@@ -45,12 +46,13 @@ F_TIMEOUT="--agent-arg --timeout-ms=5000"
 #             before the device state and REGISTER_FINISHED
 #  completion the destination agent has all RAM and the state, released its
 #             pins, and holds before its acknowledgement
-# A stall outlasts the 5 s inactivity limit when the fault is silence (the
-# link, the device), so the failure is seen at the point itself; it ends
-# early when the connection fails.
+# A stall leaves the test time to see the point and inject the fault on
+# a loaded machine, and outlasts the 6 s inactivity limit when the fault
+# is silence (the link, the device), so the failure is seen at the point
+# itself; it ends early when the connection fails.
 f_opts() { # POINT SIDE FAULT
-	local ms=3000
-	case $3 in link | rxe) ms=9000 ;; esac
+	local ms=10000
+	case $3 in link | rxe) ms=20000 ;; esac
 	case $1:$2 in
 	setup:S) echo "--agent-arg --debug-stall=setup:$ms" ;;
 	iter0:S) echo "--max-bandwidth-mbps 16" ;;
@@ -110,7 +112,7 @@ f_start() {
 	# shellcheck disable=SC2086
 	"${wrap[@]}" "$VMM" --destination --listen "$F_DST_ADDR:$port" --name "$c-d" \
 		--hashes "$d/dst.hash" --verify-against "$d/src.hash" \
-		--timeout 120000 $F_COMMON $F_TIMEOUT $(f_opts "$point" D "$fault") \
+		--timeout 120000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" D "$fault") \
 		--events "$d/dst.events" --report "$d/dst.json" \
 		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &
 	echo $! >"$d/dst.pid"
@@ -127,7 +129,7 @@ f_start() {
 	f_wait_listen "$d" dst
 	# shellcheck disable=SC2086
 	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
-		--timeout 120000 $F_COMMON $F_TIMEOUT $(f_opts "$point" S "$fault") \
+		--timeout 120000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" S "$fault") \
 		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))"} --hashes "$d/src.hash" \
 		--events "$d/src.events" --report "$d/src.json" \
 		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
@@ -257,7 +259,8 @@ f_restore() {
 # dst_clean (destination resumed nothing, no page pinned), dst_ok and
 # dst2_ok (that destination completed, verified byte for byte, abtest
 # consistent at and after its resume, no pin), src_done (the source's
-# final result is completed). Only the first attempt's events count (a
+# final result is completed); the terminal event's time (wall clock, s).
+# Only the first attempt's events count (a
 # retry appends its own after them).
 f_facts() { # DIR
 	local d=$1 f
@@ -284,19 +287,21 @@ f_facts() { # DIR
 	 (($src.first_result // $src.result) == "failed" and $src.workload_advanced == true and
 	  $src.check_after_failure == "ok" and $src.pinned_pages_after == 0),
 	 ($dst.result == "failed" and $dst.pinned_pages_after == 0),
-	 ($dst | ok_dst), ($dst2 | ok_dst), ($src.result == "completed")] |
+	 ($dst | ok_dst), ($dst2 | ok_dst), ($src.result == "completed"),
+	 (if $fin then "\($fin.timestamp.seconds).\($fin.timestamp.microseconds + 1000000 | tostring | .[1:])" else "-" end)] |
 	map(tostring | gsub("[\u001f\n]"; " ")) | join("\u001f")' >"$d/facts" 2>"$d/facts.err"
 }
 
 # FIELD of the facts (the names above).
 f_fact() { # DIR FIELD
-	local rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done
-	IFS=$'\037' read -r rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done <"$1/facts"
+	local rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done end_ts
+	IFS=$'\037' read -r rounds last end desc vmm src_survived dst_clean dst_ok dst2_ok src_done end_ts <"$1/facts"
 	case $2 in
 	rounds) echo "$rounds" ;; last) echo "$last" ;; end) echo "$end" ;;
 	desc) echo "$desc" ;; vmm_reason) echo "$vmm" ;;
 	src_survived) echo "$src_survived" ;; dst_clean) echo "$dst_clean" ;;
 	dst_ok) echo "$dst_ok" ;; dst2_ok) echo "$dst2_ok" ;; src_done) echo "$src_done" ;;
+	end_ts) echo "$end_ts" ;;
 	esac
 }
 
@@ -347,6 +352,19 @@ f_dst_clean() {
 	fi
 	! grep -q '"status":"completed"' "$d/dst.events" || { echo "destination completed"; return 1; }
 	[ "$(f_fact "$d" dst_clean)" = true ] || { f_show "$d" dst.json dst.err; return 1; }
+}
+
+# The source failed after the fault, not before (a spurious failure
+# between reaching the point and the fault would pass vacuously). Its
+# agent killed, there is no terminal event: the kill is the end.
+f_after_fault() {
+	local d=$F_DIR/$1 ts ft
+	ts=$(f_fact "$d" end_ts)
+	ft=$(sed -n 's/ fault .*//p' "$d/log")
+	echo "fault at $ft, failed at $ts"
+	[ -n "$ft" ] || return 1
+	[ "$ts" = - ] && [ "${1%%-*}" = skill ] && return 0
+	awk "BEGIN { exit !($ts >= $ft) }"
 }
 
 f_where() { echo "$(f_fact "$F_DIR/$1" rounds) $(f_fact "$F_DIR/$1" last)"; }
