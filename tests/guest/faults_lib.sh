@@ -216,7 +216,7 @@ f_end() { # CASE FAULT
 			sleep 0.1
 		done
 		kill "$(cat "$d/$side.pid")" 2>/dev/null
-		wait "$(cat "$d/$side.pid")"
+		wait "$(cat "$d/$side.pid")" 2>/dev/null	# (no "Killed" notice)
 		echo $? >"$d/$side.rc"
 	done
 	if [ -f "$d/rxe-delete.pid" ]; then
