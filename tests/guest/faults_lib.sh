@@ -30,7 +30,7 @@ F_COMMON="--ram 16M --vcpus 1 --workload abtest --rate 1000 --no-throttle --afte
 # backlog of more than that much link time can sit in front of the
 # keepalive and the completions (f_after_fault catches a failure that
 # came before the fault).
-f_timeout() { case $1 in link | rxe) echo "--agent-arg --timeout-ms=6000" ;; esac; }
+f_timeout() { case $1 in link | rxe) echo "--agent-arg --timeout-ms=8000" ;; esac; }
 
 # What each point needs from the source (S) and the destination (D):
 #  setup      the source agent holds (--debug-stall) with the connection up,
@@ -47,12 +47,14 @@ f_timeout() { case $1 in link | rxe) echo "--agent-arg --timeout-ms=6000" ;; esa
 #  completion the destination agent has all RAM and the state, released its
 #             pins, and holds before its acknowledgement
 # A stall leaves the test time to see the point and inject the fault on
-# a loaded machine, and outlasts the 6 s inactivity limit when the fault
+# a loaded machine, and outlasts the 8 s inactivity limit when the fault
 # is silence (the link, the device), so the failure is seen at the point
 # itself; it ends early when the connection fails.
 f_opts() { # POINT SIDE FAULT
 	local ms=10000
-	case $3 in link | rxe) ms=20000 ;; esac
+	case $3 in link | rxe) ms=25000 ;; esac
+	# Under the short limit, less to send (a smaller WRITE backlog).
+	[ "$2" = S ] && [ "$1" != iter0 ] && case $3 in link | rxe) echo "--touch 4M --rate 200" ;; esac
 	case $1:$2 in
 	setup:S) echo "--agent-arg --debug-stall=setup:$ms" ;;
 	iter0:S) echo "--max-bandwidth-mbps 8" ;;
@@ -130,7 +132,7 @@ f_start() {
 	# shellcheck disable=SC2086
 	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
 		--timeout 120000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" S "$fault") \
-		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))"} --hashes "$d/src.hash" \
+		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))" --after-ms 5000} --hashes "$d/src.hash" \
 		--events "$d/src.events" --report "$d/src.json" \
 		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
 	echo $! >"$d/src.pid"
@@ -202,8 +204,27 @@ f_fault() {
 	esac
 }
 
+f_rxe_wait() { # DIR: the device removal's end, once
+	[ -f "$1/rxe-delete.pid" ] && [ ! -f "$1/rxe-delete.rc" ] || return 0
+	wait "$(cat "$1/rxe-delete.pid")"
+	echo $? >"$1/rxe-delete.rc"
+}
+
 f_end() { # CASE FAULT
 	local d=$F_DIR/$1 side i
+	# A retry of the same VM needs the link or the device back: restored
+	# as soon as the first attempt failed (the source waits --after-ms
+	# before it retries).
+	if [ -f "$d/dst2.pid" ] && { [ "$2" = link ] || [ "$2" = rxe ]; }; then
+		for i in $(seq 900); do
+			grep -q 'the VM keeps running here' "$d/src.err" && break
+			kill -0 "$(cat "$d/src.pid")" 2>/dev/null || break
+			sleep 0.1
+		done
+		f_rxe_wait "$d"
+		f_restore "$2" >>"$d/log" 2>&1
+		echo "$(date +%s.%N) restored before the retry" >>"$d/log"
+	fi
 	wait "$(cat "$d/src.pid")"
 	echo $? >"$d/src.rc"
 	# A destination task faulting at the limit waits for memory (the
@@ -219,10 +240,7 @@ f_end() { # CASE FAULT
 		wait "$(cat "$d/$side.pid")" 2>/dev/null	# (no "Killed" notice)
 		echo $? >"$d/$side.rc"
 	done
-	if [ -f "$d/rxe-delete.pid" ]; then
-		wait "$(cat "$d/rxe-delete.pid")"
-		echo $? >"$d/rxe-delete.rc"
-	fi
+	f_rxe_wait "$d"
 	f_facts "$d"
 	return 0
 }
@@ -235,7 +253,13 @@ f_restore() {
 		# policy route of its table among them: put both back.
 		ip link set "$F_DST_IF" up &&
 			ip route replace "$F_DST_ADDR" dev "$F_SRC_IF" table "$F_SRC_TABLE" &&
-			ip route replace "$F_SRC_ADDR" dev "$F_DST_IF" table "$F_DST_TABLE" || return 1 ;;
+			ip route replace "$F_SRC_ADDR" dev "$F_DST_IF" table "$F_DST_TABLE" || return 1
+		# The neighbours the source failed to reach while it was
+		# down: flushed, and set for good (both MACs are known).
+		ip neigh flush dev "$F_SRC_IF"
+		ip neigh flush dev "$F_DST_IF"
+		ip neigh replace "$F_DST_ADDR" lladdr "$(<"/sys/class/net/$F_DST_IF/address")" dev "$F_SRC_IF" nud permanent &&
+			ip neigh replace "$F_SRC_ADDR" lladdr "$(<"/sys/class/net/$F_SRC_IF/address")" dev "$F_DST_IF" nud permanent || return 1 ;;
 	rxe) rdma link show "$F_SRC_RXE/1" >/dev/null 2>&1 ||
 		rdma link add "$F_SRC_RXE" type rxe netdev "$F_SRC_IF" ;;
 	memcg) echo -1 >"$F_CG/dst/memory.limit_in_bytes" ;;
@@ -377,12 +401,14 @@ f_failed_at() {
 	n=$(f_fact "$d" rounds)
 	st=$(f_fact "$d" last)
 	echo "failed after $n rounds, last status $st"
-	case $2 in
-	setup) [ "$n" = 0 ] || [ "$n" = - ] && [ "$st" = setup ] ;;
-	iter0) [ "$n" = 0 ] && [ "$st" = active ] ;;
-	iterN) [ "$n" != - ] && [ "$n" -ge 3 ] && [ "$st" = active ] ;;
-	switchover) [ "$st" = pre-switchover ] ;;
-	device | completion) [ "$st" = device ] ;;
+	case ${1%%-*}:$2 in
+	# The limit set at setup bites at the first pin, iteration 0's.
+	memcg:setup) [ "$n" = 0 ] && { [ "$st" = setup ] || [ "$st" = active ]; } ;;
+	*:setup) [ "$n" = 0 ] || [ "$n" = - ] && [ "$st" = setup ] ;;
+	*:iter0) [ "$n" = 0 ] && [ "$st" = active ] ;;
+	*:iterN) [ "$n" != - ] && [ "$n" -ge 3 ] && [ "$st" = active ] ;;
+	*:switchover) [ "$st" = pre-switchover ] ;;
+	*:device | completion) [ "$st" = device ] ;;
 	esac
 }
 
