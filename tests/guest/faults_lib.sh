@@ -128,14 +128,14 @@ f_start() {
 	# shellcheck disable=SC2086
 	"${wrap[@]}" "$VMM" --destination --listen "$F_DST_ADDR:$port" --name "$c-d" \
 		--hashes "$d/dst.hash" --verify-against "$d/src.hash" \
-		--timeout 120000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" D "$fault") \
+		--timeout 400000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" D "$fault") \
 		--events "$d/dst.events" --report "$d/dst.json" \
 		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &
 	echo $! >"$d/dst.pid"
 	if [ -n "$retry" ]; then
 		# shellcheck disable=SC2086
 		"$VMM" --destination --listen "$F_DST_ADDR:$((port + 1))" --name "$c-r" \
-			--timeout 120000 $F_COMMON \
+			--timeout 400000 $F_COMMON \
 			--hashes "$d/dst2.hash" --verify-against "$d/src.hash" \
 			--events "$d/dst2.events" --report "$d/dst2.json" \
 			>"$d/dst2.out" 2>"$d/dst2.err" &
@@ -145,7 +145,7 @@ f_start() {
 	f_wait_listen "$d" dst
 	# shellcheck disable=SC2086
 	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
-		--timeout 120000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" S "$fault") \
+		--timeout 400000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" S "$fault") \
 		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))" --after-ms 5000} --hashes "$d/src.hash" \
 		--events "$d/src.events" --report "$d/src.json" \
 		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
