@@ -144,6 +144,10 @@ others() {
 
 t "cgroup v1 memory hierarchy for the destination, OOM killer off" f_memcg_init
 t "three lanes of veth pairs with soft-RoCE devices" bash -c ". $RDMIG_TOP/tests/guest/faults_lib.sh && f_lane_net 1 && f_lane_net 2 && f_lane_net 3"
+t "--debug-stall refuses a point of the other role" \
+	bash -c "$B/rdmigd --connect 198.18.0.2:1 --region 0 --control 1 --debug-stall completion:10 2>&1 | grep -q 'is on the destination'"
+t "--debug-stall refuses an unknown point" \
+	bash -c "$B/rdmigd --listen 198.18.0.2:1 --region 0 --control 1 --debug-stall nowhere:10 2>&1 | grep -q 'expected POINT:MS'"
 t "nothing running before the matrix" bash -c '! pgrep -x rdmigd && ! pgrep -x rdmig-vmm'
 
 start=$(date +%s)

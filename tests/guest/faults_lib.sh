@@ -409,8 +409,13 @@ f_failed_at() {
 	st=$(f_fact "$d" last)
 	echo "failed after $n rounds, last status $st"
 	case ${1%%-*}:$2 in
-	# The limit set at setup bites at the first pin, iteration 0's.
-	memcg:setup) [ "$n" = 0 ] && { [ "$st" = setup ] || [ "$st" = active ]; } ;;
+	# The limit set at setup bites at the first pin, iteration 0's; a
+	# link or a device gone is noticed only after a while (the peer's
+	# silence, the kernel's removal), which may end the point first:
+	# then it fails in the step right after it.
+	memcg:setup | link:setup | rxe:setup) [ "$n" = 0 ] && { [ "$st" = setup ] || [ "$st" = active ]; } ;;
+	link:iter0 | rxe:iter0) [ "$n" != - ] && [ "$n" -le 1 ] && [ "$st" = active ] ;;
+	link:switchover | rxe:switchover) [ "$st" = pre-switchover ] || [ "$st" = device ] ;;
 	*:setup) [ "$n" = 0 ] || [ "$n" = - ] && [ "$st" = setup ] ;;
 	*:iter0) [ "$n" = 0 ] && [ "$st" = active ] ;;
 	*:iterN) [ "$n" != - ] && [ "$n" -ge 3 ] && [ "$st" = active ] ;;
