@@ -1,4 +1,5 @@
 #!/bin/bash
+# guest: --timeout 1800
 # Faults during a live migration between two rdmig-vmm in this guest, the
 # source running abtest: the destination agent, the source agent or the
 # destination VMM SIGKILLed, the veth link taken down, the source's
