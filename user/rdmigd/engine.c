@@ -261,6 +261,8 @@ static const struct {
 	bool source;	/* the role that passes this point */
 } stall_points[] = {
 	{ "setup", true },	/* connected, RAM blocks agreed, tracking on; before iteration 0 */
+	{ "iteration0", true },	/* iteration 0 under way: its first chunk written */
+	{ "iteration3", true },	/* a later round (iteration 3): its first chunk written */
 	{ "device", true },	/* VMM paused, last round sent; before the device state */
 	{ "completion", false },/* all RAM and state here, pins released; before the ACK */
 };
@@ -290,7 +292,7 @@ int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len
 		stall_ms = (unsigned int)ms;
 		return 0;
 	}
-	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT setup, device (source) or completion (destination), got '%s'",
+	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT setup, iteration0, iteration3, device (source) or completion (destination), got '%s'",
 		 arg);
 	return -1;
 }
@@ -331,4 +333,11 @@ int engine_stall(struct agent *a, struct conn *c, const char *point)
 		rc = conn_fail(c, "migration cancelled");
 	log_info("debug stall: %s released%s", point, rc ? " (the connection failed meanwhile)" : "");
 	return rc;
+}
+
+/* The round points: the source calls this after the first chunk of a round. */
+int engine_stall_round(struct agent *a, struct conn *c, uint32_t iteration)
+{
+	return iteration == 0 ? engine_stall(a, c, "iteration0") :
+	       iteration == 3 ? engine_stall(a, c, "iteration3") : 0;
 }

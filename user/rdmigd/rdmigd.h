@@ -159,6 +159,7 @@ static inline uint64_t now_us(void)
 struct conn;
 int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len);
 int engine_stall(struct agent *a, struct conn *c, const char *point);
+int engine_stall_round(struct agent *a, struct conn *c, uint32_t iteration);
 /* Ends the engine's current wait (the VMM paused, the state ended). */
 void engine_wake(struct agent *a);
 

@@ -662,7 +662,7 @@ static int send_round(struct src *s, bool until_paused)
 		}
 		if (!s->pin_all && (request_ahead(s, w, &next) || wait_rkey(s, g)))
 			return -1;
-		if (write_chunk(s, g))
+		if (write_chunk(s, g) || (w == 0 && engine_stall_round(s->a, &s->c, s->iteration)))
 			return -1;
 		s->inwin[g] = 0;
 		/* Keep the receive side drained and credits flowing. */
