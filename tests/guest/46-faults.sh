@@ -44,9 +44,10 @@ retry_point() {
 # The cause each fault must be named by in the source's reason.
 cause() {
 	case $1 in
-	# (the destination's registrations can vanish before its connection:
-	# the source's next WRITE then fails with a remote access error)
-	dkill | dvmm) echo 'disconnect|went away|closed|reset|peer|remote access' ;;
+	# (the destination's registrations and QP can vanish before its
+	# connection: the source's next WRITE or SEND then fails with a
+	# remote access or remote operation error)
+	dkill | dvmm) echo 'disconnect|went away|closed|reset|peer|remote (access|operation) error' ;;
 	skill) echo 'rdmigd closed the control channel \(exited\)' ;;
 	link) echo 'timeout|timed out|retry|no work completion|sent nothing' ;;
 	rxe) echo 'device|remov' ;;
