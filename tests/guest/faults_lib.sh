@@ -118,12 +118,28 @@ f_wait_listen() { # DIR SIDE
 	return 1
 }
 
+f_start_dst2() { # CASE: the destination of the source's retry
+	local c=$1 d=$F_DIR/$1
+	# shellcheck disable=SC2086
+	"$VMM" --destination --listen "$F_DST_ADDR:$(<"$d/port2")" --name "$c-r" \
+		--timeout 400000 $F_COMMON \
+		--hashes "$d/dst2.hash" --verify-against "$d/src.hash" \
+		--events "$d/dst2.events" --report "$d/dst2.json" \
+		>"$d/dst2.out" 2>"$d/dst2.err" &
+	echo $! >"$d/dst2.pid"
+	f_wait_listen "$d" dst2
+}
+
 f_start() {
 	local c=$1 point=$2 fault=$3 retry=${4:-} d=$F_DIR/$1 port=$F_PORT wrap=()
 	F_PORT=$((F_PORT + 2))
 	rm -rf "$d"
 	mkdir -p "$d"
 	echo "$point $fault" >"$d/case"
+	[ -n "$retry" ] && : >"$d/retry"
+	# The retry waits for the lane's link or device to be back (f_end).
+	local after=5000
+	case $fault in link | rxe) after=20000 ;; esac
 	# The destination VMM (and so its agent) in the limited memory cgroup.
 	[ "$fault" = memcg ] && wrap=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$F_CG/dst")
 	# shellcheck disable=SC2086
@@ -133,21 +149,18 @@ f_start() {
 		--events "$d/dst.events" --report "$d/dst.json" \
 		--agent-pidfile "$d/dst.agent" >"$d/dst.out" 2>"$d/dst.err" &
 	echo $! >"$d/dst.pid"
-	if [ -n "$retry" ]; then
-		# shellcheck disable=SC2086
-		"$VMM" --destination --listen "$F_DST_ADDR:$((port + 1))" --name "$c-r" \
-			--timeout 400000 $F_COMMON \
-			--hashes "$d/dst2.hash" --verify-against "$d/src.hash" \
-			--events "$d/dst2.events" --report "$d/dst2.json" \
-			>"$d/dst2.out" 2>"$d/dst2.err" &
-		echo $! >"$d/dst2.pid"
-		f_wait_listen "$d" dst2
+	echo "$((port + 1))" >"$d/port2"
+	# After a link down the lane's network is made anew, which waits
+	# for every user of its devices: that retry destination starts only
+	# then (f_end).
+	if [ -n "$retry" ] && [ "$fault" != link ]; then
+		f_start_dst2 "$c"
 	fi
 	f_wait_listen "$d" dst
 	# shellcheck disable=SC2086
 	"$VMM" --source --connect "$F_DST_ADDR:$port" --bind "$F_SRC_ADDR" --name "$c-s" \
 		--timeout 400000 $F_COMMON $(f_timeout "$fault") $(f_opts "$point" S "$fault") \
-		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))" --after-ms 5000} --hashes "$d/src.hash" \
+		${retry:+--retry-connect "$F_DST_ADDR:$((port + 1))" --after-ms $after} --hashes "$d/src.hash" \
 		--events "$d/src.events" --report "$d/src.json" \
 		--agent-pidfile "$d/src.agent" >"$d/src.out" 2>"$d/src.err" &
 	echo $! >"$d/src.pid"
@@ -230,15 +243,21 @@ f_end() { # CASE FAULT
 	# A retry of the same VM needs the link or the device back: restored
 	# as soon as the first attempt failed (the source waits --after-ms
 	# before it retries).
-	if [ -f "$d/dst2.pid" ] && { [ "$2" = link ] || [ "$2" = rxe ]; }; then
+	if [ -f "$d/retry" ] && { [ "$2" = link ] || [ "$2" = rxe ]; }; then
 		for i in $(seq 900); do
 			grep -q 'the VM keeps running here' "$d/src.err" && break
 			kill -0 "$(cat "$d/src.pid")" 2>/dev/null || break
 			sleep 0.1
 		done
 		f_rxe_wait "$d"
+		# The first destination too has let go of the lane's devices.
+		for i in $(seq 300); do
+			kill -0 "$(cat "$d/dst.pid")" 2>/dev/null || break
+			sleep 0.1
+		done
 		f_restore "$2" >>"$d/log" 2>&1
 		echo "$(date +%s.%N) restored before the retry" >>"$d/log"
+		[ -f "$d/dst2.pid" ] || f_start_dst2 "$1"
 	fi
 	wait "$(cat "$d/src.pid")"
 	echo $? >"$d/src.rc"
