@@ -75,12 +75,30 @@ static void bad_values(void **state)
 	assert_true(o.scribble);
 }
 
+/* 46-faults: the same VM migrates again after a failure. */
+static void retry_connect(void **state)
+{
+	const char *a[] = { "--source", "--connect", "198.18.0.2:1",
+			    "--retry-connect", "198.18.0.2:2" };
+	const char *dst[] = { "--destination", "--listen", "198.18.0.2:1",
+			      "--retry-connect", "198.18.0.2:2" };
+	struct vmm_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, a, 3), 0);
+	assert_null(o.retry_connect);
+	assert_int_equal(parse(&o, a, 5), 0);
+	assert_string_equal(o.retry_connect, "198.18.0.2:2");
+	assert_int_not_equal(parse(&o, dst, 5), 0);	/* a source option */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(pause_options),
 		cmocka_unit_test(bad_values),
+		cmocka_unit_test(retry_connect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

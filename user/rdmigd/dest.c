@@ -411,7 +411,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	conn_busy_begin(&d->c);
 	rc = write_state(d);
 	conn_busy_end(&d->c);
-	if (rc || d->c.failed)
+	if (rc || d->c.failed || engine_stall(d->a, &d->c, "completion"))
 		return -1;
 	ack.iteration = f.iteration;
 	ack.flags = WIRE_FIN_ACK;

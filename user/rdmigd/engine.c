@@ -8,9 +8,11 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "conn.h"
 #include "log.h"
 #include "rdmigd.h"
 
@@ -243,4 +245,99 @@ void engine_finish(struct agent *a, bool ok, const char *reason)
 	a->engine_done = true;
 	pthread_mutex_unlock(&a->lock);
 	ctl_wake(a);
+}
+
+/*
+ * Test fault points (--debug-stall POINT:MS, off by default): the engine
+ * holds still at a named point for MS ms, long enough for a test to see
+ * that it got there (the log line) and to inject a fault (kill a process,
+ * take the link down) at exactly that point of the migration. The hold
+ * runs under conn_busy_begin(), so the peer keeps hearing keepalives and
+ * what arrives meanwhile (a disconnect, an ERROR) is noticed; it ends
+ * early when the connection fails or the migration is cancelled.
+ */
+static const struct {
+	const char *name;
+	bool source;	/* the role that passes this point */
+} stall_points[] = {
+	{ "setup", true },	/* connected, RAM blocks agreed, tracking on; before iteration 0 */
+	{ "iteration0", true },	/* iteration 0 under way: its first chunk written */
+	{ "iteration3", true },	/* a later round (iteration 3): its first chunk written */
+	{ "device", true },	/* VMM paused, last round sent; before the device state */
+	{ "completion", false },/* all RAM and state here, pins released; before the ACK */
+};
+static const char *stall_point;
+static unsigned int stall_ms;
+
+int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len)
+{
+	const char *colon = strchr(arg, ':');
+	uint64_t ms;
+	size_t i;
+
+	for (i = 0; colon && i < sizeof(stall_points) / sizeof(stall_points[0]); i++) {
+		if (strlen(stall_points[i].name) != (size_t)(colon - arg) ||
+		    strncmp(arg, stall_points[i].name, (size_t)(colon - arg)))
+			continue;
+		if (rdmig_parse_u64(colon + 1, &ms) || !ms || ms > 600000) {
+			snprintf(err, len, "--debug-stall %s: MS must be 1..600000", arg);
+			return -1;
+		}
+		if (stall_points[i].source != source) {
+			snprintf(err, len, "--debug-stall: point '%s' is on the %s", stall_points[i].name,
+				 stall_points[i].source ? "source (--connect)" : "destination (--listen)");
+			return -1;
+		}
+		stall_point = stall_points[i].name;
+		stall_ms = (unsigned int)ms;
+		return 0;
+	}
+	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT setup, iteration0, iteration3, device (source) or completion (destination), got '%s'",
+		 arg);
+	return -1;
+}
+
+int engine_stall(struct agent *a, struct conn *c, const char *point)
+{
+	uint64_t end;
+	int rc;
+
+	if (!stall_point || strcmp(stall_point, point))
+		return 0;
+	ctl_sync_status(a);	/* the VMM sees the status this point is in */
+	log_info("debug stall: holding at %s for %u ms", point, stall_ms);
+	end = now_us() + (uint64_t)stall_ms * 1000;
+	conn_busy_begin(c);
+	while (now_us() < end && !atomic_load(&a->cancel) &&
+	       !__atomic_load_n(&c->failed, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&c->peer_gone, __ATOMIC_RELAXED)) {
+		struct timespec ts = { .tv_nsec = 20 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	conn_busy_end(c);
+	rc = c->failed ? -1 : 0;
+	if (!rc && c->peer_gone) {
+		/* Gone meanwhile: the engine must not move on to the next status. */
+		if (c->depth == 0) {
+			/* Its last messages first (an ERROR names the cause). */
+			while (conn_progress(c, 0) == 0)
+				;
+			rc = -1;
+		} else {
+			c->peer_error = true;
+			rc = conn_fail(c, "peer disconnected");
+		}
+	}
+	if (!rc && atomic_load(&a->cancel))
+		rc = conn_fail(c, "migration cancelled");
+	log_info("debug stall: %s released%s", point, rc ? " (the connection failed meanwhile)" : "");
+	return rc;
+}
+
+/* The round points: the source calls this after the first chunk of a round. */
+int engine_stall_round(struct agent *a, struct conn *c, uint32_t iteration)
+{
+	return iteration == 0 ? engine_stall(a, c, "iteration0") :
+	       iteration == 3 ? engine_stall(a, c, "iteration3") : 0;
 }

@@ -44,6 +44,10 @@ static void usage(FILE *f)
 "                         (by --secret-file or the control channel)\n"
 "  --allow ADDR[/PREFIX]  destination: accept sources from these addresses only\n"
 "                         (repeatable)\n"
+"  --debug-stall POINT:MS for tests: hold MS ms at POINT (setup, iteration0,\n"
+"                         iteration3, device on the source; completion on the\n"
+"                         destination) so a fault can be injected there; off\n"
+"                         by default\n"
 "  -v, --verbose          debug messages on stderr\n"
 "  --help, --version\n");
 }
@@ -85,7 +89,7 @@ int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
 	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH,
-	       O_ALLOW, O_HELP, O_VERSION };
+	       O_ALLOW, O_STALL, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -105,6 +109,7 @@ int main(int argc, char **argv)
 		{ "secret", required_argument, NULL, O_SECRET_CLI },
 		{ "require-auth", no_argument, NULL, O_REQAUTH },
 		{ "allow", required_argument, NULL, O_ALLOW },
+		{ "debug-stall", required_argument, NULL, O_STALL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -112,7 +117,7 @@ int main(int argc, char **argv)
 	};
 	static struct agent a;
 	char *listen_s = NULL, *connect_s = NULL;
-	const char *cpath = NULL;
+	const char *cpath = NULL, *stall = NULL;
 	int ctl_fd = -1, o, fd;
 
 	a.state_fd = -1;
@@ -205,6 +210,7 @@ int main(int argc, char **argv)
 			a.nallow++;
 			break;
 		}
+		case O_STALL: stall = optarg; break;
 		case 'v': log_verbose = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("rdmigd %s (protocol %u)\n", RDMIGD_VERSION, WIRE_VERSION); return 0;
@@ -244,6 +250,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	a.source = connect_s != NULL;
+	if (stall) {
+		char err[256];
+
+		if (engine_debug_stall_parse(stall, a.source, err, sizeof(err))) {
+			fprintf(stderr, "rdmigd: %s\n", err);
+			return 2;
+		}
+	}
 	a.params = a.defaults;
 	log_role = a.source ? "source" : "destination";
 	pthread_mutex_init(&a.lock, NULL);

@@ -320,12 +320,23 @@ static void check_cm(struct conn *c)
 		rdma_ack_cm_event(ev);
 		if (!ours)	/* a held or refused request's id */
 			continue;
+		if (t == RDMA_CM_EVENT_DEVICE_REMOVAL) {
+			/*
+			 * Not the peer: this side's own RDMA device is going
+			 * away (its removal waits until every user let go of
+			 * it), and nothing more arrives on it. Say so.
+			 */
+			c->connected = false;
+			conn_fail(c, "the RDMA device %s was removed (rdma_cm DEVICE_REMOVAL)",
+				  c->id && c->id->verbs ? ibv_get_device_name(c->id->verbs->device) :
+				  "in use");
+			continue;
+		}
 		/*
 		 * The peer's last messages (an ERROR, the final ACK) may still
 		 * sit in the CQ: conn_progress() fails only once they are read.
 		 */
 		if (t == RDMA_CM_EVENT_DISCONNECTED ||
-		    t == RDMA_CM_EVENT_DEVICE_REMOVAL ||
 		    t == RDMA_CM_EVENT_TIMEWAIT_EXIT) {
 			c->peer_gone = true;
 			c->connected = false;

@@ -151,6 +151,15 @@ static inline uint64_t now_us(void)
 {
 	return rdmig_now_us();
 }
+/*
+ * Test fault points (engine.c; --debug-stall POINT:MS). parse: 0 or -1
+ * with @err. engine_stall: holds at @point if it is the one asked for,
+ * keeping @c alive; 0, or -1 if the connection failed meanwhile.
+ */
+struct conn;
+int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len);
+int engine_stall(struct agent *a, struct conn *c, const char *point);
+int engine_stall_round(struct agent *a, struct conn *c, uint32_t iteration);
 /* Ends the engine's current wait (the VMM paused, the state ended). */
 void engine_wake(struct agent *a);
 

@@ -785,7 +785,7 @@ static int send_round(struct src *s, bool until_paused)
 		}
 		if (!s->pin_all && (request_ahead(s, w, &next) || wait_rkey(s, g)))
 			return -1;
-		if (write_chunk(s, g))
+		if (write_chunk(s, g) || (w == 0 && engine_stall_round(s->a, &s->c, s->iteration)))
 			return -1;
 		s->inwin[g] = 0;
 		/* Keep the receive side drained and credits flowing. */
@@ -1090,6 +1090,8 @@ static int migrate(struct src *s, uint64_t t_start)
 		if (s->r[b].npages % 64)
 			s->todo[b][s->r[b].npages / 64] = (1ull << (s->r[b].npages % 64)) - 1;
 	}
+	if (engine_stall(a, &s->c, "setup"))
+		return -1;
 	pthread_mutex_lock(&a->lock);
 	a->stats.tracking_on_ms = (now_us() - t_phase) / 1000;
 	a->stats.setup_ms = (now_us() - t_start) / 1000;
@@ -1161,6 +1163,8 @@ static int migrate(struct src *s, uint64_t t_start)
 		return -1;
 	s->iteration++;
 	a->stats.iterations = s->iteration;
+	if (engine_stall(a, &s->c, "device"))
+		return -1;
 	if (send_state_and_finish(s))
 		return -1;
 	t = now_us();

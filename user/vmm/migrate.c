@@ -524,65 +524,59 @@ static void take_peer_verdict(struct run *r)
 	json_object_put(peer);
 }
 
-int run_source(struct run *r)
+/* One attempt: an agent, the parameters, "migrate", its events. */
+static void migrate_once(struct run *r)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
+	char err[256];
+
+	if (start_agent(r))
+		return;
+	r->t_migrate = now_ns();
+	if (rdmig_ctl_execute(r->agent.qmp, "migrate-set-parameters", migrate_params(r->o),
+			      NULL, err, sizeof(err), GREETING_MS))
+		r->migrate_id = -EINVAL;
+	else
+		r->migrate_id = agent_send(&r->agent, "migrate", NULL);
+	if (r->migrate_id == -EINVAL)
+		fail(r, "rdmigd refused the parameters: %s", err);
+	else if (r->migrate_id < 0)
+		fail(r, "cannot send \"migrate\": %s", strerror(-r->migrate_id));
+	else
+		event_loop(r);
+}
+
+static int source_completed(struct run *r)
+{
+	json_object *v;
+	bool ok;
+
+	/*
+	 * The VM now lives on the destination: ours stays paused.
+	 * Its memory is what it was at the pause, so it can be
+	 * hashed now, outside the downtime.
+	 */
+	report_set_str(r, "result", "completed");
+	report_set_u64(r, "vmm_total_ms", (r->t_end - r->t_migrate) / 1000000);
+	report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause + 500000) / 1000000);
+	report_set_u64(r, "vmm_completed_seen_ms", (r->t_seen - r->t_pause) / 1000000);
+	stop_agent(r);
+	ok = write_hashes(r);
+	if (r->o->peer_report)
+		take_peer_verdict(r);
+	if (json_object_object_get_ex(r->report, "verified", &v) &&
+	    !json_object_get_boolean(v))
+		ok = false;
+	if (r->events)
+		fclose(r->events);
+	return ok ? 0 : 1;
+}
+
+/* Failed or cancelled: the VM goes on here as if nothing happened. */
+static bool source_failed(struct run *r)
+{
 	uint64_t w0;
 	bool ok;
 
-	sigaction(SIGUSR1, &sa, NULL);
-	if (boot_vm(r))
-		return 1;
-	sleep_ms(r->o->migrate_after_ms);
-	if (r->o->events)
-		r->events = fopen(r->o->events, "a");
-
-	if (start_agent(r) == 0) {
-		char err[256];
-
-		r->t_migrate = now_ns();
-		if (rdmig_ctl_execute(r->agent.qmp, "migrate-set-parameters", migrate_params(r->o),
-				      NULL, err, sizeof(err), GREETING_MS))
-			r->migrate_id = -EINVAL;
-		else
-			r->migrate_id = agent_send(&r->agent, "migrate", NULL);
-		if (r->migrate_id == -EINVAL)
-			fail(r, "rdmigd refused the parameters: %s", err);
-		else if (r->migrate_id < 0)
-			fail(r, "cannot send \"migrate\": %s", strerror(-r->migrate_id));
-		else
-			event_loop(r);
-	}
-	report_set_u64(r, "progress_events", r->progress_events);
-	report_set_u64(r, "max_throttle_pct", r->max_throttle);
-
-	if (r->completed) {
-		/*
-		 * The VM now lives on the destination: ours stays paused.
-		 * Its memory is what it was at the pause, so it can be
-		 * hashed now, outside the downtime.
-		 */
-		report_set_str(r, "result", "completed");
-		report_set_u64(r, "vmm_total_ms", (r->t_end - r->t_migrate) / 1000000);
-		report_set_u64(r, "vmm_downtime_ms", (r->t_end - r->t_pause + 500000) / 1000000);
-		report_set_u64(r, "vmm_completed_seen_ms", (r->t_seen - r->t_pause) / 1000000);
-		stop_agent(r);
-		ok = write_hashes(r);
-		if (r->o->peer_report)
-			take_peer_verdict(r);
-		{
-			json_object *v;
-
-			if (json_object_object_get_ex(r->report, "verified", &v) &&
-			    !json_object_get_boolean(v))
-				ok = false;
-		}
-		if (r->events)
-			fclose(r->events);
-		return ok ? 0 : 1;
-	}
-
-	/* Failed or cancelled: the VM goes on here as if nothing happened. */
 	report_set_str(r, "result", r->cancel_sent ? "cancelled" : "failed");
 	report_set_str(r, "reason", r->reason[0] ? r->reason : "unknown");
 	say(r, "migration %s: %s; the VM keeps running here",
@@ -598,6 +592,71 @@ int run_source(struct run *r)
 	ok = check_advanced(r, w0);
 	ok &= check_workload(r, "after_failure");
 	ok &= check_pins_released(r);
+	return ok;
+}
+
+/*
+ * --retry-connect: the same VM, with whatever the failed attempt left in
+ * its regions, migrates again, with the agent's and the migration's
+ * defaults (the first attempt's test settings -- a pause that never
+ * comes, a bandwidth cap, a stall point, a short inactivity limit --
+ * would only make it fail).
+ */
+static void prepare_retry(struct run *r)
+{
+	struct vmm_opts *o = r->o;
+	unsigned int i, n = 0;
+
+	report_set_str(r, "first_result", r->cancel_sent ? "cancelled" : "failed");
+	report_set_str(r, "first_reason", r->reason[0] ? r->reason : "unknown");
+	json_object_object_del(r->report, "reason");
+	for (i = 0; i < o->agent.nr_extra; i++)
+		if (strncmp(o->agent.extra[i], "--debug-stall", 13) &&
+		    strncmp(o->agent.extra[i], "--timeout-ms", 12))
+			o->agent.extra[n++] = o->agent.extra[i];
+	o->agent.nr_extra = n;
+	o->agent.addr = o->retry_connect;
+	o->downtime_ms = o->max_iterations = o->max_bandwidth_mbps = -1;
+	o->on_max_iterations = NULL;
+	o->pause_delay_ms = 0;
+	o->cancel_after_ms = -1;
+	r->done = r->completed = r->cancel_sent = r->paused = r->greeted = false;
+	r->pause_due = false;
+	r->reason[0] = '\0';
+	r->migrate_id = 0;
+	r->prog_ns = r->prog_sent = 0;
+	r->agent.pid = -1;
+	r->agent.ctl = r->agent.state = -1;
+	r->agent.qmp = NULL;
+	say(r, "retrying: migrating the same VM to %s", o->retry_connect);
+	vm_resume(r->vm);
+}
+
+int run_source(struct run *r)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	bool ok;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	if (boot_vm(r))
+		return 1;
+	sleep_ms(r->o->migrate_after_ms);
+	if (r->o->events)
+		r->events = fopen(r->o->events, "a");
+
+	migrate_once(r);
+	report_set_u64(r, "progress_events", r->progress_events);
+	report_set_u64(r, "max_throttle_pct", r->max_throttle);
+	if (r->completed)
+		return source_completed(r);
+	ok = source_failed(r);
+	if (ok && r->o->retry_connect) {
+		prepare_retry(r);
+		migrate_once(r);
+		if (r->completed)
+			return source_completed(r);
+		ok = source_failed(r);
+	}
 	if (r->events)
 		fclose(r->events);
 	return ok ? 3 : 1;

@@ -39,6 +39,11 @@ static const char usage_text[] =
 "                         MS after switchover-ready (default: the agent's, 30000)\n"
 "  --pause-delay-ms MS    test: pause MS after switchover-ready, -1 = never\n"
 "                         (default 0: at once)\n"
+"  --retry-connect ADDR:PORT  test: after a failed migration and its checks,\n"
+"                         migrate the same VM again to ADDR:PORT (agent and\n"
+"                         migration defaults: the options above and any\n"
+"                         --agent-arg --debug-stall or --timeout-ms apply to the\n"
+"                         first attempt only)\n"
 "  --prefault             test: write zeroes into every page at boot (all RAM\n"
 "                         present and written, so tracking it costs its size)\n"
 "Destination:\n"
@@ -70,6 +75,7 @@ enum {
 	O_MIGAFTER, O_CANCELAFTER, O_AFTER, O_TIMEOUT, O_AGENT, O_AGENTARG,
 	O_AGENTV, O_AGENTPID, O_RUNMS, O_HASHES, O_VERIFY, O_PEER, O_EVENTS,
 	O_REPORT, O_PTIMEOUT, O_PDELAY, O_SCRIBBLE, O_PREFAULT, O_SECRET,
+	O_RETRY,
 };
 
 static const struct option longopts[] = {
@@ -112,6 +118,7 @@ static const struct option longopts[] = {
 	{ "pause-delay-ms", required_argument, NULL, O_PDELAY },
 	{ "scribble", no_argument, NULL, O_SCRIBBLE },
 	{ "prefault", no_argument, NULL, O_PREFAULT },
+	{ "retry-connect", required_argument, NULL, O_RETRY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -371,6 +378,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 			break;
 		case O_SCRIBBLE: o->scribble = true; break;
 		case O_PREFAULT: o->prefault = true; break;
+		case O_RETRY: o->retry_connect = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -395,6 +403,10 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 	}
 	if ((connect && o->role != ROLE_SOURCE) || (listen && o->role != ROLE_DESTINATION)) {
 		fprintf(stderr, "rdmig-vmm: --connect goes with --source, --listen with --destination\n");
+		return -EINVAL;
+	}
+	if (o->retry_connect && o->role != ROLE_SOURCE) {
+		fprintf(stderr, "rdmig-vmm: --retry-connect goes with --source\n");
 		return -EINVAL;
 	}
 	o->agent.source = o->role == ROLE_SOURCE;

@@ -33,6 +33,7 @@ struct vmm_opts {
 	bool prefault;			/* write zeroes into all RAM at boot */			/* destination: garbage in RAM before listening */
 
 	const char *hashes, *verify_against, *events, *report, *peer_report;
+	const char *retry_connect;	/* source: after a failure, migrate again there */
 	bool quiet;
 };
 
