@@ -899,6 +899,17 @@ static void peer_verdict(struct peer *p, const char *expect, int ms)
 		if (r < 0)
 			break;
 	}
+	if (!strcmp(expect, "ERROR_OR_DISCONNECT")) {
+		if (p->saw_error && !strstr(p->err_text, "without a credit"))
+			note("agent's ERROR \"%s\" lacks \"without a credit\"", p->err_text);
+		while (!p->saw_error && !p->gone && now_ms() - t0 < (uint64_t)ms) {
+			peer_poll(p);
+			agent_poll(cur, 20);
+		}
+		if (!p->saw_error && !p->gone)
+			note("agent neither sent ERROR nor disconnected");
+		return;
+	}
 	if (!strcmp(expect, "DISCONNECT")) {
 		if (p->saw_error)
 			note("agent sent ERROR \"%s\" where it must only disconnect", p->err_text);
@@ -1073,8 +1084,9 @@ static const struct hcase cases[] = {
 { "d-zero-empty", 'd', PD_OK, PRE_BLOCKS, 0, S_MSG, WIRE_COMPRESS, 1, 24, 24, .fill = F_RANGE, .p = { 0, 0, 0 }, .agent = "not page aligned or empty", .peer = "empty" },
 { "d-zero-reserved", 'd', PD_OK, PRE_BLOCKS, 0, S_MSG, WIRE_COMPRESS, 1, 24, 24, .fill = F_RANGE, .p = { 0, 0, PAGE, 1 }, .agent = "reserved field of an entry", .peer = "reserved" },
 /* floods, silence, vanishing */
-{ "d-flood-ready", 'd', PD_OK, 0, 0, S_FLOOD, WIRE_READY, 1, 4, 4, .fill = F_READY, .p = { 0 }, .agent = "without a credit", .peer = "without a credit" },
-{ "d-flood-requests", 'd', PD_OK, PRE_BLOCKS | X_NOREADY, 0, S_FLOOD, WIRE_REG_REQ, 1, 8, 8, .fill = F_CHUNKS, .agent = "without a credit", .peer = "without a credit" },
+/* (a flooder that returns no credits may leave the agent none for its ERROR: it disconnects) */
+{ "d-flood-ready", 'd', PD_OK, 0, 0, S_FLOOD, WIRE_READY, 1, 4, 4, .fill = F_READY, .p = { 0 }, .agent = "without a credit", .peer = "ERROR_OR_DISCONNECT" },
+{ "d-flood-requests", 'd', PD_OK, PRE_BLOCKS | X_NOREADY, 0, S_FLOOD, WIRE_REG_REQ, 1, 8, 8, .fill = F_CHUNKS, .agent = "without a credit", .peer = "ERROR_OR_DISCONNECT" },
 { "d-silent-after-connect", 'd', PD_OK, 0, 0, S_SILENT, .agent = "the peer sent nothing for 2000 ms", .peer = "nothing for 2000 ms", .timeout_ms = 2000 },
 { "d-silent-after-blocks", 'd', PD_OK, PRE_BLOCKS, 0, S_SILENT, .agent = "the peer sent nothing for 2000 ms", .peer = "nothing for 2000 ms", .timeout_ms = 2000 },
 { "d-vanish-after-connect", 'd', PD_OK, 0, 0, S_VANISH, .agent = "peer disconnected" },
@@ -1111,7 +1123,7 @@ static const struct hcase cases[] = {
 { "s-type-compress", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_COMPRESS, 1, 24, 24, .fill = F_RANGE, .p = { 0, 0, PAGE }, .agent = "unexpected COMPRESS", .peer = "unexpected" },
 { "s-type-auth", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_AUTH, 1, 32, 32, .agent = "unexpected AUTH", .peer = "unexpected" },
 { "s-ready-too-many", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_READY, 1, 4, 4, .fill = F_READY, .p = { 100000 }, .agent = "more than it could owe", .peer = "more than it could owe" },
-{ "s-flood-ready", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_FLOOD, WIRE_READY, 1, 4, 4, .fill = F_READY, .agent = "without a credit", .peer = "without a credit" },
+{ "s-flood-ready", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_FLOOD, WIRE_READY, 1, 4, 4, .fill = F_READY, .agent = "without a credit", .peer = "ERROR_OR_DISCONNECT" },
 { "s-unreg-unsolicited", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_UNREG_FINISHED, 1, 8, 8, .fill = F_CHUNKS, .agent = "unsolicited unregister result", .peer = "unsolicited" },
 { "s-reg-unsolicited", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .agent = "with no register request outstanding", .peer = "no register request" },
 /* issue 14: an early acknowledgement aborts at once, never completes */
