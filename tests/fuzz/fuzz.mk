@@ -53,9 +53,9 @@ $(FUZZ_DIR)/fuzz_wire: $(call FUZZ_O,tests/fuzz/fuzz_wire.c user/rdmigd/wire.c)
 FUZZ_ENGINE_SRCS := tests/fuzz/fake_transport.c user/rdmigd/dest.c user/rdmigd/source.c \
 	user/rdmigd/engine.c user/rdmigd/wire.c user/rdmigd/chunks.c user/lib/util.c
 $(FUZZ_DIR)/fuzz_dest: $(call FUZZ_O,tests/fuzz/fuzz_dest.c $(FUZZ_ENGINE_SRCS))
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -ljson-c -lpthread
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -ljson-c -lcrypto -lpthread
 $(FUZZ_DIR)/fuzz_source: $(call FUZZ_O,tests/fuzz/fuzz_source.c $(FUZZ_ENGINE_SRCS))
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -ljson-c -lpthread
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -ljson-c -lcrypto -lpthread
 
 # The QMP control channel: line reader, command parsing, parameters.
 $(FUZZ_DIR)/fuzz_qmp: $(call FUZZ_O,tests/fuzz/fuzz_qmp.c user/rdmigd/qmp.c user/rdmigd/wire.c)

@@ -27,9 +27,9 @@
  * local MR covers what a WRITE reads and outlives it; tracking is off
  * and every pin released at the end; and when every answer was honest
  * and the source says "completed", the destination's memory and device
- * state are the source's, byte for byte. With FUZZ_STRICT=1 a
- * "completed" without an acknowledgement that came after the source's
- * last REGISTER_FINISHED (issue 14: an early ACK) is a finding too.
+ * state are the source's, byte for byte. A "completed" without an
+ * acknowledgement that came after the source's last REGISTER_FINISHED
+ * (issue 14: an early ACK, now refused by the nonce) is a finding too.
  */
 #include <string.h>
 
@@ -72,8 +72,7 @@ static struct {
 	bool paused_set;
 } t;
 
-static bool strict, trace;
-static unsigned long early_acks;
+static bool trace;
 
 static uint32_t nchunks(uint32_t b)
 {
@@ -393,7 +392,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fake_init();
-	strict = getenv("FUZZ_STRICT") && !strcmp(getenv("FUZZ_STRICT"), "1");
 	trace = getenv("FUZZ_LOG") != NULL;
 	return 0;
 }
@@ -498,12 +496,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FAKE_CHECK(a.reported && a.engine_done, "the engine ended without reporting");
 	if (a.status == ST_COMPLETED) {
 		FAKE_CHECK(t.last_sent, "completed without sending its last REGISTER_FINISHED");
-		if (!t.ack_after_last) {
-			/* Issue 14: an early ACK is taken for the final one. */
-			FAKE_CHECK(!strict, "completed on an acknowledgement sent before its last REGISTER_FINISHED");
-			if (!early_acks++)
-				fprintf(stderr, "fuzz_source: known defect (issue 14): completed on an early ACK (FUZZ_STRICT=1 makes it a finding)\n");
-		} else if (!t.tainted) {
+		FAKE_CHECK(t.ack_after_last, "completed on an acknowledgement sent before its last REGISTER_FINISHED");
+		if (!t.tainted) {
 			check_arrived();
 		}
 	}

@@ -47,13 +47,13 @@ put(W, "ram-blocks-res", msg(BLK_RES, be64(0x7f0000000000) + be32(0x1234, 0), 1)
 put(W, "compress", msg(COMPRESS, be32(0, 0) + be64(4096) + be64(8192), 1))
 put(W, "reg-req", msg(REG_REQ, be32(0, 0) + be32(0, 3) + be32(1, 1), 3))
 put(W, "reg-res", msg(REG_RES, be32(0, 1, 0x55, 0) + be64(0x7f0000100000), 1))
-put(W, "reg-finished", msg(REG_FIN, be32(3, 1) + be64(4096)))
+put(W, "reg-finished", msg(REG_FIN, be32(3, 1) + be64(4096) + be64(0x5eed5eed5eed5eed)))
 put(W, "unreg-req", msg(UNREG_REQ, be32(0, 2), 1))
 put(W, "unreg-finished", msg(UNREG_FIN, be32(0, 2), 1))
 put(W, "auth", msg(AUTH, b"\xa5" * 32))
-put(W, "pd", be32(1, 3, 1 << 20, 32) + be64(0))
-put(W, "pd-auth", be32(1, 7, 1 << 20, 32) + be64(64 << 20) + b"\x42" * 32)
-put(W, "reject", be32(0x72646d67, 1, 2, 1 << 20) + b"chunk size mismatch")
+put(W, "pd", be32(2, 3, 1 << 20, 32) + be64(0))
+put(W, "pd-auth", be32(2, 7, 1 << 20, 32) + be64(64 << 20) + b"\x42" * 32)
+put(W, "reject", be32(0x72646d67, 2, 2, 1 << 20) + b"chunk size mismatch")
 
 # ---- fuzz_dest: setup, then records (generated source messages) ------------
 D = "fuzz_dest"
