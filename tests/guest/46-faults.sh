@@ -51,7 +51,9 @@ cause() {
 	skill) echo 'rdmigd closed the control channel \(exited\)' ;;
 	link) echo 'timeout|timed out|retry|no work completion|sent nothing' ;;
 	rxe) echo 'device|remov' ;;
-	memcg) echo 'memory|allocate' ;;
+	# (or the destination agent's own heap or stack charge waits at the
+	# limit, OOM killer off, and the source only sees a silent peer)
+	memcg) echo 'memory|allocate|sent nothing for' ;;
 	esac
 }
 
