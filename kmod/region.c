@@ -32,16 +32,38 @@
 #include "region_priv.h"
 
 /*
- * Runs of at least this many consecutive dirty pages are write-protected
- * with one unmap_mapping_pages() instead of one folio_mkclean() per page;
- * 0 disables batching. scripts/bench-dirty.sh measures both: batching saved
- * nothing measurable on dense runs, and it drops read mappings too (they
- * fault back in), so per-page folio_mkclean() is the default.
+ * Re-arming write-protects dirty pages so that their next write faults.
+ * Dirty pages no further apart than rearm_span pages are re-armed as one
+ * span: their folios locked, their bits cleared, then one
+ * wp_shared_mapping_range() over the span, so one TLB flush (one IPI per
+ * CPU running the VMM) instead of one per page. 0 selects the old path,
+ * one folio_mkclean() per page, kept to measure against
+ * (scripts/bench-dirty.sh).
  */
-unsigned int rdmig_rearm_batch;
-module_param_named(rearm_batch, rdmig_rearm_batch, uint, 0644);
-MODULE_PARM_DESC(rearm_batch,
-		 "dirty runs at least this long are re-armed by unmapping (0 = never)");
+unsigned int rdmig_rearm_span = 512;
+module_param_named(rearm_span, rdmig_rearm_span, uint, 0644);
+MODULE_PARM_DESC(rearm_span,
+		 "dirty pages this close are write-protected with one flush (0 = folio_mkclean per page)");
+
+/*
+ * 1: get-and-clear walks the summary (one bit per 64-page word), so its
+ * cost follows the dirty words; 0: the old path, every word of the range.
+ */
+static bool rdmig_dirty_summary = true;
+module_param_named(dirty_summary, rdmig_dirty_summary, bool, 0644);
+MODULE_PARM_DESC(dirty_summary,
+		 "walk only words the summary marks dirty (0 = every word)");
+
+/*
+ * Test hook (tests/guest/16-track-race.sh): microseconds to wait between
+ * clearing a batch's DIRTY bits and write-protecting it, which widens the
+ * window in which a write racing a re-arm would be lost if the order or
+ * the locking were wrong. 0 in production.
+ */
+static unsigned int rdmig_rearm_delay_us;
+module_param_named(rearm_delay_us, rdmig_rearm_delay_us, uint, 0644);
+MODULE_PARM_DESC(rearm_delay_us,
+		 "test hook: delay between clearing and write-protecting (us)");
 
 static DEFINE_XARRAY_ALLOC1(rdmig_regions);
 static atomic_t rdmig_generation = ATOMIC_INIT(0);
@@ -97,6 +119,7 @@ static void rdmig_region_free(struct rdmig_region *r)
 	mem_cgroup_put(r->memcg);
 	put_pid(r->owner);
 	kvfree(r->dirty);
+	bitmap_free(r->dsum);
 	kvfree(r->written);
 	kvfree(r->zeroed);
 	kfree(r);
@@ -169,7 +192,8 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 	r->dirty = rdmig_bitmap_alloc(r->npages);
 	r->written = rdmig_bitmap_alloc(r->npages);
 	r->zeroed = rdmig_bitmap_alloc(r->npages);
-	if (!r->dirty || !r->written || !r->zeroed) {
+	r->dsum = rdmig_bitmap_alloc(DIV_ROUND_UP(r->npages, 64));
+	if (!r->dirty || !r->written || !r->zeroed || !r->dsum) {
 		rdmig_region_free(r);
 		return -ENOMEM;
 	}
@@ -291,6 +315,18 @@ struct folio *rdmig_region_get_folio(struct rdmig_region *r, pgoff_t index,
 }
 
 /*
+ * After setting @index's DIRTY bit with a value-returning (fully ordered)
+ * atomic: its word's summary bit. A get-and-clear clears a summary bit
+ * before it reads the word, so either it sees this page's bit or the
+ * summary bit set here stays for the next one.
+ */
+void rdmig_region_mark_summary(struct rdmig_region *r, pgoff_t index)
+{
+	if (!test_bit(index / 64, r->dsum))
+		set_bit(index / 64, r->dsum);
+}
+
+/*
  * A page now holds data the guest put there: WRITTEN, no longer
  * scanned-zero, DIRTY. The bit operations are value-returning atomics,
  * fully ordered, so the data written before this call is visible to
@@ -307,6 +343,7 @@ static u64 rdmig_page_written(struct rdmig_region *r, pgoff_t index)
 		atomic64_dec(&r->nzeroed);
 	if (test_and_set_bit(index, r->dirty))
 		return 0;
+	rdmig_region_mark_summary(r, index);
 	n = atomic64_inc_return(&r->ndirty);
 	wm = READ_ONCE(r->watermark);
 	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))
@@ -596,61 +633,128 @@ static void rdmig_unmap_pages(struct rdmig_region *r, pgoff_t first,
 }
 
 /*
- * The same for a run of consecutive dirty pages: lock them all, clear the
- * bits, then zap every PTE of the run at once. Zapping also drops read
- * mappings, which the next read faults back in.
+ * Batched re-arming, under r->lock. The folios of a span are locked one
+ * by one in index order and their DIRTY bits cleared (rdmig_batch_add);
+ * then one wp_shared_mapping_range() write-protects every PTE of the
+ * span in every mapping of the region with one TLB flush per mapping,
+ * and only then are the folios unlocked (rdmig_batch_flush).
+ *
+ * Why no write is lost: a write fault sets DIRTY in page_mkwrite with
+ * the folio locked, and the fault makes the PTE writable before it
+ * unlocks the folio. With the folio locked here, such a fault either
+ * finished before the lock was taken (its bit is seen and cleared here,
+ * its writable PTE is write-protected by the flush below) or waits for
+ * the unlock, after the write-protect, and sets the bit again. A store
+ * through a PTE still writable between the clear and the flush completes
+ * before the get-and-clear returns, so it is in the data read afterwards.
+ * Pages of the span that are not locked (clean ones in the gaps) lose
+ * nothing either: their bits are not cleared, and a write-protect only
+ * makes their next store fault.
+ *
+ * Locking: folio locks are taken in ascending index order and nobody
+ * holds one folio lock while waiting for another of the same region
+ * (faults lock one folio; fault-around only trylocks); folio lock ->
+ * i_mmap_rwsem -> page table lock is the order folio_mkclean() uses too.
  */
-static unsigned int rdmig_rearm_run(struct rdmig_region *r, pgoff_t start,
-				    unsigned int len,
-				    struct rdmig_dirty_sink *sink)
+static void rdmig_batch_flush(struct rdmig_region *r)
 {
-	struct address_space *mapping = r->inode->i_mapping;
-	unsigned int i, n = 0;
+	unsigned int i, delay = READ_ONCE(rdmig_rearm_delay_us);
 
-	for (i = 0; i < len; i++)
-		r->run[i] = filemap_lock_folio(mapping, start + i);
-	for (i = 0; i < len; i++)
-		if (test_and_clear_bit(start + i, r->dirty)) {
-			rdmig_sink_put(sink, start + i);
-			n++;
-			if (r->run[i])
-				folio_clear_dirty(r->run[i]);
-		}
-	rdmig_unmap_pages(r, start, len);
-	for (i = 0; i < len; i++) {
-		if (!r->run[i])
-			continue;
+	if (!r->run_n)
+		return;
+	if (delay)
+		usleep_range(delay, delay + 1);
+	wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
+				r->run_last - r->run_first + 1);
+	for (i = 0; i < r->run_n; i++) {
 		folio_unlock(r->run[i]);
 		folio_put(r->run[i]);
 	}
-	return n;
+	r->run_n = 0;
 }
 
-/* Clear every DIRTY bit and write-protect every present page. */
+/*
+ * Lock @index's folio into the batch and clear its DIRTY bit; @all takes
+ * it even when it was clean (tracking on write-protects every page).
+ * Returns whether the bit was set.
+ */
+static bool rdmig_batch_add(struct rdmig_region *r, pgoff_t index, bool all)
+{
+	struct folio *folio;
+	bool was;
+
+	if (r->run_n && (r->run_n == RDMIG_REARM_RUN_MAX ||
+			 index - r->run_first >= READ_ONCE(rdmig_rearm_span)))
+		rdmig_batch_flush(r);
+	folio = filemap_lock_folio(r->inode->i_mapping, index);
+	was = test_and_clear_bit(index, r->dirty);
+	if (folio && !was && !all) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return false;
+	}
+	if (!folio)		/* absent (punched): nothing is mapped */
+		return was;
+	folio_clear_dirty(folio);	/* see rdmig_rearm_one() */
+	if (!r->run_n)
+		r->run_first = index;
+	r->run_last = index;
+	r->run[r->run_n++] = folio;
+	return was;
+}
+
+/* Clear @index's DIRTY bit and write-protect it, by the path selected. */
+static bool rdmig_rearm(struct rdmig_region *r, pgoff_t index)
+{
+	if (!READ_ONCE(rdmig_rearm_span))
+		return rdmig_rearm_one(r, index);
+	return rdmig_batch_add(r, index, false);
+}
+
+/*
+ * Clear every DIRTY bit of a present page and write-protect every present
+ * page, with a writer possibly running. First the whole region is
+ * write-protected at once (one flush): that is only an optimisation, so
+ * that the spans below, which are what the argument above rests on, find
+ * almost no writable PTE left and flush nothing. Absent pages keep their
+ * bits (a punched page is dirty until reported).
+ */
 static void rdmig_rearm_all(struct rdmig_region *r)
 {
 	struct address_space *mapping = r->inode->i_mapping;
+	bool batched = READ_ONCE(rdmig_rearm_span);
 	struct folio_batch fbatch;
 	pgoff_t index = 0;
 	unsigned int i;
+	u64 cleared = 0;
 
+	if (batched)
+		wp_shared_mapping_range(mapping, 0, r->npages);
 	folio_batch_init(&fbatch);
 	while (filemap_get_folios(mapping, &index, r->npages - 1, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			struct folio *folio = fbatch.folios[i];
 
+			if (batched) {
+				cleared += rdmig_batch_add(r, folio->index,
+							   true);
+				continue;
+			}
 			folio_lock(folio);
 			if (folio->mapping == mapping) {
 				if (test_and_clear_bit(folio->index, r->dirty))
-					atomic64_dec(&r->ndirty);
+					cleared++;
 				folio_clear_dirty(folio);
 				folio_mkclean(folio);
 			}
 			folio_unlock(folio);
 		}
 		folio_batch_release(&fbatch);
-		cond_resched();
+		if (!r->run_n)
+			cond_resched();
 	}
+	rdmig_batch_flush(r);
+	atomic64_sub(cleared, &r->ndirty);
 	clear_bit(RDMIG_R_WM_FIRED, &r->flags);
 }
 
@@ -692,18 +796,37 @@ static int rdmig_check_dirty_range(struct rdmig_region *r, u64 first,
 }
 
 /*
- * The bitmap is walked with find_next_bit(), so the work is one pass over
- * the range's words plus the dirty pages. Runs never cross a 64-page word,
- * so a word sink that is full stops cleanly at a word boundary: *next is
- * where a further call has to go on (first + npages when done).
+ * The next 64-page word at or after @w (and before @wend) that may hold a
+ * dirty page: from the summary, or (dirty_summary=0, the old path) from
+ * the bitmap itself, which costs a pass over every word of the range.
+ */
+static unsigned long rdmig_next_word(struct rdmig_region *r, unsigned long w,
+				     unsigned long wend, u64 end)
+{
+	if (READ_ONCE(rdmig_dirty_summary))
+		return find_next_bit(r->dsum, wend, w);
+	return find_next_bit(r->dirty, end, w * 64) / 64;
+}
+
+/*
+ * The walk visits only words whose summary bit is set, so its cost is
+ * the summary's words (one per 4096 pages) plus the dirty words. Results
+ * never split a 64-page word, so a word sink that is full stops cleanly
+ * at a word boundary: *next is where a further call has to go on (first
+ * + npages when done).
+ *
+ * With CLEAR, a word's summary bit is cleared before the word is read
+ * (see rdmig_region_mark_summary) and set again after the word is done
+ * if any bit is still set in it (set meanwhile, by a write after its
+ * page was re-armed).
  */
 static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			   u32 flags, struct rdmig_dirty_sink *sink,
 			   u64 *next, u64 *ndirty)
 {
 	u64 end = first + npages, stop, count = 0, t0;
-	unsigned int batch = READ_ONCE(rdmig_rearm_batch);
-	unsigned long idx, run_end;
+	unsigned long w, wend = DIV_ROUND_UP(end, 64), idx, wlim;
+	bool clear = flags & RDMIG_DIRTY_F_CLEAR;
 	int err;
 
 	if (flags & ~RDMIG_DIRTY_F_ALL)
@@ -717,50 +840,50 @@ static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 		memset(sink->bitmap, 0, DIV_ROUND_UP(npages, 64) * sizeof(u64));
 	stop = end;
 
-	if (!(flags & RDMIG_DIRTY_F_CLEAR)) {
-		idx = first;
-		for_each_set_bit_from(idx, r->dirty, end) {
-			if (!rdmig_sink_room(sink, idx)) {
-				stop = round_down(idx, 64);
-				break;
-			}
-			rdmig_sink_put(sink, idx);
-			count++;
+	if (clear) {
+		mutex_lock(&r->lock);
+		if (!r->tracking) {
+			mutex_unlock(&r->lock);
+			return -EINVAL;
 		}
-		*next = stop;
-		*ndirty = count;
-		return 0;
-	}
-
-	mutex_lock(&r->lock);
-	if (!r->tracking) {
-		mutex_unlock(&r->lock);
-		return -EINVAL;
 	}
 	t0 = ktime_get_ns();
-	idx = find_next_bit(r->dirty, end, first);
-	while (idx < end) {
-		if (!rdmig_sink_room(sink, idx)) {
-			stop = round_down(idx, 64);
+	for (w = first / 64; ; w++) {
+		w = rdmig_next_word(r, w, wend, end);
+		if (w >= wend)
+			break;
+		if (!rdmig_sink_room(sink, w * 64)) {
+			stop = w * 64;
 			break;
 		}
-		run_end = find_next_zero_bit(r->dirty,
-					     min_t(u64, end,
-						   round_down(idx, 64) + 64),
-					     idx);
-		if (batch && run_end - idx >= batch) {
-			count += rdmig_rearm_run(r, idx, run_end - idx, sink);
-		} else {
-			for (; idx < run_end; idx++) {
-				if (!rdmig_rearm_one(r, idx))
-					continue;
+		wlim = min_t(u64, end, w * 64 + 64);
+		if (!clear) {
+			idx = w * 64;
+			for_each_set_bit_from(idx, r->dirty, wlim) {
 				rdmig_sink_put(sink, idx);
 				count++;
 			}
+			continue;
 		}
-		idx = find_next_bit(r->dirty, end, run_end);
-		cond_resched();
+		test_and_clear_bit(w, r->dsum);
+		smp_mb__after_atomic();
+		idx = w * 64;
+		for_each_set_bit_from(idx, r->dirty, wlim) {
+			if (!rdmig_rearm(r, idx))
+				continue;
+			rdmig_sink_put(sink, idx);
+			count++;
+		}
+		if (find_next_bit(r->dirty, wlim, w * 64) < wlim)
+			set_bit(w, r->dsum);
+		if (!r->run_n)
+			cond_resched();
 	}
+	*next = stop;
+	*ndirty = count;
+	if (!clear)
+		return 0;
+	rdmig_batch_flush(r);
 	atomic64_sub(count, &r->ndirty);
 	if (atomic64_read(&r->ndirty) < READ_ONCE(r->watermark))
 		clear_bit(RDMIG_R_WM_FIRED, &r->flags);
@@ -768,8 +891,6 @@ static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 	atomic64_add(ktime_get_ns() - t0, &r->rearm_ns);
 	atomic64_inc(&r->dirty_gets);
 	mutex_unlock(&r->lock);
-	*next = stop;
-	*ndirty = count;
 	return 0;
 }
 
@@ -798,6 +919,14 @@ int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
 	return err;
 }
 
+static void rdmig_redirty_page(struct rdmig_region *r, pgoff_t index)
+{
+	if (test_and_set_bit(index, r->dirty))
+		return;
+	rdmig_region_mark_summary(r, index);
+	atomic64_inc(&r->ndirty);
+}
+
 /* Set the bits of reported pages again, for a report that was lost. */
 void rdmig_region_redirty(struct rdmig_region *r, u64 first,
 			  const struct rdmig_dirty_word *words,
@@ -807,10 +936,9 @@ void rdmig_region_redirty(struct rdmig_region *r, u64 first,
 
 	for (i = 0; i < nwords; i++)
 		for (b = 0; b < 64; b++)
-			if (words[i].bits & (1ULL << b) &&
-			    !test_and_set_bit(first + words[i].index * 64 + b,
-					      r->dirty))
-				atomic64_inc(&r->ndirty);
+			if (words[i].bits & (1ULL << b))
+				rdmig_redirty_page(r, first +
+						   words[i].index * 64 + b);
 }
 
 void rdmig_region_redirty_bitmap(struct rdmig_region *r, u64 first,
@@ -819,9 +947,8 @@ void rdmig_region_redirty_bitmap(struct rdmig_region *r, u64 first,
 	u64 i;
 
 	for (i = 0; i < npages; i++)
-		if (bitmap[i / 64] & (1ULL << (i % 64)) &&
-		    !test_and_set_bit(first + i, r->dirty))
-			atomic64_inc(&r->ndirty);
+		if (bitmap[i / 64] & (1ULL << (i % 64)))
+			rdmig_redirty_page(r, first + i);
 }
 
 /* ---- zero scan ----------------------------------------------------------- */

@@ -198,6 +198,7 @@ static void rdmig_punch_state(struct rdmig_region *r, pgoff_t idx)
 		atomic64_dec(&r->nzeroed);
 	if (!data || test_and_set_bit(idx, r->dirty))
 		return;
+	rdmig_region_mark_summary(r, idx);
 	n = atomic64_inc_return(&r->ndirty);
 	wm = READ_ONCE(r->watermark);
 	if (wm && n >= wm && !test_and_set_bit(RDMIG_R_WM_FIRED, &r->flags))

@@ -15,8 +15,11 @@
 
 #include "region.h"
 
-/* Longest run of dirty pages re-armed with one unmap_mapping_pages(). */
-#define RDMIG_REARM_RUN_MAX	64
+/*
+ * Most folios held locked by one batched re-arm: they are write-protected
+ * with one wp_shared_mapping_range(), one TLB flush (region.c).
+ */
+#define RDMIG_REARM_RUN_MAX	256
 
 /* Write faults through the transfer view remembered at once (hashed). */
 #define RDMIG_TX_SLOTS		16
@@ -66,6 +69,13 @@ struct rdmig_region {
 	unsigned long flags;
 
 	unsigned long *dirty;
+	/*
+	 * One bit per 64-page word of @dirty: set after a bit of that word
+	 * is set, so a set DIRTY bit always has its summary bit set, or a
+	 * get-and-clear is between clearing the summary bit and reading the
+	 * word (region.c, rdmig_get_dirty). Stale set bits are harmless.
+	 */
+	unsigned long *dsum;
 	unsigned long *written;
 	unsigned long *zeroed;		/* written, then found zero by a scan */
 
@@ -102,8 +112,11 @@ struct rdmig_region {
 	atomic64_t dirty_gets;
 	atomic64_t zero_reclaimed;
 
-	/* Folios of the run being re-armed in one batch, under r->lock. */
+	/* Folios of the span being re-armed in one batch, under r->lock. */
 	struct folio *run[RDMIG_REARM_RUN_MAX];
+	unsigned int run_n;
+	pgoff_t run_first;
+	pgoff_t run_last;
 
 	/*
 	 * Our own unmap_mapping_pages() of [unmap_first, unmap_end): the
@@ -147,7 +160,7 @@ void rdmig_region_transfer_write_fault(struct rdmig_region *r, pgoff_t index);
 void rdmig_region_dirty_folio(struct rdmig_region *r, struct folio *folio);
 u64 rdmig_region_pagemap_entry(struct rdmig_region *r, pgoff_t index);
 int rdmig_region_bind(struct rdmig_region *r, struct sock *sk, u32 portid);
-extern unsigned int rdmig_rearm_batch;
+void rdmig_region_mark_summary(struct rdmig_region *r, pgoff_t index);
 
 /* region_file.c */
 extern const struct file_operations rdmig_guest_fops;
