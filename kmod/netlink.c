@@ -400,6 +400,72 @@ static int rdmig_nl_dirty_attrs(struct nlattr **attrs,
 	return 0;
 }
 
+/*
+ * DIRTY_GET with RDMIG_DIRTY_F_WORDS: the sparse reply, the non-zero
+ * words of a range of any size, at most RDMIG_NL_DIRTY_WORDS_MAX of them,
+ * and RDMIG_A_NEXT_PAGE where to go on. As for the bitmap, the message
+ * has room for the largest answer before anything is cleared, and what
+ * cannot be queued is set dirty again.
+ */
+static int rdmig_nl_dirty_words_doit(struct genl_info *info,
+				     struct rdmig_region *r, u64 first,
+				     u64 npages, u32 flags)
+{
+	size_t len = RDMIG_NL_DIRTY_WORDS_MAX * sizeof(struct rdmig_dirty_word);
+	struct rdmig_dirty_word *words;
+	struct sk_buff *msg;
+	unsigned int n = 0;
+	u64 next, ndirty;
+	void *hdr;
+	int err;
+
+	words = kvmalloc(len, GFP_KERNEL);
+	if (!words)
+		return -ENOMEM;
+	err = -ENOMEM;
+	msg = genlmsg_new(rdmig_nl_dirty_overhead() + len +
+			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &rdmig_genl_family, 0,
+				RDMIG_CMD_DIRTY_GET);
+	if (!hdr)
+		goto err_free;
+	err = rdmig_region_get_dirty_words(r, first, npages, flags, words,
+					   RDMIG_NL_DIRTY_WORDS_MAX, &n,
+					   &next, &ndirty);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack,
+			       "bad page range (first must be a multiple of 64, npages too unless the range ends the region, within the region) or CLEAR with tracking off");
+		goto err_free;
+	}
+	/* The room was allocated above: these cannot fail. */
+	if (nla_put_u32(msg, RDMIG_A_REGION_ID, rdmig_region_id(r)) ||
+	    nla_put_u64_64bit(msg, RDMIG_A_FIRST_PAGE, first, RDMIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, RDMIG_A_NPAGES, npages, RDMIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, RDMIG_A_DIRTY_PAGES, ndirty, RDMIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, RDMIG_A_NEXT_PAGE, next, RDMIG_A_PAD) ||
+	    nla_put_64bit(msg, RDMIG_A_DIRTY_WORDS, n * sizeof(*words), words,
+			  RDMIG_A_PAD)) {
+		err = -EMSGSIZE;
+		goto undo;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	msg = NULL;		/* consumed, queued or not */
+	if (!err)
+		goto out;
+undo:
+	if (flags & RDMIG_DIRTY_F_CLEAR)
+		rdmig_region_redirty(r, first, words, n);
+err_free:
+	nlmsg_free(msg);
+out:
+	kvfree(words);
+	return err;
+}
+
 static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 				   struct genl_info *info)
 {
@@ -419,6 +485,15 @@ static int rdmig_nl_dirty_get_doit(struct sk_buff *skb,
 	npages = nla_get_u64(attrs[RDMIG_A_NPAGES]);
 	if (attrs[RDMIG_A_FLAGS])
 		flags = nla_get_u32(attrs[RDMIG_A_FLAGS]);
+	if (flags & RDMIG_DIRTY_F_WORDS) {
+		r = rdmig_nl_get_changeable(skb, attrs, info->extack);
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		err = rdmig_nl_dirty_words_doit(info, r, first, npages,
+						flags & ~RDMIG_DIRTY_F_WORDS);
+		rdmig_region_put(r);
+		return err;
+	}
 	if (npages > RDMIG_NL_DIRTY_DOIT_MAX_PAGES) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[RDMIG_A_NPAGES],
 				    "range too large for one message: ask with NLM_F_DUMP");
@@ -524,6 +599,13 @@ static int rdmig_nl_dirty_dump_start(struct sk_buff *skb,
 	ctx->next = first;
 	ctx->end = first + npages;
 	ctx->flags = attrs[RDMIG_A_FLAGS] ? nla_get_u32(attrs[RDMIG_A_FLAGS]) : 0;
+	if (ctx->flags & RDMIG_DIRTY_F_WORDS) {
+		ctx->r = NULL;
+		rdmig_region_put(r);
+		NL_SET_ERR_MSG_ATTR(extack, attrs[RDMIG_A_FLAGS],
+				    "the words reply is for plain requests (follow next-page), not dumps");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -794,7 +876,8 @@ static const struct nla_policy rdmig_nl_dirty_get_policy[RDMIG_A_MAX + 1] = {
 	[RDMIG_A_FIRST_PAGE]		= { .type = NLA_U64 },
 	[RDMIG_A_NPAGES]		= NLA_POLICY_MIN(NLA_U64, 1),
 	[RDMIG_A_FLAGS]			= NLA_POLICY_MASK(NLA_U32,
-							  RDMIG_DIRTY_F_ALL),
+							  RDMIG_DIRTY_F_ALL |
+							  RDMIG_DIRTY_F_WORDS),
 };
 
 static const struct nla_policy rdmig_nl_zero_scan_policy[RDMIG_A_MAX + 1] = {

@@ -866,6 +866,12 @@ static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 			continue;
 		}
 		test_and_clear_bit(w, r->dsum);
+		/*
+		 * Pairs with the full barrier of test_and_set_bit() of a
+		 * DIRTY bit before rdmig_region_mark_summary(): the word is
+		 * read after the summary bit is clear, even if it was clear
+		 * already (a failed test_and_clear_bit() orders nothing).
+		 */
 		smp_mb__after_atomic();
 		idx = w * 64;
 		for_each_set_bit_from(idx, r->dirty, wlim) {

@@ -80,13 +80,9 @@ int rdmig_region_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
  * whose cost must follow the dirty pages rather than the range. @index is
  * in 64-page words from @first. At most @cap (> 0) words are returned in
  * *nwords; if more were dirty, the call stops at a word boundary and *next
- * is where to go on (first + npages when the range is done).
+ * is where to go on (first + npages when the range is done). struct
+ * rdmig_dirty_word is the uapi's.
  */
-struct rdmig_dirty_word {
-	u64 index;
-	u64 bits;
-};
-
 int rdmig_region_get_dirty_words(struct rdmig_region *r, u64 first,
 				 u64 npages, u32 flags,
 				 struct rdmig_dirty_word *words,

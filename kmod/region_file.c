@@ -347,6 +347,61 @@ static long rdmig_ioc_set(struct rdmig_ucmd *ucmd)
 #define RDMIG_DIRTY_WORDS_INIT	256
 
 /*
+ * Collects the non-zero words of [first, first + npages) into a kernel
+ * buffer (*wordsp, kvfree()d by the caller, also on error), at most @max
+ * of them: *next is where the walk stopped (first + npages when done).
+ * Indexes are relative to @first. On error nothing is left cleared.
+ */
+static int rdmig_collect_words(struct rdmig_region *r, u64 first, u64 npages,
+			       u32 flags, u64 max,
+			       struct rdmig_dirty_word **wordsp,
+			       unsigned int *nwords, u64 *next, u64 *ndirty)
+{
+	unsigned int cap = min_t(u64, max, RDMIG_DIRTY_WORDS_INIT), n = 0;
+	struct rdmig_dirty_word *words, *more;
+	unsigned int got, i;
+	u64 pos = first, end = first + npages, nd;
+	int err;
+
+	*ndirty = 0;
+	words = kvmalloc_array(cap, sizeof(*words), GFP_KERNEL);
+	*wordsp = words;
+	if (!words)
+		return -ENOMEM;
+	for (;;) {
+		err = rdmig_region_get_dirty_words(r, pos, end - pos, flags,
+						   words + n, cap - n, &got,
+						   next, &nd);
+		if (err)
+			break;
+		for (i = n; i < n + got; i++)
+			words[i].index += (pos - first) / 64;
+		n += got;
+		*ndirty += nd;
+		if (*next == end || cap == max)
+			break;
+		more = kvrealloc(words, cap * sizeof(*words),
+				 min_t(u64, 2 * cap, max) * sizeof(*words),
+				 GFP_KERNEL);
+		if (!more) {
+			err = -ENOMEM;
+			break;
+		}
+		*wordsp = words = more;
+		cap = min_t(u64, 2 * cap, max);
+		pos = *next;
+	}
+	*nwords = n;
+	/*
+	 * Tracking was turned off between two batches, or no memory: report
+	 * the pages cleared so far again next time rather than lose them.
+	 */
+	if (err && (flags & RDMIG_DIRTY_F_CLEAR))
+		rdmig_region_redirty(r, first, words, n);
+	return err;
+}
+
+/*
  * Only the words with a dirty page are collected and copied out, so apart
  * from zeroing the caller's bitmap (which the uapi requires in full) the
  * cost follows the dirty pages, not the size of the range.
@@ -355,10 +410,10 @@ static long rdmig_ioc_get_dirty(struct rdmig_ucmd *ucmd)
 {
 	struct rdmig_region *r = rdmig_ucmd_region(ucmd);
 	struct rdmig_dirty_bitmap *req = ucmd->cmd;
-	struct rdmig_dirty_word *words, *more;
-	unsigned int cap = RDMIG_DIRTY_WORDS_INIT, n = 0, got, i;
+	struct rdmig_dirty_word *words;
+	unsigned int n, i;
 	u64 __user *ubitmap;
-	u64 pos, end, next, nd, ndirty = 0;
+	u64 next;
 	int err;
 
 	if (req->flags & ~RDMIG_DIRTY_F_ALL)
@@ -376,52 +431,61 @@ static long rdmig_ioc_get_dirty(struct rdmig_ucmd *ucmd)
 	 */
 	if (clear_user(ubitmap, DIV_ROUND_UP(req->npages, 64) * sizeof(u64)))
 		return -EFAULT;
-	words = kvmalloc_array(cap, sizeof(*words), GFP_KERNEL);
-	if (!words)
-		return -ENOMEM;
-
-	pos = req->first_page;
-	end = req->first_page + req->npages;
-	for (;;) {
-		err = rdmig_region_get_dirty_words(r, pos, end - pos,
-						   req->flags, words + n,
-						   cap - n, &got, &next, &nd);
-		if (err)
-			goto undo;
-		for (i = n; i < n + got; i++)
-			words[i].index += (pos - req->first_page) / 64;
-		n += got;
-		ndirty += nd;
-		if (next == end)
-			break;
-		more = kvrealloc(words, cap * sizeof(*words),
-				 2 * cap * sizeof(*words), GFP_KERNEL);
-		if (!more) {
-			err = -ENOMEM;
-			goto undo;
-		}
-		words = more;
-		cap *= 2;
-		pos = next;
-	}
-
+	err = rdmig_collect_words(r, req->first_page, req->npages, req->flags,
+				  U64_MAX, &words, &n, &next, &req->out_dirty);
+	if (err)
+		goto out;
 	for (i = 0; i < n; i++)
 		if (put_user(words[i].bits, ubitmap + words[i].index)) {
 			err = -EFAULT;
 			goto undo;
 		}
-	req->out_dirty = ndirty;
 	err = rdmig_ucmd_respond(ucmd, sizeof(*req));
 	if (!err)
 		goto out;
-
 undo:
 	/*
-	 * The buffer went away under us, tracking was turned off between two
-	 * batches, or no memory: report the pages cleared so far again next
+	 * The buffer went away under us: report the pages cleared again next
 	 * time rather than lose them. Over-reporting is safe.
 	 */
 	if (req->flags & RDMIG_DIRTY_F_CLEAR)
+		rdmig_region_redirty(r, req->first_page, words, n);
+out:
+	kvfree(words);
+	return err;
+}
+
+/*
+ * The sparse result: the non-zero words as they are, at most max_words,
+ * so neither the module nor the caller looks at an empty word.
+ */
+static long rdmig_ioc_get_dirty_words(struct rdmig_ucmd *ucmd)
+{
+	struct rdmig_region *r = rdmig_ucmd_region(ucmd);
+	struct rdmig_dirty_words *req = ucmd->cmd;
+	struct rdmig_dirty_word *words;
+	unsigned int n;
+	int err;
+
+	if (req->flags & ~RDMIG_DIRTY_F_ALL || !req->max_words)
+		return -EINVAL;
+	if ((req->flags & RDMIG_DIRTY_F_CLEAR) && !rdmig_ucmd_writable(ucmd))
+		return -EBADF;
+	err = rdmig_collect_words(r, req->first_page, req->npages, req->flags,
+				  min_t(u32, req->max_words,
+					RDMIG_DIRTY_WORDS_MAX),
+				  &words, &n, &req->out_next_page,
+				  &req->out_dirty);
+	if (err)
+		goto out;
+	req->out_nwords = n;
+	if (copy_to_user(u64_to_user_ptr(req->words), words,
+			 n * sizeof(*words)))
+		err = -EFAULT;
+	else
+		err = rdmig_ucmd_respond(ucmd, sizeof(*req));
+	/* Not delivered: report the pages again next time (see above). */
+	if (err && (req->flags & RDMIG_DIRTY_F_CLEAR))
 		rdmig_region_redirty(r, req->first_page, words, n);
 out:
 	kvfree(words);
@@ -590,6 +654,7 @@ union rdmig_region_ucmd_buffer {
 	struct rdmig_region_info info;
 	struct rdmig_region_set set;
 	struct rdmig_dirty_bitmap dirty;
+	struct rdmig_dirty_words dwords;
 	struct rdmig_zero_scan zero;
 	struct rdmig_transfer transfer;
 	struct rdmig_bind bind;
@@ -620,6 +685,8 @@ static const struct rdmig_ioctl_op rdmig_region_ioctl_ops[] = {
 			struct rdmig_mark_dirty, npages),
 	RDMIG_REGION_OP(RDMIG_PAGEMAP, rdmig_ioc_pagemap,
 			struct rdmig_pagemap, entries),
+	RDMIG_REGION_OP(RDMIG_GET_DIRTY_WORDS, rdmig_ioc_get_dirty_words,
+			struct rdmig_dirty_words, out_next_page),
 };
 
 /* Both views; TRANSFER_FD and BIND_NETLINK check which one they got. */

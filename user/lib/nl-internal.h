@@ -35,6 +35,21 @@ int rdmig_dirty_pieces_add(struct rdmig_dirty_pieces *p, uint64_t first,
 /* 0 when every page of the range arrived, -EPROTO otherwise. */
 int rdmig_dirty_pieces_complete(const struct rdmig_dirty_pieces *p);
 
+/*
+ * Checks and copies the words reply of a DIRTY_GET with RDMIG_DIRTY_F_WORDS
+ * for the range [first, first + npages) asked for: the reply's own range
+ * must be that one, @len a whole number of words and at most @max, indexes
+ * strictly increasing and inside [first, next), no zero word, the bits
+ * past the range's end clear, @ndirty their count, @next a word boundary
+ * in (first, first + npages] or the end. 0 with *nwords set, or -EPROTO.
+ */
+struct rdmig_dirty_word;
+int rdmig_dirty_words_parse(uint64_t first, uint64_t npages,
+			    uint64_t rfirst, uint64_t rnpages, uint64_t ndirty,
+			    uint64_t next, const void *data, size_t len,
+			    struct rdmig_dirty_word *out, uint32_t max,
+			    uint32_t *nwords);
+
 /* A negative libnl error (-NLE_*) as a negative errno. */
 int rdmig_nl_err_to_errno(int nlerr);
 

@@ -54,6 +54,8 @@ static struct nla_policy reply_policy[RDMIG_A_MAX + 1] = {
 	[RDMIG_A_ZERO_PAGES]		= { .type = NLA_U64 },
 	[RDMIG_A_RECLAIMED_PAGES]	= { .type = NLA_U64 },
 	[RDMIG_A_STATS]			= { .type = NLA_NESTED },
+	[RDMIG_A_DIRTY_WORDS]		= { .type = NLA_UNSPEC },
+	[RDMIG_A_NEXT_PAGE]		= { .type = NLA_U64 },
 };
 
 static struct nla_policy stats_policy[RDMIG_STATS_A_MAX + 1] = {
@@ -574,6 +576,75 @@ static int parse_zero(struct nlattr **tb, void *arg)
 	z->reclaimed = nla_get_u64(tb[RDMIG_A_RECLAIMED_PAGES]);
 	z->seen = true;
 	return 0;
+}
+
+struct dirty_words_req {
+	uint64_t first, npages, next, ndirty;
+	struct rdmig_dirty_word *words;
+	uint32_t max, n;
+	bool got;
+};
+
+static int parse_dirty_words(struct nlattr **tb, void *arg)
+{
+	struct dirty_words_req *q = arg;
+	int err;
+
+	if (q->got || !tb[RDMIG_A_FIRST_PAGE] || !tb[RDMIG_A_NPAGES] ||
+	    !tb[RDMIG_A_DIRTY_PAGES] || !tb[RDMIG_A_NEXT_PAGE] ||
+	    !tb[RDMIG_A_DIRTY_WORDS])
+		return -EPROTO;
+	q->ndirty = nla_get_u64(tb[RDMIG_A_DIRTY_PAGES]);
+	q->next = nla_get_u64(tb[RDMIG_A_NEXT_PAGE]);
+	err = rdmig_dirty_words_parse(q->first, q->npages,
+				      nla_get_u64(tb[RDMIG_A_FIRST_PAGE]),
+				      nla_get_u64(tb[RDMIG_A_NPAGES]),
+				      q->ndirty, q->next,
+				      nla_data(tb[RDMIG_A_DIRTY_WORDS]),
+				      (size_t)nla_len(tb[RDMIG_A_DIRTY_WORDS]),
+				      q->words, q->max, &q->n);
+	q->got = !err;
+	return err;
+}
+
+int64_t rdmig_nl_dirty_get_words(struct rdmig_nl *nl, uint32_t id,
+				 uint64_t first, uint64_t npages, bool clear,
+				 struct rdmig_dirty_word *words,
+				 uint32_t max_words, uint32_t *nwords,
+				 uint64_t *next)
+{
+	struct dirty_words_req q = {
+		.first = first, .npages = npages, .words = words,
+		.max = max_words,
+	};
+	struct nl_msg *msg;
+	int err;
+
+	if (max_words < RDMIG_NL_DIRTY_WORDS_MAX || !npages ||
+	    npages > UINT64_MAX - first)
+		return -EINVAL;
+	msg = new_msg(nl, RDMIG_CMD_DIRTY_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	err = put_range(msg, id, first, npages, RDMIG_DIRTY_F_WORDS |
+			(clear ? RDMIG_DIRTY_F_CLEAR : 0));
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	err = request(nl, msg, parse_dirty_words, &q);
+	if (!err && !q.got)
+		err = -EPROTO;
+	if (err == -EPROTO && !nl->errmsg[0])
+		snprintf(nl->errmsg, sizeof(nl->errmsg),
+			 "dirty words reply does not match the request");
+	if (err)
+		return err;
+	if (nwords)
+		*nwords = q.n;
+	if (next)
+		*next = q.next;
+	return (int64_t)q.ndirty;
 }
 
 int rdmig_nl_zero_scan(struct rdmig_nl *nl, uint32_t id, uint64_t first,

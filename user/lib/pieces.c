@@ -10,6 +10,8 @@
 
 #include <netlink/errno.h>
 
+#include <linux/rdmig.h>
+
 #include "nl-internal.h"
 
 void rdmig_dirty_pieces_init(struct rdmig_dirty_pieces *p, uint64_t first,
@@ -51,6 +53,40 @@ int rdmig_dirty_pieces_add(struct rdmig_dirty_pieces *p, uint64_t first,
 int rdmig_dirty_pieces_complete(const struct rdmig_dirty_pieces *p)
 {
 	return p->next == p->first + p->npages ? 0 : -EPROTO;
+}
+
+int rdmig_dirty_words_parse(uint64_t first, uint64_t npages,
+			    uint64_t rfirst, uint64_t rnpages, uint64_t ndirty,
+			    uint64_t next, const void *data, size_t len,
+			    struct rdmig_dirty_word *out, uint32_t max,
+			    uint32_t *nwords)
+{
+	uint64_t end = first + npages, bits = 0, n, i;
+	const size_t wsz = sizeof(struct rdmig_dirty_word);
+
+	if (rfirst != first || rnpages != npages || len % wsz)
+		return -EPROTO;
+	n = len / wsz;
+	if (n > max || next <= first || next > end ||
+	    (next != end && (next - first) % 64))
+		return -EPROTO;
+	/* Attribute data is only 4-byte aligned: copy before reading. */
+	memcpy(out, data, len);
+	for (i = 0; i < n; i++) {
+		uint64_t page = first + out[i].index * 64;
+
+		if (!out[i].bits || out[i].index > (next - first - 1) / 64 ||
+		    (i && out[i].index <= out[i - 1].index))
+			return -EPROTO;
+		if (end - page < 64 &&
+		    out[i].bits >> (end - page) != 0)
+			return -EPROTO;
+		bits += (uint64_t)__builtin_popcountll(out[i].bits);
+	}
+	if (bits != ndirty)
+		return -EPROTO;
+	*nwords = (uint32_t)n;
+	return 0;
 }
 
 int rdmig_nl_err_to_errno(int nlerr)

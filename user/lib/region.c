@@ -130,6 +130,29 @@ int64_t rdmig_dirty_get(int fd, uint64_t first, uint64_t npages, bool clear,
 	return (int64_t)d.out_dirty;
 }
 
+int64_t rdmig_dirty_get_words(int fd, uint64_t first, uint64_t npages,
+			      bool clear, struct rdmig_dirty_word *words,
+			      uint32_t max_words, uint32_t *nwords,
+			      uint64_t *next)
+{
+	struct rdmig_dirty_words d = {
+		.size = sizeof(d),
+		.flags = clear ? RDMIG_DIRTY_F_CLEAR : 0,
+		.first_page = first,
+		.npages = npages,
+		.words = (uintptr_t)words,
+		.max_words = max_words,
+	};
+
+	if (ioctl(fd, RDMIG_GET_DIRTY_WORDS, &d) < 0)
+		return -errno;
+	if (nwords)
+		*nwords = d.out_nwords;
+	if (next)
+		*next = d.out_next_page;
+	return (int64_t)d.out_dirty;
+}
+
 int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
 		    uint64_t *zero, uint64_t *reclaimed)
 {

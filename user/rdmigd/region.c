@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -57,6 +58,8 @@ void region_close(struct region *r)
 	if (r->mem)
 		munmap(r->mem, r->length);
 	r->mem = NULL;
+	free(r->words);
+	r->words = NULL;
 }
 
 int region_bind(struct region *r, struct rdmig_nl *nl)
@@ -74,10 +77,45 @@ int region_set_tracking(struct region *r, bool on)
 	return rdmig_nl_region_set(r->nl, r->id, on, -1);
 }
 
+/*
+ * The sparse reply (RDMIG_DIRTY_F_WORDS): the module walks only the words
+ * its summary marks dirty and sends only the non-zero ones, so a sync of
+ * a large, mostly clean region costs what its dirty pages cost, on both
+ * sides; the reply says where to ask again when it was full.
+ */
+int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n,
+			   uint64_t *bitmap)
+{
+	uint64_t pos = first, end = first + n, next, total = 0;
+	uint32_t nw, i;
+	int64_t got;
+
+	if (!r->words) {
+		r->words = calloc(RDMIG_NL_DIRTY_WORDS_MAX, sizeof(*r->words));
+		if (!r->words)
+			return -ENOMEM;
+	}
+	while (pos < end) {
+		got = rdmig_nl_dirty_get_words(r->nl, r->id, pos, end - pos,
+					       true, r->words,
+					       RDMIG_NL_DIRTY_WORDS_MAX, &nw,
+					       &next);
+		if (got < 0)
+			return got;
+		for (i = 0; i < nw; i++)
+			bitmap[(pos - first) / 64 + r->words[i].index] |=
+				r->words[i].bits;
+		total += (uint64_t)got;
+		pos = next;
+	}
+	return (int64_t)total;
+}
+
 int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
 		     uint64_t *bitmap)
 {
-	return rdmig_nl_dirty_get(r->nl, r->id, first, n, true, bitmap);
+	memset(bitmap, 0, (n + 63) / 64 * sizeof(*bitmap));
+	return region_dirty_merge(r, first, n, bitmap);
 }
 
 int region_zero_scan(struct region *r, uint64_t *zero)

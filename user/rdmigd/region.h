@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct rdmig_nl;
+struct rdmig_dirty_word;
 
 struct region {
 	int fd;
@@ -19,6 +20,7 @@ struct region {
 	uint64_t length;
 	uint64_t npages;
 	uint8_t *mem;
+	struct rdmig_dirty_word *words;	/* sparse replies, allocated once */
 };
 
 /* Checks @fd is an rdmig transfer or region fd and maps it. */
@@ -28,7 +30,15 @@ void region_close(struct region *r);
 int region_bind(struct region *r, struct rdmig_nl *nl);
 /* These return 0 (or a count) or -errno. */
 int region_set_tracking(struct region *r, bool on);
-/* Dirty get-and-clear of [first, first + n): bitmap words; returns count. */
+/*
+ * Dirty get-and-clear of [first, first + n) through the sparse reply: the
+ * dirty words are ORed into @bitmap (word 0 is page @first), nothing else
+ * of it is touched; returns the pages reported or -errno. The cost follows
+ * the dirty pages, not n.
+ */
+int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n,
+			   uint64_t *bitmap);
+/* The same into a bitmap it zeroes first; returns count. */
 int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
 		     uint64_t *bitmap);
 /* Marks the region's all-zero WRITTEN pages ZERO (nothing given back). */

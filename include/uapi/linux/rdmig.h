@@ -62,6 +62,7 @@ enum rdmig_ioctl_nr {
 	RDMIG_IOC_MARK_WRITTEN		= 0x16,
 	RDMIG_IOC_MARK_DIRTY		= 0x17,
 	RDMIG_IOC_PAGEMAP		= 0x18,
+	RDMIG_IOC_GET_DIRTY_WORDS	= 0x19,
 };
 
 /* ---- ioctls on /dev/rdmig -------------------------------------------- */
@@ -205,6 +206,61 @@ struct rdmig_dirty_bitmap {
 	__u64 npages;
 	__u64 bitmap;
 	__u64 out_dirty;
+};
+
+/*
+ * Netlink RDMIG_CMD_DIRTY_GET only: answer with RDMIG_A_DIRTY_WORDS, the
+ * non-zero words of the range, instead of RDMIG_A_BITMAP (see below).
+ * The ioctls reject it.
+ */
+#define RDMIG_DIRTY_F_WORDS	(1U << 1)
+
+/**
+ * struct rdmig_dirty_word - one non-zero word of a dirty bitmap
+ * @index: word index from the range's first page: bit b describes page
+ *         first_page + 64 * index + b
+ * @bits: the word, never zero
+ */
+struct rdmig_dirty_word {
+	__u64 index;
+	__u64 bits;
+};
+
+/* Most words RDMIG_GET_DIRTY_WORDS returns in one call. */
+#define RDMIG_DIRTY_WORDS_MAX	65536
+
+/**
+ * struct rdmig_dirty_words - RDMIG_GET_DIRTY_WORDS, the sparse result
+ * @size: sizeof(struct rdmig_dirty_words)
+ * @flags: RDMIG_DIRTY_F_CLEAR or 0
+ * @first_page: as in struct rdmig_dirty_bitmap, a multiple of 64
+ * @npages: as in struct rdmig_dirty_bitmap
+ * @words: user pointer to @max_words struct rdmig_dirty_word, filled in
+ *         increasing @index order
+ * @max_words: room at @words; non-zero. At most RDMIG_DIRTY_WORDS_MAX are
+ *         used in one call.
+ * @out_nwords: out, words filled in
+ * @out_dirty: out, number of bits set in them
+ * @out_next_page: out, first_page + npages if the whole range was
+ *         looked at; else the first page (a multiple of 64) not looked at,
+ *         where the next call goes on. Pages from there are untouched
+ *         (still dirty).
+ *
+ * The same get(-and-clear) as RDMIG_GET_DIRTY with the same invariant, but
+ * the cost, in the module and for the caller, follows the dirty pages:
+ * the module walks a summary with one bit per 64-page word and returns
+ * only the words with a dirty page. A word is never split between calls.
+ */
+struct rdmig_dirty_words {
+	__u32 size;
+	__u32 flags;
+	__u64 first_page;
+	__u64 npages;
+	__u64 words;
+	__u32 max_words;
+	__u32 out_nwords;
+	__u64 out_dirty;
+	__u64 out_next_page;
 };
 
 /* Free WRITTEN pages found all-zero that are neither mapped-pinned nor busy. */
@@ -354,6 +410,7 @@ struct rdmig_pagemap {
 #define RDMIG_MARK_WRITTEN	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_WRITTEN)
 #define RDMIG_MARK_DIRTY	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_MARK_DIRTY)
 #define RDMIG_PAGEMAP		_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_PAGEMAP)
+#define RDMIG_GET_DIRTY_WORDS	_IO(RDMIG_IOC_MAGIC, RDMIG_IOC_GET_DIRTY_WORDS)
 
 /* Pagemap entry bits (struct rdmig_pagemap). */
 #define RDMIG_PM_PRESENT	(1ULL << 0)	/* a page is allocated */
@@ -380,6 +437,15 @@ struct rdmig_pagemap {
  * own RDMIG_A_FIRST_PAGE, RDMIG_A_NPAGES, RDMIG_A_BITMAP, RDMIG_A_DIRTY_PAGES.
  */
 #define RDMIG_NL_DIRTY_DOIT_MAX_PAGES	32768
+
+/*
+ * RDMIG_CMD_DIRTY_GET with RDMIG_DIRTY_F_WORDS in RDMIG_A_FLAGS, a plain
+ * request for a range of any size: the reply carries RDMIG_A_DIRTY_WORDS
+ * (struct rdmig_dirty_word, at most this many), RDMIG_A_DIRTY_PAGES and
+ * RDMIG_A_NEXT_PAGE, as out_next_page of RDMIG_GET_DIRTY_WORDS: where to
+ * ask again when it is not the end of the range.
+ */
+#define RDMIG_NL_DIRTY_WORDS_MAX	2048
 
 enum rdmig_cmd {
 	RDMIG_CMD_UNSPEC,
@@ -420,6 +486,8 @@ enum rdmig_attr {
 	RDMIG_A_RECLAIMED_PAGES,	/* u64 */
 	RDMIG_A_STATS,			/* nest, RDMIG_STATS_A_* */
 	RDMIG_A_PAD,
+	RDMIG_A_DIRTY_WORDS,		/* binary, struct rdmig_dirty_word[] */
+	RDMIG_A_NEXT_PAGE,		/* u64 */
 
 	__RDMIG_A_MAX,
 	RDMIG_A_MAX = __RDMIG_A_MAX - 1

@@ -59,6 +59,17 @@ int rdmig_region_set_watermark(int fd, uint64_t pages);
  */
 int64_t rdmig_dirty_get(int fd, uint64_t first, uint64_t npages, bool clear,
 			uint64_t *bitmap);
+/*
+ * The sparse result (RDMIG_GET_DIRTY_WORDS): the non-zero words of
+ * [first, first + npages) into @words (room for @max_words), *nwords of
+ * them, each with its word index from @first; *next is where to go on
+ * (first + npages when the range is done). The cost follows the dirty
+ * pages, not the range. Returns pages set, or -errno.
+ */
+int64_t rdmig_dirty_get_words(int fd, uint64_t first, uint64_t npages,
+			      bool clear, struct rdmig_dirty_word *words,
+			      uint32_t max_words, uint32_t *nwords,
+			      uint64_t *next);
 int rdmig_zero_scan(int fd, uint64_t first, uint64_t npages, bool reclaim,
 		    uint64_t *zero, uint64_t *reclaimed);
 /*
@@ -146,6 +157,16 @@ int rdmig_nl_region_set(struct rdmig_nl *nl, uint32_t id, int tracking,
 /* As rdmig_dirty_get(), over netlink (a dump for large ranges). */
 int64_t rdmig_nl_dirty_get(struct rdmig_nl *nl, uint32_t id, uint64_t first,
 			   uint64_t npages, bool clear, uint64_t *bitmap);
+/*
+ * As rdmig_dirty_get_words(), over netlink (RDMIG_DIRTY_F_WORDS): one
+ * request, at most RDMIG_NL_DIRTY_WORDS_MAX words back, so @max_words must
+ * be at least that (-EINVAL otherwise). -EPROTO if the reply is malformed.
+ */
+int64_t rdmig_nl_dirty_get_words(struct rdmig_nl *nl, uint32_t id,
+				 uint64_t first, uint64_t npages, bool clear,
+				 struct rdmig_dirty_word *words,
+				 uint32_t max_words, uint32_t *nwords,
+				 uint64_t *next);
 int rdmig_nl_zero_scan(struct rdmig_nl *nl, uint32_t id, uint64_t first,
 		       uint64_t npages, bool reclaim, uint64_t *zero,
 		       uint64_t *reclaimed);
