@@ -56,9 +56,10 @@ MODULE_PARM_DESC(dirty_summary,
 
 /*
  * Test hook (tests/guest/16-track-race.sh): microseconds to wait between
- * clearing a batch's DIRTY bits and write-protecting it, which widens the
- * window in which a write racing a re-arm would be lost if the order or
- * the locking were wrong. 0 in production.
+ * clearing a batch's DIRTY bits and write-protecting it, and after the
+ * whole-region write-protect of tracking-on, which widens the windows in
+ * which a write racing a re-arm would be lost if the order or the
+ * locking were wrong. 0 in production.
  */
 static unsigned int rdmig_rearm_delay_us;
 module_param_named(rearm_delay_us, rdmig_rearm_delay_us, uint, 0644);
@@ -656,14 +657,21 @@ static void rdmig_unmap_pages(struct rdmig_region *r, pgoff_t first,
  * (faults lock one folio; fault-around only trylocks); folio lock ->
  * i_mmap_rwsem -> page table lock is the order folio_mkclean() uses too.
  */
+static void rdmig_rearm_delay(void)
+{
+	unsigned int delay = READ_ONCE(rdmig_rearm_delay_us);
+
+	if (delay)
+		usleep_range(delay, delay + 1);
+}
+
 static void rdmig_batch_flush(struct rdmig_region *r)
 {
-	unsigned int i, delay = READ_ONCE(rdmig_rearm_delay_us);
+	unsigned int i;
 
 	if (!r->run_n)
 		return;
-	if (delay)
-		usleep_range(delay, delay + 1);
+	rdmig_rearm_delay();
 	wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
 				r->run_last - r->run_first + 1);
 	for (i = 0; i < r->run_n; i++) {
@@ -728,8 +736,10 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 	unsigned int i;
 	u64 cleared = 0;
 
-	if (batched)
+	if (batched) {
 		wp_shared_mapping_range(mapping, 0, r->npages);
+		rdmig_rearm_delay();
+	}
 	folio_batch_init(&fbatch);
 	while (filemap_get_folios(mapping, &index, r->npages - 1, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {

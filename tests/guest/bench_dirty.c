@@ -5,10 +5,24 @@
  *       time of one get-and-clear over a MIB MiB region with DIRTY dirty
  *       pages (scattered, one per 64-page word when possible), median of
  *       ROUNDS; also the time with the dirty pages in one dense run
+ *       Then a "clear_words" line: the same through the sparse result
+ *       (RDMIG_GET_DIRTY_WORDS), whose cost follows the dirty pages.
+ *   bench_dirty clear MIB DIRTY ROUNDS writer
+ *       the same with a writer thread of the same process running on
+ *       another CPU (it stores into memory of its own, outside the
+ *       region), so that every TLB flush of a re-arm has to interrupt it,
+ *       as a running vCPU thread of a VMM; the lines say writer=1
+ *   bench_dirty track MIB
+ *       time to turn tracking on for a MIB MiB region whose every page is
+ *       present and writable, with a writer thread storing into the
+ *       region's pages on another CPU meanwhile
  *   bench_dirty write MIB PASSES
  *       page-touching write throughput with tracking on (re-armed before
  *       every pass) and off
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -50,17 +64,100 @@ static int region(uint64_t npages, uint32_t flags, char **map)
 	return fd;
 }
 
+/* The writer thread: another CPU of the same mm, storing without pause. */
+static atomic_bool wstop;
+static volatile char *wmem;
+static uint64_t wpages;
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *writer(void *arg)
+{
+	uint64_t i = 0;
+
+	(void)arg;
+	pin_cpu(1);
+	while (!atomic_load_explicit(&wstop, memory_order_relaxed)) {
+		wmem[(i % wpages) * PG]++;
+		i++;
+	}
+	return NULL;
+}
+
+/* Starts the writer over @pages pages at @mem (its own memory if NULL). */
+static pthread_t start_writer(char *mem, uint64_t pages)
+{
+	pthread_t th;
+
+	if (!mem) {
+		mem = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pages = 64;
+	}
+	wmem = mem;
+	wpages = pages;
+	atomic_store(&wstop, false);
+	pin_cpu(0);
+	if (pthread_create(&th, NULL, writer, NULL)) {
+		perror("pthread_create");
+		exit(2);
+	}
+	usleep(20000);
+	return th;
+}
+
+static void stop_writer(pthread_t th)
+{
+	atomic_store(&wstop, true);
+	pthread_join(th, NULL);
+}
+
+static struct rdmig_dirty_word *words;
+static int use_words;
+
+/* Get-and-clear through the sparse result, all words of the range. */
+static int get_words(int fd, uint64_t npages, uint64_t *n)
+{
+	struct rdmig_dirty_words d = { .size = sizeof(d),
+				       .flags = RDMIG_DIRTY_F_CLEAR,
+				       .words = (uintptr_t)words,
+				       .max_words = 4096 };
+	uint64_t pos = 0;
+
+	*n = 0;
+	while (pos < npages) {
+		d.first_page = pos;
+		d.npages = npages - pos;
+		if (ioctl(fd, RDMIG_GET_DIRTY_WORDS, &d))
+			return -1;
+		*n += d.out_dirty;
+		pos = d.out_next_page;
+	}
+	return 0;
+}
+
 static double clear_once(int fd, char *p, uint64_t npages, uint64_t *pages,
 			 uint64_t ndirty, uint64_t *bm)
 {
 	uint64_t i, n = 0;
 	double t;
+	int err;
 
 	for (i = 0; i < ndirty; i++)
 		p[pages[i] * PG] ^= 1;
 	t = now();
-	if (ru_get_dirty(fd, 0, npages, RDMIG_DIRTY_F_CLEAR, bm, &n) ||
-	    n != ndirty) {
+	if (use_words)
+		err = get_words(fd, npages, &n);
+	else
+		err = ru_get_dirty(fd, 0, npages, RDMIG_DIRTY_F_CLEAR, bm, &n);
+	if (err || n != ndirty) {
 		fprintf(stderr, "get_dirty: n=%lu want %lu\n",
 			(unsigned long)n, (unsigned long)ndirty);
 		exit(2);
@@ -68,10 +165,11 @@ static double clear_once(int fd, char *p, uint64_t npages, uint64_t *pages,
 	return now() - t;
 }
 
-static int bench_clear(uint64_t mib, uint64_t ndirty, int rounds)
+static int bench_clear(uint64_t mib, uint64_t ndirty, int rounds, int wr)
 {
 	uint64_t npages = mib * 256, *bm, *pages, i, stride;
 	double *ts, *td;
+	pthread_t th;
 	char *p;
 	int fd = region(npages, RDMIG_REGION_F_TRACK, &p), r;
 
@@ -79,20 +177,31 @@ static int bench_clear(uint64_t mib, uint64_t ndirty, int rounds)
 	pages = calloc(ndirty, 8);
 	ts = calloc(rounds, sizeof(*ts));
 	td = calloc(rounds, sizeof(*td));
+	words = calloc(4096, sizeof(*words));
 	stride = npages / ndirty;
-	for (r = 0; r < rounds; r++) {
-		for (i = 0; i < ndirty; i++)
-			pages[i] = i * stride;
-		ts[r] = clear_once(fd, p, npages, pages, ndirty, bm);
-		for (i = 0; i < ndirty; i++)
-			pages[i] = i;
-		td[r] = clear_once(fd, p, npages, pages, ndirty, bm);
+	if (wr)
+		th = start_writer(NULL, 0);
+	for (use_words = 0; use_words < 2; use_words++) {
+		for (r = 0; r < rounds; r++) {
+			for (i = 0; i < ndirty; i++)
+				pages[i] = i * stride;
+			ts[r] = clear_once(fd, p, npages, pages, ndirty, bm);
+			for (i = 0; i < ndirty; i++)
+				pages[i] = i;
+			td[r] = clear_once(fd, p, npages, pages, ndirty, bm);
+		}
+		qsort(ts, rounds, sizeof(*ts), cmp);
+		qsort(td, rounds, sizeof(*td), cmp);
+		printf("%s region_mib=%lu dirty=%lu%s scattered_us=%.1f dense_us=%.1f scattered_us_per_page=%.2f dense_us_per_page=%.2f\n",
+		       use_words ? "clear_words" : "clear", (unsigned long)mib,
+		       (unsigned long)ndirty, wr ? " writer=1" : "",
+		       ts[rounds / 2] * 1e6, td[rounds / 2] * 1e6,
+		       ts[rounds / 2] * 1e6 / ndirty,
+		       td[rounds / 2] * 1e6 / ndirty);
 	}
-	qsort(ts, rounds, sizeof(*ts), cmp);
-	qsort(td, rounds, sizeof(*td), cmp);
-	printf("clear region_mib=%lu dirty=%lu scattered_us=%.1f dense_us=%.1f\n",
-	       (unsigned long)mib, (unsigned long)ndirty, ts[rounds / 2] * 1e6,
-	       td[rounds / 2] * 1e6);
+	if (wr)
+		stop_writer(th);
+	free(words);
 	munmap(p, npages * PG);
 	close(fd);
 	return 0;
@@ -131,14 +240,43 @@ static int bench_write(uint64_t mib, int passes)
 	return 0;
 }
 
+static int bench_track(uint64_t mib)
+{
+	uint64_t npages = mib * 256, i;
+	pthread_t th;
+	double t;
+	char *p;
+	int fd = region(npages, 0, &p);
+
+	for (i = 0; i < npages; i++)	/* present, writable PTEs */
+		p[i * PG] = 1;
+	th = start_writer(p, npages);
+	t = now();
+	if (ru_tracking(fd, 1)) {
+		perror("tracking on");
+		exit(2);
+	}
+	t = now() - t;
+	stop_writer(th);
+	printf("track region_mib=%lu writer=1 track_on_ms=%.1f\n",
+	       (unsigned long)mib, t * 1e3);
+	munmap(p, npages * PG);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "clear"))
+	if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "writer"))) &&
+	    !strcmp(argv[1], "clear"))
 		return bench_clear(strtoull(argv[2], NULL, 0),
-				   strtoull(argv[3], NULL, 0), atoi(argv[4]));
+				   strtoull(argv[3], NULL, 0), atoi(argv[4]),
+				   argc == 6);
+	if (argc == 3 && !strcmp(argv[1], "track"))
+		return bench_track(strtoull(argv[2], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return bench_write(strtoull(argv[2], NULL, 0), atoi(argv[3]));
-	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS | write MIB PASSES\n",
+	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS [writer] | track MIB | write MIB PASSES\n",
 		argv[0]);
 	return 2;
 }

@@ -19,7 +19,7 @@ $(B)/tests/guest/test_region_pin: $(B)/tests/guest/test_region_pin.o $(LIBRDMIG)
 
 $(B)/tests/guest/bench_dirty: $(B)/tests/guest/bench_dirty.o
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^
+	$(CC) -o $@ $^ -lpthread
 
 $(B)/tests/guest/region_hold: $(B)/tests/guest/region_hold.o
 	@mkdir -p $(dir $@)
