@@ -9,15 +9,19 @@
  * a sequence of calls:
  *
  *   byte  call (VERSION_GET, REGION_GET, REGION_GET dump, REGION_SET,
- *         DIRTY_GET with its page count, ZERO_SCAN, STATS_GET, an event)
+ *         DIRTY_GET with its page count, as a bitmap or, with bit 6 of
+ *         the byte, as the sparse words reply, ZERO_SCAN, STATS_GET, an
+ *         event)
  *   then the datagrams its reply reads: be16 length (0 = the input ends
  *   the reply), a flag byte (bit 0: give each message the sequence
  *   number libnl expects), the bytes.
  *
  * Checked beyond the sanitizers (the bitmap is exactly as large as the
  * range asked for, so any overrun is caught): a dirty count never
- * exceeds the pages asked for and no bit beyond them is set; strings
- * come back terminated.
+ * exceeds the pages asked for and no bit beyond them is set; a words
+ * reply accepted has increasing in-range indexes, no zero word, a count
+ * equal to its bits and a next page inside the range; strings come back
+ * terminated.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -172,6 +176,30 @@ static void one_call(struct rdmig_nl *nl, struct rdmig_nl_events *ev)
 
 		if (!bm)
 			return;
+		if (op & 64) {
+			static struct rdmig_dirty_word w[RDMIG_NL_DIRTY_WORDS_MAX];
+			uint64_t nextp = 0, bits = 0;
+			uint32_t nw = 0;
+
+			free(bm);
+			n = rdmig_nl_dirty_get_words(nl, 1, first, npages, op & 32,
+						     w, RDMIG_NL_DIRTY_WORDS_MAX,
+						     &nw, &nextp);
+			if (n < 0)
+				break;
+			CHECK((uint64_t)n <= npages && nw <= RDMIG_NL_DIRTY_WORDS_MAX);
+			CHECK(nextp > first && nextp <= first + npages);
+			for (i = 0; i < nw; i++) {
+				CHECK(w[i].bits && w[i].index < words);
+				CHECK(!i || w[i].index > w[i - 1].index);
+				CHECK(first + 64 * w[i].index < nextp);
+				bits += (uint64_t)__builtin_popcountll(w[i].bits);
+			}
+			if (nw && npages % 64 && w[nw - 1].index == words - 1)
+				CHECK(!(w[nw - 1].bits >> (npages % 64)));
+			CHECK(bits == (uint64_t)n);
+			break;
+		}
 		n = rdmig_nl_dirty_get(nl, 1, first, npages, op & 32, bm);
 		if (n >= 0) {
 			uint64_t bits = 0;

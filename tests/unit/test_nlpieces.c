@@ -14,6 +14,8 @@
 
 #include <netlink/errno.h>
 
+#include <linux/rdmig.h>
+
 #include "../../user/lib/nl-internal.h"
 
 static void test_pieces_in_order_fill_the_bitmap(void **state)
@@ -93,6 +95,59 @@ static void test_piece_must_start_on_a_word(void **state)
 	assert_int_equal(rdmig_dirty_pieces_add(&p, 32, 64, 0, w, 8), -EPROTO);
 }
 
+/* The sparse reply: accepted only when it describes the range asked for. */
+static void test_words_reply_is_checked(void **state)
+{
+	struct rdmig_dirty_word in[3] = { { 0, 0x3 }, { 2, 1ULL << 63 }, { 5, 0x1 } };
+	struct rdmig_dirty_word out[4], bad[2];
+	uint32_t n = 99;
+
+	(void)state;
+	/* 384 pages from 128: words 0..5; 4 bits; done. */
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 512, in,
+						 sizeof(in), out, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(out[1].index == 2 && out[1].bits == 1ULL << 63);
+	/* An empty reply that stops early is fine (the walk was cut). */
+	assert_int_equal(rdmig_dirty_words_parse(0, 640, 0, 640, 0, 64, in, 0,
+						 out, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* Another range, a wrong count, too many words, a torn word. */
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 0, 384, 4, 512, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 5, 512, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 512, in,
+						 sizeof(in), out, 2, &n), -EPROTO);
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 512, in,
+						 sizeof(in) - 8, out, 4, &n), -EPROTO);
+	/* next: inside the range, on a word boundary unless it is the end. */
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 128, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 513, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 500, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	/* A word at or past next: the walk did not get there. */
+	assert_int_equal(rdmig_dirty_words_parse(128, 384, 128, 384, 4, 448, in,
+						 sizeof(in), out, 4, &n), -EPROTO);
+	/* Zero words, indexes out of order or repeated. */
+	bad[0] = (struct rdmig_dirty_word){ 1, 0 };
+	assert_int_equal(rdmig_dirty_words_parse(0, 128, 0, 128, 0, 128, bad,
+						 16, out, 4, &n), -EPROTO);
+	bad[0] = (struct rdmig_dirty_word){ 1, 1 };
+	bad[1] = (struct rdmig_dirty_word){ 1, 2 };
+	assert_int_equal(rdmig_dirty_words_parse(0, 128, 0, 128, 2, 128, bad,
+						 32, out, 4, &n), -EPROTO);
+	/* Bits past a short tail: 100 pages, word 1 holds pages 64..99. */
+	bad[0] = (struct rdmig_dirty_word){ 1, 1ULL << 36 };
+	assert_int_equal(rdmig_dirty_words_parse(0, 100, 0, 100, 1, 100, bad,
+						 16, out, 4, &n), -EPROTO);
+	bad[0] = (struct rdmig_dirty_word){ 1, 1ULL << 35 };
+	assert_int_equal(rdmig_dirty_words_parse(0, 100, 0, 100, 1, 100, bad,
+						 16, out, 4, &n), 0);
+}
+
 static void test_libnl_errors_map_to_errno(void **state)
 {
 	(void)state;
@@ -113,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_length_and_count_must_match),
 		cmocka_unit_test(test_bits_past_a_short_tail_do_not_count),
 		cmocka_unit_test(test_piece_must_start_on_a_word),
+		cmocka_unit_test(test_words_reply_is_checked),
 		cmocka_unit_test(test_libnl_errors_map_to_errno),
 	};
 
