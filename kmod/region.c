@@ -760,8 +760,8 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 			folio_unlock(folio);
 		}
 		folio_batch_release(&fbatch);
-		if (!r->run_n)
-			cond_resched();
+		/* Sleeping with folios of the batch locked is allowed. */
+		cond_resched();
 	}
 	rdmig_batch_flush(r);
 	atomic64_sub(cleared, &r->ndirty);
@@ -892,8 +892,8 @@ static int rdmig_get_dirty(struct rdmig_region *r, u64 first, u64 npages,
 		}
 		if (find_next_bit(r->dirty, wlim, w * 64) < wlim)
 			set_bit(w, r->dsum);
-		if (!r->run_n)
-			cond_resched();
+		/* Sleeping with folios of the batch locked is allowed. */
+		cond_resched();
 	}
 	*next = stop;
 	*ndirty = count;

@@ -29,6 +29,8 @@ static void test_sizes_have_no_hidden_padding(void **state)
 	assert_int_equal(sizeof(struct rdmig_mark_written), 24);
 	assert_int_equal(sizeof(struct rdmig_pagemap), 40);
 	assert_int_equal(sizeof(struct rdmig_mark_dirty), 32);
+	assert_int_equal(sizeof(struct rdmig_dirty_words), 56);
+	assert_int_equal(sizeof(struct rdmig_dirty_word), 16);
 }
 
 static void test_every_struct_starts_with_size(void **state)
@@ -65,6 +67,12 @@ static void test_u64_fields_are_naturally_aligned(void **state)
 	ASSERT_FIELD(rdmig_mark_dirty, reserved, 8);
 	ASSERT_FIELD(rdmig_mark_dirty, first_page, 16);
 	ASSERT_FIELD(rdmig_mark_dirty, npages, 24);
+	ASSERT_FIELD(rdmig_dirty_words, size, 0);
+	ASSERT_FIELD(rdmig_dirty_words, words, 24);
+	ASSERT_FIELD(rdmig_dirty_words, max_words, 32);
+	ASSERT_FIELD(rdmig_dirty_words, out_nwords, 36);
+	ASSERT_FIELD(rdmig_dirty_words, out_dirty, 40);
+	ASSERT_FIELD(rdmig_dirty_words, out_next_page, 48);
 }
 
 /*
@@ -77,7 +85,7 @@ static void test_ioctl_numbers_are_size_independent(void **state)
 		RDMIG_GET_VERSION, RDMIG_CREATE_REGION, RDMIG_REGION_INFO,
 		RDMIG_REGION_SET, RDMIG_GET_DIRTY, RDMIG_ZERO_SCAN,
 		RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK, RDMIG_MARK_WRITTEN,
-		RDMIG_MARK_DIRTY, RDMIG_PAGEMAP,
+		RDMIG_MARK_DIRTY, RDMIG_PAGEMAP, RDMIG_GET_DIRTY_WORDS,
 	};
 	size_t i, j;
 
@@ -96,6 +104,7 @@ static void test_ioctl_numbers_are_size_independent(void **state)
 	assert_int_equal(_IOC_NR(RDMIG_MARK_WRITTEN), 0x16);
 	assert_int_equal(_IOC_NR(RDMIG_MARK_DIRTY), 0x17);
 	assert_int_equal(_IOC_NR(RDMIG_PAGEMAP), 0x18);
+	assert_int_equal(_IOC_NR(RDMIG_GET_DIRTY_WORDS), 0x19);
 }
 
 static void test_region_ids_are_u32(void **state)
