@@ -672,8 +672,16 @@ static void rdmig_batch_flush(struct rdmig_region *r)
 	if (!r->run_n)
 		return;
 	rdmig_rearm_delay();
-	wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
-				r->run_last - r->run_first + 1);
+	/*
+	 * A span of one page (scattered dirty pages) costs one flush either
+	 * way; folio_mkclean() finds its PTEs by rmap, without the page
+	 * table walk and notifier round of a range.
+	 */
+	if (r->run_n == 1)
+		folio_mkclean(r->run[0]);
+	else
+		wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
+					r->run_last - r->run_first + 1);
 	for (i = 0; i < r->run_n; i++) {
 		folio_unlock(r->run[i]);
 		folio_put(r->run[i]);
