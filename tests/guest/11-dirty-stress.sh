@@ -6,6 +6,7 @@
 # to hundreds of MiB, re-armed per page (folio_mkclean, rearm_span=0), by
 # spans of one page and by the default spans (wp_shared_mapping_range),
 # and with the old linear walk instead of the summary (dirty_summary=0).
+# Expected time: about 3 minutes.
 . "$(dirname "$0")/lib.sh"
 
 S=$B/tests/guest/test_region_stress
