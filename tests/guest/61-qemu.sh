@@ -22,7 +22,7 @@ QMIG_DIR=$D QMIG_PORT=18700
 rm -rf "$D"
 mkdir -p "$D"
 
-t "QEMU, the test images and QEMU's QMP library are there" qemu_ready
+t "QEMU and the test images are there" qemu_ready
 
 
 # ---- the idle guest, RAM from -m alone -----------------------------------------

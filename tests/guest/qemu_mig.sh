@@ -58,8 +58,9 @@ qmig() {
 	QMIG_PORT=$((QMIG_PORT + 2))
 	mkdir -p "$d"
 	echo "$p" >"$d/port"
+	# The disk a floppy, as qemu-lib.sh's qemu_start has it (why: there).
 	local q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
-		-drive "file=$img,format=raw,if=virtio,readonly=on" "$@")
+		-drive "file=$img,format=raw,if=floppy,readonly=on" "$@")
 	"$QMIG_RQ" incoming --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
 		--report "$d/dst.json" --pidfile "$d/dst.qpid" --agent-pidfile "$d/dst.agent" \
 		--timeout-ms 300000 \
