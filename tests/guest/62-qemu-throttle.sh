@@ -106,3 +106,4 @@ t "the delegated base's subtree_control is as it was" test -z "$(cat $deleg/cgro
 rmdir $deleg $CG/rdmig-other $CG/rdmig-nocpu/sub $CG/rdmig-nocpu
 had_cpu || echo -cpu >$CG/cgroup.subtree_control
 t "no rdmig-throttle cgroup left anywhere" no_leftover
+echo "# 62-qemu-throttle took ${SECONDS} s in the test guest (its boot not counted)"
