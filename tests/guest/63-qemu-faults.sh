@@ -6,18 +6,22 @@
 # SIGKILLed, the source rdmigd SIGKILLed, the destination rdmigd
 # SIGKILLed, the veth link (veth1, the destination's side) set down. One
 # source guest lives through all four; each time a fresh destination
-# rdmig-qemu waits for it, and each round's migration first gets to its
-# iteration 0 or 1 (so each is also a new migration that works after the
-# fault before it). Each time: `rdmig-qemu migrate` fails with a reason;
+# rdmig-qemu waits for it, and each round's migration first gets under
+# way (so each is also a new migration that works after the fault
+# before it). Each time: `rdmig-qemu migrate` fails with a reason;
 # the source guest is running (not left paused) and its RAM, read through
 # its regions, keeps changing in order and passes abtest; the destination
 # QEMU is gone and its rdmig-qemu exited non-zero; no page is pinned on
 # either side. After the link down the link is set up again (its policy
-# routes put back: a route through a device that went down is gone) and
-# rping rxe0 -> rxe1 must work; then a new migration of the same guest
+# routes put back: a route through a device that went down is gone; rxe1
+# re-created) and rping rxe0 -> rxe1 must work; then a new migration of the same guest
 # completes, the destination, checked exactly where its vCPU is before it
 # resumes, runs on. Documentation/failures.md, "QEMU".
-# Expected time: about 4 minutes on a quiet machine (see the figure below).
+# Each fault comes in iteration 0 of its migration (see migrate_bg).
+# Time: 519 s under tests/run.sh, guest boot included (60 passed), with
+# the machine at load 10 on 2 cores (other helpers' guests); about 4 min
+# expected on a quiet machine. (Its exit used to take 12 min more:
+# qemu-lib.sh's cleanup, fixed there.)
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../qemu/qemu-lib.sh
 . "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
@@ -71,10 +75,11 @@ dst_start() {
 	qemu_set_files "vm-$r" "$(region_files "${QEMU_PID[vm-$r]}")"
 }
 
-# rdmig-qemu migrate in the background, never converging: rdmigd capped at
-# 4 MiB/s, what the guest dirties (1000 pages/s), so every iteration leaves
-# as much as it sent, and a 1 ms downtime limit is less than one page's
-# time. (Without the cap a round converged: a few dirty pages fit in 1 ms.)
+# rdmig-qemu migrate in the background, slow to converge: rdmigd capped at
+# 4 MiB/s, what the guest dirties at its pace (1000 pages/s), and a 1 ms
+# downtime limit. Every fault comes in iteration 0, which at the cap takes
+# 8 s for the 32 MiB whatever the guest dirties: a loaded guest dirties
+# far less than its pace, and its later rounds converged before a fault.
 SRC=vm-s SRC_PID=$D/src.pid
 migrate_bg() {
 	local d=$D/$1 p
@@ -142,17 +147,20 @@ t_not "dst-qemu: (mid-way, the migration has not failed yet)" gone "$D/dst-qemu/
 kill -KILL "$(cat "$D/dst-qemu/dst.qpid")"
 survived dst-qemu
 
-# 2. The source rdmigd SIGKILLed in a later iteration.
+# 2. The source rdmigd SIGKILLed, also in iteration 0: a later iteration
+# is not a point this guest reaches reliably without converging (under
+# load it dirtied 0 to 360 pages/s, not its 1000, and rounds converged
+# at iteration 4 to 10 in spite of the cap and the 1 ms limit).
 t "src-agent: a destination waits" dst_start src-agent 2
 migrate_bg src-agent
-t "src-agent: the migration reached iteration 1" at_iteration src-agent 1
+t "src-agent: the migration is under way (iteration 0)" at_iteration src-agent 0
 kill -KILL "$(cat "$D/src.agent")"
 survived src-agent
 
 # 3. The destination rdmigd SIGKILLed.
 t "dst-agent: a destination waits" dst_start dst-agent 3
 migrate_bg dst-agent
-t "dst-agent: the migration reached iteration 1" at_iteration dst-agent 1
+t "dst-agent: the migration is under way (iteration 0)" at_iteration dst-agent 0
 kill -KILL "$(cat "$D/dst-agent/dst.agent")"
 survived dst-agent
 
@@ -161,9 +169,6 @@ survived dst-agent
 # the failure takes (rdmigd's 30 s inactivity limit); then up again.
 t "link: a destination waits" dst_start link 4
 migrate_bg link
-# In iteration 0, with most of RAM still to send at the cap: a later
-# iteration of a guest that dirties less than its pace says (a loaded
-# machine) may converge before the link goes (one run did, in 25 s).
 t "link: the migration is under way (iteration 0)" at_iteration link 0
 ip link set veth1 down
 t "link: rdmig-qemu migrate fails while the link is down" wait_for 240 gone "$D/link/mig.pid"
@@ -225,3 +230,4 @@ kill -TERM "$(cat "$D/again/dst.pid")" 2>/dev/null
 t "SIGTERM ends the rdmig-qemu holding the guest, exit 0" exited_ok "$D/again/dst.pid"
 t "no page is pinned at the end" wait_for 120 no_pins
 t "no kernel warning" dmesg_clean
+echo "# 63-qemu-faults took ${SECONDS} s in the test guest (its boot not counted)"
