@@ -24,6 +24,9 @@
 # for comparing with rdmig (issue 12). A destination whose RAM does not
 # match fails the migration and the source runs on; a corrupted copy of a
 # destination's RAM fails the check: the checks can fail.
+# Time: 363 s under tests/run.sh (281 s in the guest, the rest its boot;
+# 39 passed) at load 10 on 2 cores; about 3 min on a quiet machine. One
+# run printed: tcp total_ms=6123 rdma total_ms=17856 rdmig total_ms=9638.
 . "$(dirname "$0")/lib.sh"
 . "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
 out=${RDMIG_OUT:-/tmp}/qemu-baseline

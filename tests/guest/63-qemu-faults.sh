@@ -40,6 +40,7 @@ t "QEMU and the test images are there" qemu_ready
 # default limit the last round does. 32 MiB: the figures are not the point
 # here, and iteration 0 at the 4 MiB/s cap below takes 8 s, not 16.
 qemu_image abtest "$D/abtest.img"
+# shellcheck disable=SC2054 # the commas are QEMU's
 Q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
 	-drive "file=$D/abtest.img,format=raw,if=floppy,readonly=on"
 	-m 32M -object memory-backend-ram,id=m0,size=32M -machine memory-backend=m0)
@@ -186,6 +187,7 @@ link_up() {
 	ip route replace 198.18.0.1 dev veth1 table 11 &&
 		ip route replace 198.18.0.2 dev veth0 table 10 || return 1
 	timeout 120 rdma link delete rxe1 && rdma link add rxe1 type rxe netdev veth1 || return 1
+	# shellcheck disable=SC2016 # the inner shell expands it
 	wait_for 30 bash -c '[ "$(rdma link show | grep -cE "^link rxe[01]/1 state ACTIVE")" = 2 ]'
 }
 t "link: veth1 up, its routes back, rxe1 made anew, rxe0 and rxe1 ACTIVE" link_up
