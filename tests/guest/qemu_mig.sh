@@ -11,7 +11,8 @@
 #       QEMU_PID and QEMU_FILES (qemu-lib.sh) know NAME-s and NAME-d;
 #       pids: $QMIG_DIR/NAME/{src,dst}.pid (rdmig-qemu), .qpid (QEMU),
 #       .agent (rdmigd, once a migration started it)
-#       QMIG_SRC_ENV: environment for the source's rdmig-qemu
+#       QMIG_SRC_ENV, QMIG_DST_ENV: environment for the source's, the
+#       destination's rdmig-qemu; qmig_dst and qmig_src: one side only
 #   migrate NAME [OPTIONS...]   rdmig-qemu migrate; its exit status; the
 #                               report in $QMIG_DIR/NAME/mig.json
 #   snapshot NAME               copies of NAME's RAM (for CHECK equal)
@@ -48,8 +49,23 @@ wait_for() { # SECONDS COMMAND...: until COMMAND holds
 
 # qmig NAME IMG CHECK [QEMU MEMORY ARGS...]: destination and source
 # rdmig-qemu for the same QEMU command line; returns when both are up.
-qmig() {
-	local name=$1 img=$2 check=$3 d=$QMIG_DIR/$1 p=$QMIG_PORT arg
+# (Both start at once: the two QEMUs' start-ups overlap.)
+qmig() { _qmig_dst_start "$@" && qmig_src "$@" && _qmig_dst_up "$1"; }
+
+_qmig_cmd() { # IMG [QEMU MEMORY ARGS...]: sets q, the QEMU command line
+	local img=$1
+	shift
+	# The disk a floppy, as qemu-lib.sh's qemu_start has it (why: there).
+	q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
+		-drive "file=$img,format=raw,if=floppy,readonly=on" "$@")
+}
+
+# qmig_dst NAME IMG CHECK [ARGS...]: only the destination (NAME-d), for a
+# source that is already running; QMIG_DST_ENV: its environment.
+qmig_dst() { _qmig_dst_start "$@" && _qmig_dst_up "$1"; }
+
+_qmig_dst_start() {
+	local name=$1 img=$2 check=$3 d=$QMIG_DIR/$1 p=$QMIG_PORT arg q
 	shift 3
 	# exact: the destination vCPU's registers over its second monitor;
 	# equal: the source's RAM as snapshot() copied it.
@@ -58,9 +74,9 @@ qmig() {
 	QMIG_PORT=$((QMIG_PORT + 2))
 	mkdir -p "$d"
 	echo "$p" >"$d/port"
-	local q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
-		-drive "file=$img,format=raw,if=virtio,readonly=on" "$@")
-	"$QMIG_RQ" incoming --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
+	_qmig_cmd "$img" "$@"
+	# shellcheck disable=SC2086
+	env ${QMIG_DST_ENV:-} "$QMIG_RQ" incoming --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
 		--report "$d/dst.json" --pidfile "$d/dst.qpid" --agent-pidfile "$d/dst.agent" \
 		--timeout-ms 300000 \
 		--qmp-socket "$QEMU_RUN/$name-d.ctl" \
@@ -69,6 +85,21 @@ qmig() {
 		-qmp "unix:$QEMU_RUN/$name-d.qmp2,server=on,wait=off" \
 		>"$d/dst.out" 2>"$d/dst.err" &
 	echo $! >"$d/dst.pid"
+}
+
+_qmig_dst_up() {
+	local name=$1 d=$QMIG_DIR/$1
+	wait_for 60 grep -q 'waits for its device state' "$d/dst.err" || { cat "$d/dst.err"; return 1; }
+	QEMU_PID["$name-d"]=$(cat "$d/dst.qpid")
+	qemu_set_files "$name-d" "$(region_files "${QEMU_PID["$name-d"]}")"
+}
+
+# qmig_src NAME IMG CHECK [ARGS...]: the source (NAME-s) that qmig_dst's
+# destination waits for; QMIG_SRC_ENV: its environment.
+qmig_src() {
+	local name=$1 img=$2 d=$QMIG_DIR/$1 q
+	shift 3
+	_qmig_cmd "$img" "$@"
 	# shellcheck disable=SC2086
 	env ${QMIG_SRC_ENV:-} "$QMIG_RQ" run --name "$name-s" --qmp-socket "$QEMU_RUN/$name-s.ctl" --pidfile "$d/src.qpid" \
 		--agent-pidfile "$d/src.agent" \
@@ -77,18 +108,17 @@ qmig() {
 		>"$d/src.out" 2>"$d/src.err" &
 	echo $! >"$d/src.pid"
 	wait_for 60 test -S "$QEMU_RUN/$name-s.ctl" || { cat "$d/src.err"; return 1; }
-	wait_for 60 grep -q 'waits for its device state' "$d/dst.err" || { cat "$d/dst.err"; return 1; }
 	QEMU_PID["$name-s"]=$(cat "$d/src.qpid")
-	QEMU_PID["$name-d"]=$(cat "$d/dst.qpid")
 	qemu_set_files "$name-s" "$(region_files "${QEMU_PID["$name-s"]}")"
-	qemu_set_files "$name-d" "$(region_files "${QEMU_PID["$name-d"]}")"
 }
 
 # migrate NAME [OPTIONS...]: the operator's client; its exit status.
+# QMIG_FROM: the guest to migrate, if not NAME-s (a destination that
+# resumed one, e.g. OTHER-d: its rdmig-qemu incoming holds it).
 migrate() {
 	local name=$1 d=$QMIG_DIR/$1
 	shift
-	timeout 240 "$QMIG_RQ" migrate "$QEMU_RUN/$name-s.ctl" --to "$QMIG_DST:$(cat "$d/port")" \
+	timeout 240 "$QMIG_RQ" migrate "$QEMU_RUN/${QMIG_FROM:-$name-s}.ctl" --to "$QMIG_DST:$(cat "$d/port")" \
 		--device "$QMIG_DST:$(($(cat "$d/port") + 1))" --bind "$QMIG_SRC" \
 		--dest-report "$d/dst.json" --report "$d/mig.json" "$@" \
 		>"$d/mig.out" 2>"$d/mig.err"

@@ -18,7 +18,9 @@ for x in $RDMIG_QEMU_RAM; do files="$files ${x%:*}"; done
 case $mode in
 exact)
 	t0=$(date +%s%N)
-	regs=$(timeout 60 python3 "$top/tests/guest/qemu_hmp.py" "$qmp" "info registers" |
+	# (build/tests/qemu/qemu_hmp, in C: python3 took seconds to start
+	# under nested TCG, all of it in the guest's pause)
+	regs=$(timeout 60 "$top/build/tests/qemu/qemu_hmp" "$qmp" "info registers" |
 		sed -n 's/.*EBX=\([0-9a-f]*\) ECX=[0-9a-f]\{6\}\([0-9a-f]\{2\}\).*/0x\1 0x\2/p')
 	# shellcheck disable=SC2086
 	set -- $regs

@@ -1,7 +1,7 @@
 # Sourced by the QEMU suites (tests/guest/6*-qemu*.sh), after lib.sh: runs
 # the project's QEMU test guest (tests/qemu/abtest.S, build/qemu/*.img)
 # under nested QEMU (qemu-system-x86_64 -accel tcg inside the test guest),
-# talks QMP to it with QEMU's own Python library (tests/qemu/qmp_steps.py)
+# talks QMP to it with a plain client (tests/qemu/qmp_steps.py: socket and json)
 # and checks its RAM from outside (build/tests/qemu/abtest_check).
 #
 #   qemu_image KIND OUT [PAGES_PER_TICK [HZ [TOP_MIB]]]
@@ -54,20 +54,12 @@ QEMU_STEPS=$QEMU_TOP/tests/qemu/qmp_steps.py
 declare -A QEMU_PID=() QEMU_FILES=()
 QEMU_MEM=()
 
-# QEMU's Python QMP library: cached on the host by scripts/fetch-qemu-qmp.sh
-# (make check runs it); the guest sees the cache through its read-only root.
-if [ -z "${QEMU_QMPLIB:-}" ]; then
-	QEMU_QMPLIB=$("$QEMU_TOP/scripts/fetch-qemu-qmp.sh" --print-dir 2>/dev/null) || QEMU_QMPLIB=
-fi
-export PYTHONPATH=$QEMU_QMPLIB${PYTHONPATH:+:$PYTHONPATH}
-
 # The checks a suite should make before anything else: each says why not.
 qemu_ready() {
 	command -v "$QEMU_BIN" >/dev/null || { echo "$QEMU_BIN not installed"; return 1; }
-	[ -n "$QEMU_QMPLIB" ] && [ -f "$QEMU_QMPLIB/qemu/qmp/qmp_client.py" ] ||
-		{ echo "QEMU's QMP library not cached: run scripts/fetch-qemu-qmp.sh on the host"; return 1; }
 	local f
-	for f in "$QEMU_TOP/build/qemu/abtest.img" "$QEMU_TOP/build/qemu/idle.img" "$QEMU_CHECK"; do
+	for f in "$QEMU_TOP/build/qemu/abtest.img" "$QEMU_TOP/build/qemu/idle.img" "$QEMU_CHECK" \
+		"$QEMU_TOP/build/tests/qemu/qemu_hmp"; do
 		[ -e "$f" ] || { echo "$f missing: run make"; return 1; }
 	done
 }
@@ -147,8 +139,8 @@ qemu_start() {
 	return 1
 }
 
-# QMP goes through one qmp_steps.py server for the whole suite: python3 and
-# its imports take seconds to start under nested TCG, each time.
+# QMP goes through one qmp_steps.py server for the whole suite: python3
+# takes a second or more to start under nested TCG, each time.
 QEMU_SERVER_PID=
 _qemu_server() {
 	[ -n "$QEMU_SERVER_PID" ] && kill -0 "$QEMU_SERVER_PID" 2>/dev/null && return 0
@@ -244,15 +236,19 @@ qemu_stop() {
 	return 0
 }
 
+# The QMP server goes first: qemu_stop then asks it nothing. (It used to
+# be asked to @drop each name's two sockets, and each ask for a QEMU that
+# was gone, or a socket that never existed, waited 30 s to connect: with
+# 63-qemu-faults' six guests, twice over, the suite's exit took 12 min.)
 qemu_cleanup() {
 	local n
-	for n in "${!QEMU_PID[@]}"; do qemu_stop "$n"; done
-	for n in "${!QEMU_FILES[@]}"; do qemu_stop "$n"; done
 	if [ -n "$QEMU_SERVER_PID" ]; then
 		kill "$QEMU_SERVER_PID" 2>/dev/null
 		wait "$QEMU_SERVER_PID" 2>/dev/null
 		QEMU_SERVER_PID=
 	fi
+	for n in "${!QEMU_PID[@]}"; do qemu_stop "$n"; done
+	for n in "${!QEMU_FILES[@]}"; do qemu_stop "$n"; done
 	rm -rf "$QEMU_RUN"
 }
 

@@ -1,7 +1,7 @@
 # The QEMU test guest (tests/qemu/abtest.S, GNU as + ld + objcopy into a raw
 # boot-sector disk image) and the abtest checker the QEMU suites run.
 QEMU_IMGS := $(B)/qemu/abtest.img $(B)/qemu/idle.img
-GUEST_BINS += $(QEMU_IMGS) $(B)/tests/qemu/abtest_check
+GUEST_BINS += $(QEMU_IMGS) $(B)/tests/qemu/abtest_check $(B)/tests/qemu/qemu_hmp
 
 $(B)/qemu/%.o: tests/qemu/abtest.S
 	@mkdir -p $(dir $@)
@@ -18,6 +18,11 @@ $(B)/qemu/%.img: $(B)/qemu/%.o
 	truncate -s 1474560 $@
 
 $(B)/tests/qemu/abtest_check: $(B)/tests/qemu/abtest_check.o $(B)/user/vmm/abtest.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ljson-c
+
+# One HMP command over QMP, for the check at resume (qemu_hmp.c says why C).
+$(B)/tests/qemu/qemu_hmp: $(B)/tests/qemu/qemu_hmp.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ljson-c
 

@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Runs QMP steps against QEMU with QEMU's own Python QMP library
-(qemu.qmp.QMPClient; scripts/fetch-qemu-qmp.sh puts it in the cache,
-PYTHONPATH points there).
+"""Runs QMP steps against QEMU: a plain QMP client (a UNIX socket, one JSON
+object a line; nothing but the standard library's socket and json, no
+asyncio: importing QEMU's own qemu.qmp and asyncio took 8-16 s under
+nested TCG, this starts in well under a second).
 
     qmp_steps.py [--timeout S] SOCKET STEP...
         one connection for all the steps, then exit.
     qmp_steps.py --serve FIFO
-        a server for tests/qemu/qemu-lib.sh: starting python3 and importing
-        asyncio and the library takes seconds under nested TCG, so one
-        process serves the whole suite. Each request written to FIFO is
+        a server for tests/qemu/qemu-lib.sh: starting python3 takes a
+        second or more under nested TCG, so one process serves the whole
+        suite. Each request written to FIFO is
         "SOCKET\\nRESULT-FILE\\nSTEP\\n...\\n\\n"; the output goes to
         RESULT-FILE, then RESULT-FILE.rc gets the exit code. A connection
         stays open per SOCKET (reopened when QEMU went away) and its events
         are kept, so an event a step waits for is seen even when it came
-        before that step. The step "@drop" closes SOCKET's connection.
+        before that step (QEMU queues them on the socket until they are read).
+        The step "@drop" closes SOCKET's connection (it never opens one:
+        a QEMU that is gone costs nothing).
 
 A STEP is one of
     COMMAND [JSON-ARGUMENTS]      execute; print {"command":..,"return":..}
@@ -28,7 +31,10 @@ A STEP is one of
     @clear                        forget the events received so far
     @migrate-wait STATUS[,STATUS] [timeout=S]
                                   poll query-migrate until its status is one of
-                                  them; print the final query-migrate; a status
+                                  them; print the final query-migrate (for
+                                  completed: once QEMU filled in total-time,
+                                  which 7.2 does just after it reports
+                                  completed); a status
                                   of failed or cancelled that was not asked for
                                   fails the step at once
     @status STATUS [timeout=S]    poll query-status until "status" is STATUS
@@ -38,19 +44,24 @@ Each printed line is one JSON object. Exit code 0 when every step held, 1
 with the reason (a "qmp_steps: ..." line) otherwise, 2 when the socket
 never answered.
 """
-import asyncio
+
 import json
 import os
+import socket
 import sys
 import time
-
-from qemu.qmp import QMPClient, ExecuteError, Runstate
 
 
 class StepFailed(Exception):
     def __init__(self, msg, code=1):
         super().__init__(msg)
         self.code = code
+
+
+class ExecuteError(Exception):
+    def __init__(self, error_class, desc):
+        super().__init__(desc)
+        self.error_class = error_class
 
 
 def kv(words):
@@ -72,65 +83,107 @@ class Conn:
 
     def __init__(self, path):
         self.path = path
-        self.client = None
+        self.sock = None
+        self.buf = b''
         self.events = []
-        self.task = None
 
     def alive(self):
-        return self.client is not None and self.client.runstate == Runstate.RUNNING
+        return self.sock is not None
 
-    async def open(self, timeout):
-        await self.close()
+    def open(self, timeout):
+        self.close()
         end = time.monotonic() + timeout
         last = None
         while time.monotonic() < end:
             if os.path.exists(self.path):
-                c = QMPClient(os.path.basename(self.path))
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
-                    await c.connect(self.path)
-                    self.client = c
-                    self.events = []
-                    self.task = asyncio.get_running_loop().create_task(self.collect())
+                    s.connect(self.path)
+                    self.sock, self.buf, self.events = s, b'', []
+                    # A monitor that already has a client never greets.
+                    greet = self.read(time.monotonic() + min(5.0, timeout))
+                    if greet is None or 'QMP' not in greet:
+                        raise OSError(f"no greeting ({greet})")
+                    self.execute('qmp_capabilities', None, 10.0)
                     return
-                except Exception as e:  # not listening yet, or busy
+                except (OSError, ExecuteError, ValueError) as e:
                     last = e
-            await asyncio.sleep(0.1)
+                    self.close()
+            time.sleep(0.1)
         raise StepFailed(f"{self.path}: no QMP server answered in {timeout:.0f} s ({last})", 2)
 
-    async def collect(self):
-        async for ev in self.client.events:
-            self.events.append(ev)
-
-    async def close(self):
-        if self.task:
-            self.task.cancel()
-            self.task = None
-        if self.client:
+    def read(self, deadline):
+        """The next message, or None at deadline; OSError when QEMU went away."""
+        while b'\n' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
             try:
-                await self.client.disconnect()
-            except Exception:  # QEMU quit or was killed
-                pass
-            self.client = None
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not data:
+                raise OSError("QEMU closed the monitor")
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line) if line.strip() else self.read(deadline)
+
+    def pump(self, secs):
+        """Collects the events that arrive within secs."""
+        end = time.monotonic() + secs
+        while True:
+            msg = self.read(end)
+            if msg is None:
+                return
+            if 'event' in msg:
+                self.events.append(msg)
+
+    def execute(self, cmd, args=None, timeout=120.0):
+        req = {'execute': cmd}
+        if args is not None:
+            req['arguments'] = args
+        self.sock.sendall(json.dumps(req).encode() + b'\n')
+        end = time.monotonic() + timeout
+        while True:
+            msg = self.read(end)
+            if msg is None:
+                raise StepFailed(f"{cmd}: no reply in {timeout:.0f} s")
+            if 'event' in msg:
+                self.events.append(msg)
+            elif 'return' in msg:
+                return msg['return']
+            elif 'error' in msg:
+                raise ExecuteError(msg['error'].get('class'), msg['error'].get('desc'))
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None
 
 
-async def run_steps(conn, steps, out, timeout):
+def run_steps(conn, steps, out, timeout):
+    if steps[:1] == ['@drop']:
+        conn.close()
+        return
     if not conn.alive():
-        await conn.open(timeout)
-    c = conn.client
+        conn.open(timeout)
+    c = conn
     for step in steps:
         words = step.split(None, 1)
         head = words[0]
         rest = words[1] if len(words) > 1 else ''
         if head == '@drop':
-            await conn.close()
+            conn.close()
             return
         if head == '@clear':
+            c.pump(0)
             conn.events.clear()
         elif head == '@hmp':
-            r = await c.execute('human-monitor-command', {'command-line': rest})
+            r = c.execute('human-monitor-command', {'command-line': rest})
             out({'hmp': rest, 'output': r})
         elif head == '@sleep':
-            await asyncio.sleep(float(rest))
+            c.pump(float(rest))
         elif head == '@wait':
             parts = rest.split()
             if not parts:
@@ -152,7 +205,7 @@ async def run_steps(conn, steps, out, timeout):
                         got = [(e['event'], e.get('data')) for e in conn.events][-8:]
                         raise StepFailed(f"no {name} {match} within {tmo:.0f} s "
                                          f"(events not used yet: {got})")
-                    await asyncio.sleep(0.05)
+                    c.pump(0.05)
             out({'event': found['event'], 'data': found.get('data', {}),
                  'timestamp': found.get('timestamp')})
         elif head == '@migrate-wait':
@@ -161,32 +214,37 @@ async def run_steps(conn, steps, out, timeout):
             _, tmo = kv(parts[1:])
             end = time.monotonic() + tmo
             while True:
-                info = await c.execute('query-migrate')
+                info = c.execute('query-migrate')
                 st = info.get('status')
-                if st in want:
+                # QEMU 7.2 sets "completed" before it computes total-time
+                # and downtime (migration_calculate_complete): until then
+                # both read 0. The final reply is the one with them.
+                early = st == 'completed' and not info.get('total-time') and \
+                    time.monotonic() < end
+                if st in want and not early:
                     out({'query-migrate': info})
                     break
-                if st in ('failed', 'cancelled'):
+                if st in ('failed', 'cancelled') and st not in want:
                     out({'query-migrate': info})
                     raise StepFailed(f"migration {st}: {info.get('error-desc', '')}")
                 if time.monotonic() > end:
                     out({'query-migrate': info})
                     raise StepFailed(f"migration still '{st}' after {tmo:.0f} s "
                                      f"(wanted {sorted(want)})")
-                await asyncio.sleep(0.1)
+                c.pump(0.02 if early else 0.1)
         elif head == '@status':
             parts = rest.split()
             _, tmo = kv(parts[1:])
             end = time.monotonic() + tmo
             while True:
-                st = await c.execute('query-status')
+                st = c.execute('query-status')
                 if st.get('status') == parts[0]:
                     out({'query-status': st})
                     break
                 if time.monotonic() > end:
                     raise StepFailed(f"status '{st.get('status')}' after {tmo:.0f} s, "
                                      f"wanted {parts[0]}")
-                await asyncio.sleep(0.1)
+                c.pump(0.1)
         else:
             must_fail = head.startswith('!')
             cmd = head.lstrip('!')
@@ -195,7 +253,7 @@ async def run_steps(conn, steps, out, timeout):
             except ValueError as e:
                 raise StepFailed(f"{cmd}: arguments are not JSON ({e}): {rest}")
             try:
-                r = await c.execute(cmd, args)
+                r = c.execute(cmd, args)
             except ExecuteError as e:
                 if not must_fail:
                     raise StepFailed(f"{cmd} failed: {e.error_class}: {e}")
@@ -206,17 +264,17 @@ async def run_steps(conn, steps, out, timeout):
             out({'command': cmd, 'return': r})
 
 
-async def guarded(conn, steps, out, err, timeout):
+def guarded(conn, steps, out, err, timeout):
     """Runs the steps; returns the exit code, the reason written to err."""
     try:
-        await run_steps(conn, steps, out, timeout)
+        run_steps(conn, steps, out, timeout)
         return 0
     except StepFailed as e:
         err(f"qmp_steps: {e}")
         return e.code
     except Exception as e:  # the connection broke (QEMU died), a bug
         err(f"qmp_steps: {conn.path}: {type(e).__name__}: {e}")
-        await conn.close()
+        conn.close()
         return 1
 
 
@@ -226,24 +284,14 @@ def printer(f):
     return out
 
 
-async def one_shot(path, steps, timeout):
-    conn = Conn(path)
-    rc = await guarded(conn, steps, printer(sys.stdout),
-                       lambda m: print(m, file=sys.stderr, flush=True), timeout)
-    await conn.close()
-    return rc
-
-
-async def serve(fifo):
+def serve(fifo):
     conns = {}
     # O_RDWR: the FIFO never reads end-of-file between writers.
     f = os.fdopen(os.open(fifo, os.O_RDWR), 'r')
-    loop = asyncio.get_running_loop()
     while True:
         lines = []
         while True:
-            line = await loop.run_in_executor(None, f.readline)
-            line = line.rstrip('\n')
+            line = f.readline().rstrip('\n')
             if not line:
                 break
             lines.append(line)
@@ -252,12 +300,12 @@ async def serve(fifo):
         path, result, steps = lines[0], lines[1], lines[2:]
         if steps == ['@exit']:
             for c in conns.values():
-                await c.close()
+                c.close()
             return
         conn = conns.setdefault(path, Conn(path))
         with open(result, 'w') as rf:
-            rc = await guarded(conn, steps, printer(rf),
-                               lambda m: print(m, file=rf, flush=True), 30.0)
+            rc = guarded(conn, steps, printer(rf),
+                         lambda m: print(m, file=rf, flush=True), 30.0)
         with open(result + '.rc.tmp', 'w') as rcf:
             rcf.write(f"{rc}\n")
         os.rename(result + '.rc.tmp', result + '.rc')
@@ -266,7 +314,7 @@ async def serve(fifo):
 def main():
     args = sys.argv[1:]
     if args[:1] == ['--serve'] and len(args) == 2:
-        asyncio.run(serve(args[1]))
+        serve(args[1])
         return
     timeout = 30.0
     if args[:1] == ['--timeout']:
@@ -275,7 +323,11 @@ def main():
     if len(args) < 1 or args[0] in ('-h', '--help'):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    sys.exit(asyncio.run(one_shot(args[0], args[1:], timeout)))
+    conn = Conn(args[0])
+    rc = guarded(conn, args[1:], printer(sys.stdout),
+                 lambda m: print(m, file=sys.stderr, flush=True), timeout)
+    conn.close()
+    sys.exit(rc)
 
 
 if __name__ == '__main__':

@@ -486,7 +486,20 @@ static void mig_done(struct server *s)
 	m->qemu_done_us = rdmig_now_us();
 	release_throttle(m);
 	rep = base_report(s, "completed", NULL);
-	vm_qmp(s->vm, "query-migrate", NULL, &q, err, sizeof(err));
+	/*
+	 * QEMU 7.2 says "completed" (the event and query-migrate's status) a
+	 * moment before it fills in total-time and downtime
+	 * (migration_calculate_complete): until then both read 0. Wait for
+	 * the final reply, at most a second.
+	 */
+	for (i = 0; i < 50; i++) {
+		if (vm_qmp(s->vm, "query-migrate", NULL, &q, err, sizeof(err)) || !q ||
+		    jget_i64(q, "total-time") > 0)
+			break;
+		json_object_put(q);
+		q = NULL;
+		usleep(20000);
+	}
 	if (q) {
 		json_object_object_add(rep, "qemu", q);
 		if (json_object_object_get_ex(q, "ram", &j))

@@ -1,25 +1,27 @@
 #!/bin/bash
 # guest: --mem 3072 --timeout 1800
-# DRAFT, not a suite yet (qguest, issue 11): move it back to
-# tests/guest/63-qemu-faults.sh once a run is green. Its first run passed
-# every fault check except rdmig-qemu calling a peer abort "cancelled"
-# (fixed in user/qemu/source.c), but a fault round converged before its
-# kill. With the --max-bandwidth cap below, the run of 01:35 UTC passed
-# all 58 assertions (0 failed), but the suite had not yet ended under
-# tests/run.sh 10 minutes later: check its exit (qemu_cleanup?) first.
 # Faults in the middle of an rdmig-qemu live migration of the abtest QEMU
-# guest (RAM by rdmigd rxe0 -> rxe1, device state by QEMU over TCP): the
-# destination QEMU SIGKILLed, the source rdmigd SIGKILLed, the destination
-# rdmigd SIGKILLed, the veth link set down. One source guest lives through
-# all of them; each time a fresh destination rdmig-qemu waits for it. Each
-# time: `rdmig-qemu migrate` fails with a reason; the source guest is
-# running (not left paused) and its RAM, read through its regions, keeps
-# changing in order and passes abtest; the destination QEMU is gone and its
-# rdmig-qemu exited non-zero; no page is pinned on either side. After the
-# three kills a new migration of the same guest completes and the
-# destination, checked exactly where its vCPU is before it resumes, runs
-# on; that guest is then the source of the link-down round (after which a
-# new migration is not asserted: see the rping diagnostic there).
+# guest (32 MiB; RAM by rdmigd rxe0 -> rxe1, device state by QEMU over
+# TCP), issue 11 and the QEMU part of issue 14: the destination QEMU
+# SIGKILLed, the source rdmigd SIGKILLed, the destination rdmigd
+# SIGKILLed, the veth link (veth1, the destination's side) set down. One
+# source guest lives through all four; each time a fresh destination
+# rdmig-qemu waits for it, and each round's migration first gets under
+# way (so each is also a new migration that works after the fault
+# before it). Each time: `rdmig-qemu migrate` fails with a reason;
+# the source guest is running (not left paused) and its RAM, read through
+# its regions, keeps changing in order and passes abtest; the destination
+# QEMU is gone and its rdmig-qemu exited non-zero; no page is pinned on
+# either side. After the link down the link is set up again (its policy
+# routes put back: a route through a device that went down is gone; rxe1
+# re-created) and rping rxe0 -> rxe1 must work; then a new migration of the same guest
+# completes, the destination, checked exactly where its vCPU is before it
+# resumes, runs on. Documentation/failures.md, "QEMU".
+# Each fault comes in iteration 0 of its migration (see migrate_bg).
+# Time: 519 s under tests/run.sh, guest boot included (60 passed), with
+# the machine at load 10 on 2 cores (other helpers' guests); about 4 min
+# expected on a quiet machine. (Its exit used to take 12 min more:
+# qemu-lib.sh's cleanup, fixed there.)
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../qemu/qemu-lib.sh
 . "$RDMIG_TOP/tests/qemu/qemu-lib.sh"
@@ -32,14 +34,16 @@ mkdir -p "$D"
 RQ=$QMIG_RQ
 PORT=18770
 
-t "QEMU, the test images and QEMU's QMP library are there" qemu_ready
+t "QEMU and the test images are there" qemu_ready
 # The image's default pace, 1000 pages/s: with a 1 ms downtime limit the
 # fault rounds never converge (every iteration finds pages dirty), with the
-# default limit the last round does.
+# default limit the last round does. 32 MiB: the figures are not the point
+# here, and iteration 0 at the 4 MiB/s cap below takes 8 s, not 16.
 qemu_image abtest "$D/abtest.img"
+# shellcheck disable=SC2054 # the commas are QEMU's
 Q=("$QEMU_BIN" -accel "$QEMU_ACCEL" -nodefaults -display none
 	-drive "file=$D/abtest.img,format=raw,if=floppy,readonly=on"
-	-m 64M -object memory-backend-ram,id=m0,size=64M -machine memory-backend=m0)
+	-m 32M -object memory-backend-ram,id=m0,size=32M -machine memory-backend=m0)
 
 src_start() {
 	"$RQ" run --name vm-s --qmp-socket "$QEMU_RUN/vm-s.ctl" --pidfile "$D/src.qpid" \
@@ -72,10 +76,11 @@ dst_start() {
 	qemu_set_files "vm-$r" "$(region_files "${QEMU_PID[vm-$r]}")"
 }
 
-# rdmig-qemu migrate in the background, never converging: rdmigd capped at
-# 4 MiB/s, what the guest dirties (1000 pages/s), so every iteration leaves
-# as much as it sent, and a 1 ms downtime limit is less than one page's
-# time. (Without the cap a round converged: a few dirty pages fit in 1 ms.)
+# rdmig-qemu migrate in the background, slow to converge: rdmigd capped at
+# 4 MiB/s, what the guest dirties at its pace (1000 pages/s), and a 1 ms
+# downtime limit. Every fault comes in iteration 0, which at the cap takes
+# 8 s for the 32 MiB whatever the guest dirties: a loaded guest dirties
+# far less than its pace, and its later rounds converged before a fault.
 SRC=vm-s SRC_PID=$D/src.pid
 migrate_bg() {
 	local d=$D/$1 p
@@ -143,19 +148,62 @@ t_not "dst-qemu: (mid-way, the migration has not failed yet)" gone "$D/dst-qemu/
 kill -KILL "$(cat "$D/dst-qemu/dst.qpid")"
 survived dst-qemu
 
-# 2. The source rdmigd SIGKILLed in a later iteration.
+# 2. The source rdmigd SIGKILLed, also in iteration 0: a later iteration
+# is not a point this guest reaches reliably without converging (under
+# load it dirtied 0 to 360 pages/s, not its 1000, and rounds converged
+# at iteration 4 to 10 in spite of the cap and the 1 ms limit).
 t "src-agent: a destination waits" dst_start src-agent 2
 migrate_bg src-agent
-t "src-agent: the migration reached iteration 1" at_iteration src-agent 1
+t "src-agent: the migration is under way (iteration 0)" at_iteration src-agent 0
 kill -KILL "$(cat "$D/src.agent")"
 survived src-agent
 
 # 3. The destination rdmigd SIGKILLed.
 t "dst-agent: a destination waits" dst_start dst-agent 3
 migrate_bg dst-agent
-t "dst-agent: the migration reached iteration 1" at_iteration dst-agent 1
+t "dst-agent: the migration is under way (iteration 0)" at_iteration dst-agent 0
 kill -KILL "$(cat "$D/dst-agent/dst.agent")"
 survived dst-agent
+
+
+# 4. The link down (veth1, the destination's side) mid-way, for as long as
+# the failure takes (rdmigd's 30 s inactivity limit); then up again.
+t "link: a destination waits" dst_start link 4
+migrate_bg link
+t "link: the migration is under way (iteration 0)" at_iteration link 0
+ip link set veth1 down
+t "link: rdmig-qemu migrate fails while the link is down" wait_for 240 gone "$D/link/mig.pid"
+survived link
+# Back up: the link, its policy routes (taking a device down deletes every
+# route through it, scripts/guest-init.sh's included) and rxe1 made anew
+# (same name and netdev). After a down of 30 s or more with RDMA traffic
+# in flight, link and routes back were not enough: new connections timed
+# out ("timed out waiting for the peer"), with or without `ip neigh
+# flush`, until the soft-RoCE device on the side that went down was
+# re-created (Documentation/failures.md, "QEMU"). Its deletion waits for
+# every process that holds it: both rdmigd have exited (checked above).
+link_up() {
+	ip link set veth1 up || return 1
+	ip route replace 198.18.0.1 dev veth1 table 11 &&
+		ip route replace 198.18.0.2 dev veth0 table 10 || return 1
+	timeout 120 rdma link delete rxe1 && rdma link add rxe1 type rxe netdev veth1 || return 1
+	# shellcheck disable=SC2016 # the inner shell expands it
+	wait_for 30 bash -c '[ "$(rdma link show | grep -cE "^link rxe[01]/1 state ACTIVE")" = 2 ]'
+}
+t "link: veth1 up, its routes back, rxe1 made anew, rxe0 and rxe1 ACTIVE" link_up
+# rping proves the path before the migration does.
+rping_ok() {
+	local rp rc
+	rping -s -a 198.18.0.2 -p 18799 -C 1 >"$D/rping-s.log" 2>&1 &
+	rp=$!
+	sleep 0.5
+	timeout 20 rping -c -a 198.18.0.2 -I 198.18.0.1 -p 18799 -C 1 >"$D/rping-c.log" 2>&1
+	rc=$?
+	kill "$rp" 2>/dev/null
+	wait "$rp" 2>/dev/null
+	[ "$rc" = 0 ] || { echo "rping exit $rc"; tail -n 5 "$D/rping-c.log" "$D/rping-s.log"; return 1; }
+}
+t "link: after down/up, rping rxe0 -> rxe1 works" rping_ok
 
 # The running-check can fail: a stopped source fails it (then goes on).
 t_not "(a source stopped by hand is not running: the check can fail)" \
@@ -180,34 +228,8 @@ t "again: the destination guest runs on, in order" qemu_check moving vm-again --
 t "again: the source rdmig-qemu exited 0" exited_ok "$D/src.pid"
 t "again: no page is pinned" wait_for 120 no_pins
 
-# 4. The link down (veth1, the destination's side) mid-way, for as long as
-# the failure takes; then up again with its policy route (guest-init.sh:
-# a route through a device that went down is gone). The guest is now the
-# one the last destination resumed: its rdmig-qemu migrates it on.
-SRC=vm-again SRC_PID=$D/again/dst.pid
-t "link: a destination waits" dst_start link 4
-migrate_bg link
-t "link: the migration reached iteration 1" at_iteration link 1
-ip link set veth1 down
-t "link: rdmig-qemu migrate fails while the link is down" wait_for 240 gone "$D/link/mig.pid"
-ip link set veth1 up
-ip route replace 198.18.0.1 dev veth1 table 11
-ip route replace 198.18.0.2 dev veth0 table 10
-# Whether RDMA rxe0 -> rxe1 works again after the flap (a diagnostic: a
-# new migration after it is not asserted, see the report of issue 11).
-rping -s -a 198.18.0.2 -p 18799 -C 1 >"$D/rping-s.log" 2>&1 &
-rp=$!
-sleep 0.5
-if timeout 20 rping -c -a 198.18.0.2 -I 198.18.0.1 -p 18799 -C 1 >"$D/rping-c.log" 2>&1; then
-	echo "# link: after down/up, rping rxe0 -> rxe1 works"
-else
-	echo "# link: after down/up, rping rxe0 -> rxe1 FAILS: $(tail -n 2 "$D/rping-c.log" | tr '\n' ' ')"
-fi
-kill "$rp" 2>/dev/null
-wait "$rp" 2>/dev/null
-survived link
-
 kill -TERM "$(cat "$D/again/dst.pid")" 2>/dev/null
 t "SIGTERM ends the rdmig-qemu holding the guest, exit 0" exited_ok "$D/again/dst.pid"
 t "no page is pinned at the end" wait_for 120 no_pins
 t "no kernel warning" dmesg_clean
+echo "# 63-qemu-faults took ${SECONDS} s in the test guest (its boot not counted)"
