@@ -178,6 +178,21 @@ settle() { # QMP-FUNCTION NAME STOPPED
 
 qmfield() { jq -r "select(.\"query-migrate\") | .\"query-migrate\" | $2" "$1" | tail -n 1; }
 
+# qemu_stop, but the QMP helper's connections are dropped while QEMU still
+# answers: @drop on a dead QEMU's socket first waits the helper's 60 s
+# connect timeout (qmp_steps.py opens before it drops).
+bq_stop() { # NAME
+	if qemu_alive "$1"; then
+		_qemu_request "$QEMU_RUN/$1.qmp" @drop >/dev/null 2>&1
+		_qemu_request "$QEMU_RUN/$1.qmp2" @drop >/dev/null 2>&1
+	fi
+	local srv=$QEMU_SERVER_PID
+	QEMU_SERVER_PID=
+	qemu_stop "$1"
+	QEMU_SERVER_PID=$srv
+	unset "QEMU_FILES[$1]"
+}
+
 # QEMU's own migration, every transport in turn from one source QEMU (its
 # boot costs a minute of nested TCG): a completed migration leaves it
 # stopped (postmigrate) with the same RAM, and `cont` runs it again for the
@@ -204,30 +219,30 @@ qemu_case() { # SYS SCEN
 	qemu-rdma) uri=rdma:198.18.0.2:$QEMU_PORT ;;
 	qemu-rdma-pinall) uri=rdma:198.18.0.2:$QEMU_PORT pin=true ;;
 	esac
-	local caps="{\"capabilities\": [{\"capability\": \"events\", \"state\": true},
-		{\"capability\": \"multifd\", \"state\": $mfd}, {\"capability\": \"x-rdma-pin-all\", \"state\": $pin}]}"
+	# One line: each line is one QMP step.
+	local caps="{\"capabilities\": [{\"capability\": \"events\", \"state\": true}, {\"capability\": \"multifd\", \"state\": $mfd}, {\"capability\": \"x-rdma-pin-all\", \"state\": $pin}]}"
 	say "$sys $scen: $mib MiB guest, $uri ..."
 	img=$O/abtest-$scen.img
 	if [ "$QEMU_SRC_UP" != "$scen" ] || ! qemu_alive src; then
-		qemu_stop src
+		bq_stop src
 		QEMU_SRC_UP=
 		if ! image_for "$scen" >/dev/null || ! qemu_start src "$img" "$mib" >"$d/boot.log" 2>&1 ||
 			! settle qemu_qmp src "$stopped" >>"$d/boot.log" 2>&1; then
 			failed "$sys" "$scen" "source QEMU did not boot: $(tail -n 2 "$d/boot.log" | tr '\n' ' ')"
-			qemu_stop src
+			bq_stop src
 			return
 		fi
 		QEMU_SRC_UP=$scen
 	elif [ "$stopped" = 0 ]; then
 		qemu_qmp src cont '@status running timeout=30' >"$d/boot.log" 2>&1 && sleep 2 ||
-			{ failed "$sys" "$scen" "the source did not run again: $(tail -n 2 "$d/boot.log")"; qemu_stop src; QEMU_SRC_UP=; return; }
+			{ failed "$sys" "$scen" "the source did not run again: $(tail -n 2 "$d/boot.log")"; bq_stop src; QEMU_SRC_UP=; return; }
 	fi
 	echo "${QEMU_PID[src]}" >"$d/src.qpid"
 	if ! qemu_start dst "$img" "$mib" -S -incoming defer >"$d/dst.log" 2>&1 ||
 		! qemu_qmp dst "migrate-set-capabilities $caps" \
 			"migrate-set-parameters $params" "migrate-incoming {\"uri\": \"$uri\"}" >>"$d/dst.log" 2>&1; then
 		failed "$sys" "$scen" "destination did not start: $(tail -n 3 "$d/dst.log" | tr '\n' ' ')"
-		qemu_stop dst
+		bq_stop dst
 		return
 	fi
 	echo "${QEMU_PID[dst]}" >"$d/dst.qpid"
@@ -253,8 +268,8 @@ qemu_case() { # SYS SCEN
 	fi
 	if [ $rc != 0 ]; then
 		failed "$sys" "$scen" "$(grep -h 'qmp_steps\|error' "$log" | tail -n 2 | tr '\n' ' ')"
-		qemu_stop dst
-		qemu_stop src
+		bq_stop dst
+		bq_stop src
 		QEMU_SRC_UP=
 		return
 	fi
@@ -274,7 +289,7 @@ qemu_case() { # SYS SCEN
 		sent_bytes: $q.ram.transferred, iterations: $q.ram."dirty-sync-count",
 		zero_pages: $q.ram.duplicate, mbps: $q.ram.mbps} + $cpu' "$log")"
 	say "$sys $scen: $(tail -n 1 "$REC" | jq -r '"\(.total_ms) ms, downtime \(.downtime_ms // "-") ms, verified \(.verified)"')"
-	qemu_stop dst
+	bq_stop dst
 }
 
 # One live migration's remaining bytes and dirty rate over time (QEMU: its
@@ -338,14 +353,16 @@ rdmig_case() { # SYS SCEN
 }
 
 rq_stop() { # NAME: both rdmig-qemu (and their QEMU) gone, no region left
-	local d=$QMIG_DIR/$1 f
+	local d=$QMIG_DIR/$1 f n
+	# The QMP helper's connections first, while QEMU answers (bq_stop).
+	for n in "$1-s" "$1-d"; do
+		qemu_alive "$n" && _qemu_request "$QEMU_RUN/$n.qmp2" @drop >/dev/null 2>&1
+	done
 	for f in src.pid dst.pid src.qpid dst.qpid; do
 		[ -s "$d/$f" ] && kill -TERM "$(cat "$d/$f")" 2>/dev/null
 	done
 	for f in src.pid dst.pid; do [ -s "$d/$f" ] && proc_exit "$d/$f"; done
 	unset "QEMU_PID[$1-s]" "QEMU_PID[$1-d]" "QEMU_FILES[$1-s]" "QEMU_FILES[$1-d]"
-	qemu_qmp2 "$1-s" @drop >/dev/null 2>&1
-	qemu_qmp2 "$1-d" @drop >/dev/null 2>&1
 	return 0
 }
 
@@ -381,7 +398,7 @@ run_scenario() { # SCEN
 		[ "$sys $1" = "qemu-tcp d" ] && TIMELINE=1
 		qemu_case "$sys" "$1"
 	done
-	qemu_stop src
+	bq_stop src
 	QEMU_SRC_UP=
 	for sys in rdmig rdmig-pinall; do rdmig_case "$sys" "$1"; done
 }
@@ -397,3 +414,9 @@ for w in 0 1; do mod_case "track-1g-w$w" "$B/bench/modcost" track 1024 "$w"; don
 run_scenario d
 run_scenario c
 say "done: $(wc -l <"$REC") records"
+# qemu-lib's EXIT trap would @drop every name it knew (bq_stop says why).
+if [ -n "$QEMU_SERVER_PID" ]; then
+	kill "$QEMU_SERVER_PID" 2>/dev/null
+	wait "$QEMU_SERVER_PID" 2>/dev/null
+	QEMU_SERVER_PID=
+fi

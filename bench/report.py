@@ -147,7 +147,7 @@ def md(h, rs):
 
 th = ['target', 'verdict', 'ratio', 'note']
 text = (f'make bench, {date} (`{command}`)\n\nmigrations\n' + table(head, rows) +
-        '\n\nlink (ib_write_bw rxe0 -> rxe1, 5 s)\n' + table(['case', 'result', 'Gb/s'], link) +
+        '\n\nlink (ib_write_bw rxe0 -> rxe1, ~64 MiB a case)\n' + table(['case', 'result', 'Gb/s'], link) +
         '\n\nmodule (scenario e)\n' + table(['case', 'figures'], mod) +
         '\n\ntargets (issues 12, 13)\n' + table(th, targets) + '\n')
 print(text)
