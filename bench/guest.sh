@@ -249,8 +249,7 @@ qemu_case() { # SYS SCEN
 	sleep 0.5
 	local tl=
 	if [ -n "${TIMELINE:-}" ]; then
-		timeline_qemu "$d" &
-		tl=$!
+		timeline_qemu "$d" && tl=$TIMELINE_PID
 	fi
 	cpu_begin "$d" "$d/src.qpid" "$d/dst.qpid"
 	log=$d/src.json
@@ -263,8 +262,8 @@ qemu_case() { # SYS SCEN
 	local rc=$?
 	cpu=$(cpu_end "$d")
 	if [ -n "$tl" ]; then
-		touch "$d/timeline.stop"
-		wait "$tl"
+		kill "$tl" 2>/dev/null
+		wait "$tl" 2>/dev/null
 	fi
 	if [ $rc != 0 ]; then
 		failed "$sys" "$scen" "$(grep -h 'qmp_steps\|error' "$log" | tail -n 2 | tr '\n' ' ')"
@@ -293,15 +292,15 @@ qemu_case() { # SYS SCEN
 }
 
 # One live migration's remaining bytes and dirty rate over time (QEMU: its
-# query-migrate on the second monitor, every 0.5 s).
-timeline_qemu() { # DIR
-	local d=$1 t
-	while [ ! -e "$d/timeline.stop" ]; do
-		t=$(date +%s.%N)
-		qemu_qmp2 src query-migrate 2>/dev/null |
-			jq -r --arg t "$t" 'select(.return) | .return | select(.ram) |
-				"\($t) \(.ram.remaining) \(.ram."dirty-pages-rate" // 0)"' >>"$d/timeline.txt"
-		sleep 0.5
+# query-migrate every 0.5 s on the second monitor, bench/qmp_sample.py).
+timeline_qemu() { # DIR: returns once the sampler is connected
+	local d=$1 i
+	python3 "$top/bench/qmp_sample.py" "$QEMU_RUN/src.qmp2" "$d/timeline.txt" >"$d/timeline.log" 2>&1 &
+	TIMELINE_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q ready "$d/timeline.log" 2>/dev/null && return 0
+		kill -0 $TIMELINE_PID 2>/dev/null || return 1
+		sleep 0.1
 	done
 }
 
