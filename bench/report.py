@@ -66,7 +66,10 @@ for r in recs:
         continue
     note = ''
     if r.get('result') != 'completed':
-        note = r.get('reason', '')
+        note = re.sub(r'\s+', ' ', r.get('reason', ''))
+        if 'Bus error' in note:  # the shell's report of the QEMU command line
+            note = 'QEMU died of SIGBUS on its /dev/shm RAM file (tmpfs full?) ' + \
+                re.sub(r'.*> "\$QEMU_RUN/\$name.log" 2>&1 ?', '', note)
     elif r.get('verified') is False:
         note = 'NOT VERIFIED'
     if r.get('pin_budget_bytes'):
