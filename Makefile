@@ -40,7 +40,7 @@ $(shell mkdir -p $(B); d='$(PREFIX):$(LIBDIR):$(INCLUDEDIR)'; \
 	[ "$$(cat $(B)/install-dirs 2>/dev/null)" = "$$d" ] || echo "$$d" >$(B)/install-dirs)
 
 .PHONY: all module user clean check demo demo-vmm deps checkpatch fresh-check \
-	install install-lib deb progs fuzz
+	install install-lib deb progs fuzz bench
 all: module user
 
 deps:
@@ -54,6 +54,7 @@ TEST_BINS :=
 GUEST_BINS :=
 include $(sort $(wildcard user/*/*.mk))
 include $(sort $(wildcard tests/*/*.mk))
+include bench/bench.mk
 
 user: $(USER_BINS) $(GUEST_BINS) $(TEST_BINS)
 
@@ -91,6 +92,14 @@ demo-vmm:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh vmm
+
+# bench: every migration transport side by side in one test guest
+# (Documentation/bench.md); results in bench-results/.
+bench:
+	@scripts/install-deps.sh --bench
+	@scripts/fetch-qemu-qmp.sh
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
 
 checkpatch:
 	@scripts/checkpatch.sh

@@ -31,6 +31,9 @@ pkgs=(
 	# tests/guest/31-qmp: QEMU's Python QMP library (scripts/fetch-qemu-qmp.sh)
 	python3 patch xz-utils
 )
+# make bench (bench/run.sh): its PNG plots. Only with --bench, so that
+# make check does not install them.
+[ "${1:-}" = --bench ] && pkgs+=(gnuplot-nox)
 
 step="check which packages are installed (dpkg-query)"
 missing=()

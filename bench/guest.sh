@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# The in-guest half of `make bench` (bench/run.sh boots one test guest and
+# runs this in it, so every ratio comes from one boot). Each case appends
+# one JSON record to $RDMIG_OUT/bench/records.jsonl and prints one progress
+# line; a case that fails is recorded as failed with its reason and the
+# run goes on. Cases: the link (ib_write_bw), QEMU's own migration (RDMA
+# dynamic and pin-all, TCP, multifd) and rdmig (dynamic, pin-all) through
+# rdmig-qemu, on the scenarios of Documentation/bench.md, then the module's
+# costs (bench/modcost, tests/guest/bench_dirty).
+#   bench/guest.sh [CASE-FILTER]   (a regular expression on "SYSTEM SCENARIO")
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+RDMIG_TOP=$top
+B=$top/build
+O=${RDMIG_OUT:-/tmp}/bench
+mkdir -p "$O"
+REC=$O/records.jsonl
+PROG=$O/progress.log
+: >"$REC"
+: >"$PROG"
+FILTER=${1:-.}
+# shellcheck source=../tests/qemu/qemu-lib.sh
+. tests/qemu/qemu-lib.sh
+# rdmig-qemu through bench/rq.sh: it adds the destination's --pin-budget.
+QMIG_RQ=$top/bench/rq.sh
+export BENCH_RQ=$B/rdmig-qemu BENCH_DST_BUDGET=
+# shellcheck disable=SC2034
+QMIG_DIR=$O/qmig QMIG_PORT=18800
+# shellcheck source=../tests/guest/qemu_mig.sh
+. tests/guest/qemu_mig.sh
+HZ_TCK=$(getconf CLK_TCK)
+T0=$(date +%s)
+DOWNTIME=300	# the downtime limit asked, every system
+
+say() {
+	local s=$(($(date +%s) - T0))
+	printf '[bench %02d:%02d] %s\n' $((s / 60)) $((s % 60)) "$*" | tee -a "$PROG"
+}
+
+# record JSON: one line of records.jsonl (jq -c of the object given).
+record() { jq -c . <<<"$1" >>"$REC" || say "BUG: bad record: $1"; }
+
+failed() { # SYSTEM SCENARIO REASON
+	record "$(jq -n --arg s "$1" --arg c "$2" --arg r "$3" \
+		'{system: $s, scenario: $c, result: "failed", reason: $r}')"
+	say "$1 $2: FAILED: $3"
+}
+
+# ---- CPU: whole guest from /proc/stat, each process from /proc/PID/stat --
+# A sampler (bash builtins only: no fork per sample) reads, every 0.25 s,
+# utime+stime of every pid in the pid files given, keeping the last value
+# seen (a process that exits loses at most its last 0.25 s). With TIMELINE
+# set it also logs that QEMU's query-migrate (remaining bytes, dirty rate).
+sys_busy() { # non-idle jiffies of the whole guest
+	local cpu u n s i w q sq st
+	read -r cpu u n s i w q sq st _ </proc/stat
+	echo $((u + n + s + q + sq + st))
+}
+
+sampler() { # OUTFILE PIDFILE...
+	local out=$1 f p v
+	shift
+	declare -A last=() name=()
+	while :; do
+		for f in "$@"; do
+			[ -s "$f" ] || continue
+			read -r p <"$f" 2>/dev/null || continue
+			[ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+			read -r -a v <"/proc/$p/stat" 2>/dev/null || continue
+			last[$p]=$((v[13] + v[14]))
+			name[$p]=${f##*/}
+		done
+		: >"$out.tmp"
+		for p in "${!last[@]}"; do echo "${name[$p]} $p ${last[$p]}" >>"$out.tmp"; done
+		mv -f "$out.tmp" "$out"
+		[ -e "$out.stop" ] && break
+		sleep 0.25
+	done
+}
+
+cpu_begin() { # DIR PIDFILE...: starts the sampler
+	local d=$1
+	shift
+	rm -f "$d/cpu.procs" "$d/cpu.procs.stop"
+	# Processes that already ran (QEMU booting its guest) count from now.
+	local f p v
+	: >"$d/cpu.base"
+	for f in "$@"; do
+		[ -s "$f" ] && read -r p <"$f" && read -r -a v <"/proc/$p/stat" 2>/dev/null &&
+			echo "$p $((v[13] + v[14]))" >>"$d/cpu.base"
+	done
+	CPU_SYS0=$(sys_busy)
+	CPU_T0=$(date +%s%N)
+	sampler "$d/cpu.procs" "$@" &
+	CPU_SAMPLER=$!
+}
+
+cpu_end() { # DIR: prints {"system_cpu_s":..,"procs":{name: s}}
+	local d=$1 sys1 t1
+	sys1=$(sys_busy)
+	t1=$(date +%s%N)
+	touch "$d/cpu.procs.stop"
+	wait "$CPU_SAMPLER" 2>/dev/null
+	awk -v hz="$HZ_TCK" -v sys=$((sys1 - CPU_SYS0)) -v wall=$(((t1 - CPU_T0) / 1000000)) '
+		FILENAME ~ /base$/ { base[$1] = $2; next }
+		{ n = $1; sub(/\.pid$/, "_rdmig-qemu", n); sub(/\.qpid$/, "_qemu", n)
+		  sub(/\.agent$/, "_rdmigd", n)
+		  t[n] += ($3 - base[$2]) / hz }
+		END { printf "{\"wall_ms\":%d,\"system_cpu_s\":%.3f,\"procs\":{", wall, sys / hz
+		      s = ""; for (k in t) { printf "%s\"%s\":%.3f", s, k, t[k]; s = "," }
+		      print "}}" }' "$d/cpu.base" "$d/cpu.procs" 2>/dev/null ||
+		echo '{"system_cpu_s":null,"procs":{}}'
+}
+
+# ---- the link ---------------------------------------------------------------
+# GID index 1 is the IPv4 one: rxe0 198.18.0.1 -> rxe1 198.18.0.2 over the
+# veth, the path rdmigd takes (scripts/bench-migrate.sh).
+link_case() { # SIZE QPS
+	local sz=$1 qps=$2 name=ib_write_bw scen="link-$(($1 / 1024))k-${2}qp" port=$((18600 + RANDOM % 100)) bw n
+	# A fixed count (-D's figures came out 0 here): about 64 MiB a case.
+	n=$(((64 << 20) / sz / qps))
+	# perftest prints no result when the count is below its send queue depth.
+	local tx=128
+	[ $n -lt 128 ] && tx=$n
+	[[ "$name $scen" =~ $FILTER ]] || return 0
+	ib_write_bw -d rxe1 -x 1 -s "$sz" -q "$qps" -n "$n" -t "$tx" --report_gbits -F -p $port \
+		>"$O/$scen.server.log" 2>&1 &
+	local srv=$!
+	sleep 1.5
+	ib_write_bw -d rxe0 -x 1 -s "$sz" -q "$qps" -n "$n" -t "$tx" --report_gbits -F -p $port \
+		198.18.0.2 >"$O/$scen.log" 2>&1
+	wait $srv
+	bw=$(awk -v s="$sz" '$1 == s { print $4 }' "$O/$scen.log" | tail -n 1)
+	if [ -z "$bw" ]; then
+		failed "$name" "$scen" "no result line: $(tail -n 2 "$O/$scen.log" | tr '\n' ' ')"
+		return
+	fi
+	record "$(jq -n --arg c "$scen" --argjson g "$bw" --argjson s "$sz" --argjson q "$qps" \
+		'{system: "ib_write_bw", scenario: $c, result: "completed", gbps: $g, msg_bytes: $s, qps: $q}')"
+	say "ib_write_bw $scen: $bw Gb/s"
+}
+
+# ---- the scenarios ----------------------------------------------------------
+# SCEN: MIB TOP_MIB PPT HZ STOPPED
+#   a    256 MiB, all of it written (non-zero), then the vCPU stopped: idle
+#   b    2 GiB, the first 128 MiB written (TOP_MIB), stopped: zero-heavy
+#   b128 the same 128 MiB alone (the yardstick of target 4)
+#   c    384 MiB written, stopped; the destination may pin 64 MiB
+#   d    128 MiB, abtest running at 1 page a tick, 100 Hz (0.4 MB/s, a
+#        tenth of what soft-RoCE moved here under load)
+# (TOP_MIB 129: abtest writes from 1 MiB up to it.)
+scen_params() {
+	case $1 in
+	a) echo "256 0 0 100 1" ;;
+	b) echo "2048 129 0 100 1" ;;
+	b128) echo "129 0 0 100 1" ;;
+	c) echo "384 0 0 100 1" ;;
+	d) echo "128 0 1 100 0" ;;
+	esac
+}
+BUDGET_C=$((64 << 20))
+
+image_for() { # SCEN: the abtest image with that scenario's pace
+	local mib top ppt hz stopped
+	read -r mib top ppt hz stopped <<<"$(scen_params "$1")"
+	qemu_image abtest "$O/abtest-$1.img" "$ppt" "$hz" "$top" >/dev/null || return 1
+	echo "$O/abtest-$1.img"
+}
+
+# A guest whose RAM is all written and then stopped: boot, wait for the
+# first pass (COM1), let it run 1 s (every page's byte non-zero), stop.
+settle() { # QMP-FUNCTION NAME STOPPED
+	local q=$1 n=$2
+	qemu_wait_serial "$n" rdmig-abtest 180 >/dev/null || return 1
+	sleep 1
+	if [ "$3" = 1 ]; then
+		$q "$n" stop '@status paused timeout=30' >/dev/null || return 1
+	fi
+}
+
+qmfield() { jq -r "select(.\"query-migrate\") | .\"query-migrate\" | $2" "$1" | tail -n 1; }
+
+# qemu_stop, but the QMP helper's connections are dropped while QEMU still
+# answers: @drop on a dead QEMU's socket first waits the helper's 60 s
+# connect timeout (qmp_steps.py opens before it drops).
+bq_stop() { # NAME
+	if qemu_alive "$1"; then
+		_qemu_request "$QEMU_RUN/$1.qmp" @drop >/dev/null 2>&1
+		_qemu_request "$QEMU_RUN/$1.qmp2" @drop >/dev/null 2>&1
+	fi
+	local srv=$QEMU_SERVER_PID
+	QEMU_SERVER_PID=
+	qemu_stop "$1"
+	QEMU_SERVER_PID=$srv
+	unset "QEMU_FILES[$1]"
+}
+
+# QEMU's own migration, every transport in turn from one source QEMU (its
+# boot costs a minute of nested TCG): a completed migration leaves it
+# stopped (postmigrate) with the same RAM, and `cont` runs it again for the
+# running scenario. SYS: qemu-tcp, qemu-multifd, qemu-rdma, qemu-rdma-pinall
+QEMU_SRC_UP=
+qemu_case() { # SYS SCEN
+	local sys=$1 scen=$2 d=$O/$1-$2 mib top ppt hz stopped img uri pin=false mfd=false params cpu log
+	[[ "$sys $scen" =~ $FILTER ]] || return 0
+	read -r mib top ppt hz stopped <<<"$(scen_params "$scen")"
+	rm -rf "$d"
+	mkdir -p "$d"
+	if [ "$sys" = qemu-rdma-pinall ] && [ "$scen" = c ]; then
+		record "$(jq -n --argjson b $BUDGET_C --argjson m "$mib" '{system: "qemu-rdma-pinall",
+			scenario: "c", result: "cannot", pin_budget_bytes: $b, ram_bytes: ($m * 1048576),
+			reason: "rdma-pin-all pins all guest RAM on both sides before the first byte moves and QEMU has no pin budget: a destination that may pin \($b / 1048576) MiB cannot take a \($m) MiB guest"}')"
+		say "$sys $scen: cannot (pin-all pins all $mib MiB, the budget is $((BUDGET_C >> 20)) MiB)"
+		return
+	fi
+	QEMU_PORT=$((${QEMU_PORT:-19000} + 1))
+	params="{\"max-bandwidth\": 4294967296, \"downtime-limit\": $DOWNTIME, \"multifd-channels\": 4}"
+	case $sys in
+	qemu-tcp) uri=tcp:198.18.0.2:$QEMU_PORT ;;
+	qemu-multifd) uri=tcp:198.18.0.2:$QEMU_PORT mfd=true ;;
+	qemu-rdma) uri=rdma:198.18.0.2:$QEMU_PORT ;;
+	qemu-rdma-pinall) uri=rdma:198.18.0.2:$QEMU_PORT pin=true ;;
+	esac
+	# One line: each line is one QMP step.
+	local caps="{\"capabilities\": [{\"capability\": \"events\", \"state\": true}, {\"capability\": \"multifd\", \"state\": $mfd}, {\"capability\": \"rdma-pin-all\", \"state\": $pin}]}"
+	say "$sys $scen: $mib MiB guest, $uri ..."
+	img=$O/abtest-$scen.img
+	# QEMU refuses to migrate a guest "paused due to previous migration":
+	# `cont` (and `stop` again for a stopped scenario) makes it migratable;
+	# if that fails, the source boots again.
+	if [ "$QEMU_SRC_UP" = "$scen" ] && qemu_alive src; then
+		local again=(cont '@status running timeout=30')
+		[ "$stopped" = 1 ] && again+=('@sleep 1' stop '@status paused timeout=30')
+		qemu_qmp src "${again[@]}" >"$d/boot.log" 2>&1 && sleep 1 || QEMU_SRC_UP=
+	fi
+	if [ "$QEMU_SRC_UP" != "$scen" ] || ! qemu_alive src; then
+		bq_stop src
+		QEMU_SRC_UP=
+		if ! image_for "$scen" >/dev/null || ! qemu_start src "$img" "$mib" >"$d/boot.log" 2>&1 ||
+			! settle qemu_qmp src "$stopped" >>"$d/boot.log" 2>&1; then
+			failed "$sys" "$scen" "source QEMU did not boot: $(tail -n 2 "$d/boot.log" | tr '\n' ' ')"
+			bq_stop src
+			return
+		fi
+		QEMU_SRC_UP=$scen
+	fi
+	echo "${QEMU_PID[src]}" >"$d/src.qpid"
+	if ! qemu_start dst "$img" "$mib" -S -incoming defer >"$d/dst.log" 2>&1 ||
+		! qemu_qmp dst "migrate-set-capabilities $caps" \
+			"migrate-set-parameters $params" "migrate-incoming {\"uri\": \"$uri\"}" >>"$d/dst.log" 2>&1; then
+		failed "$sys" "$scen" "destination did not start: $(tail -n 3 "$d/dst.log" | tr '\n' ' ')"
+		bq_stop dst
+		return
+	fi
+	echo "${QEMU_PID[dst]}" >"$d/dst.qpid"
+	sleep 0.5
+	local tl=
+	if [ -n "${TIMELINE:-}" ]; then
+		timeline_qemu "$d" && tl=$TIMELINE_PID
+	fi
+	cpu_begin "$d" "$d/src.qpid" "$d/dst.qpid"
+	log=$d/src.json
+	# QEMU's total-time is 0 for a stopped guest: the MIGRATION events'
+	# time stamps (setup -> completed) give it in every case.
+	qemu_qmp src @clear "migrate-set-capabilities $caps" \
+		"migrate-set-parameters $params" "migrate {\"uri\": \"$uri\"}" \
+		'@migrate-wait completed timeout=900' '@wait MIGRATION status=setup timeout=5' \
+		'@wait MIGRATION status=completed timeout=10' >"$log" 2>&1
+	local rc=$?
+	cpu=$(cpu_end "$d")
+	if [ -n "$tl" ]; then
+		kill "$tl" 2>/dev/null
+		wait "$tl" 2>/dev/null
+	fi
+	if [ $rc != 0 ]; then
+		failed "$sys" "$scen" "$(grep -h 'qmp_steps\|error' "$log" | tail -n 2 | tr '\n' ' ')"
+		bq_stop dst
+		bq_stop src
+		QEMU_SRC_UP=
+		return
+	fi
+	# The check: the destination holds exactly the stopped source's RAM.
+	local verified=false
+	qemu_qmp dst '@status paused timeout=30' >/dev/null &&
+		"$QEMU_CHECK" equal $(qemu_ram_files src) -- $(qemu_ram_files dst) >"$d/check.json" 2>&1 &&
+		verified=true
+	record "$(jq -s -c --arg s "$sys" --arg c "$scen" --argjson v $verified --argjson cpu "$cpu" \
+		--argjson m "$mib" --argjson dl $DOWNTIME --argjson st "$stopped" '
+		([.[] | select(.event == "MIGRATION") | .timestamp | .seconds * 1000 + .microseconds / 1000]) as $ev |
+		(map(select(."query-migrate")) | last | ."query-migrate") as $q |
+		{system: $s, scenario: $c, result: $q.status, verified: $v, ram_bytes: ($m * 1048576),
+		total_ms: (if $q."total-time" > 0 then $q."total-time" else (($ev[1] - $ev[0]) | floor) end),
+		downtime_ms: (if $st == 1 then null else $q.downtime end), guest_stopped: ($st == 1),
+		downtime_limit_ms: $dl, setup_ms: $q."setup-time",
+		sent_bytes: $q.ram.transferred, iterations: $q.ram."dirty-sync-count",
+		zero_pages: $q.ram.duplicate, mbps: $q.ram.mbps} + $cpu' "$log")"
+	say "$sys $scen: $(tail -n 1 "$REC" | jq -r '"\(.total_ms) ms, downtime \(.downtime_ms // "-") ms, verified \(.verified)"')"
+	bq_stop dst
+}
+
+# One live migration's remaining bytes and dirty rate over time (QEMU: its
+# query-migrate every 0.5 s on the second monitor, bench/qmp_sample.py).
+timeline_qemu() { # DIR: returns once the sampler is connected
+	local d=$1 i
+	python3 "$top/bench/qmp_sample.py" "$QEMU_RUN/src.qmp2" "$d/timeline.txt" >"$d/timeline.log" 2>&1 &
+	TIMELINE_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q ready "$d/timeline.log" 2>/dev/null && return 0
+		kill -0 $TIMELINE_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+
+# rdmig through rdmig-qemu. SYS: rdmig (dynamic), rdmig-pinall
+rdmig_case() { # SYS SCEN
+	local sys=$1 scen=$2 name=$1-$2 d mib top ppt hz stopped img cpu opts=() rc
+	[[ "$sys $scen" =~ $FILTER ]] || return 0
+	d=$QMIG_DIR/$name
+	read -r mib top ppt hz stopped <<<"$(scen_params "$scen")"
+	img=$(image_for "$scen") || { failed "$sys" "$scen" "no image"; return; }
+	BENCH_DST_BUDGET=
+	[ "$scen" = c ] && BENCH_DST_BUDGET=$BUDGET_C
+	[ "$sys" = rdmig-pinall ] && opts+=(--pin-all)
+	say "$sys $scen: $mib MiB guest via rdmig-qemu${BENCH_DST_BUDGET:+, destination --pin-budget $BENCH_DST_BUDGET} ..."
+	rm -rf "$d"
+	if ! qmig "$name" "$img" exact -m "${mib}M" >"$O/$name.boot.log" 2>&1 ||
+		! settle qemu_qmp2 "$name-s" "$stopped" >>"$O/$name.boot.log" 2>&1; then
+		failed "$sys" "$scen" "rdmig-qemu did not start: $(tail -n 3 "$O/$name.boot.log" | tr '\n' ' ')"
+		rq_stop "$name"
+		return
+	fi
+	cpu_begin "$d" "$d/src.pid" "$d/dst.pid" "$d/src.qpid" "$d/dst.qpid" "$d/src.agent" "$d/dst.agent"
+	# Progress lines with a time stamp: the rdmig timeline.
+	: >"$d/mig.err"
+	(tail -n +1 -F "$d/mig.err" 2>/dev/null | while read -r l; do echo "$(date +%s.%N) $l"; done >"$d/progress.txt") &
+	local follow=$!
+	migrate "$name" --downtime-limit $DOWNTIME "${opts[@]}"
+	rc=$?
+	cpu=$(cpu_end "$d")
+	sleep 0.3
+	kill "$follow" 2>/dev/null
+	pkill -P "$follow" 2>/dev/null
+	if [ ! -s "$d/mig.json" ]; then
+		failed "$sys" "$scen" "rdmig-qemu migrate exited $rc, no report: $(tail -n 2 "$d/mig.err" | tr '\n' ' ')"
+		rq_stop "$name"
+		return
+	fi
+	record "$(jq -c --arg s "$sys" --arg c "$scen" --argjson cpu "$cpu" --argjson rc $rc \
+		--argjson dl $DOWNTIME --arg b "${BENCH_DST_BUDGET:-0}" --argjson st "$stopped" '{system: $s, scenario: $c,
+		result: (if $rc == 0 then .result else "failed" end), reason, verified, ram_bytes, total_ms,
+		downtime_ms: (if $st == 1 then null else .downtime_ms end), guest_stopped: ($st == 1),
+		downtime_limit_ms: $dl, setup_ms, sent_bytes, iterations,
+		zero_pages: .zero_pages_skipped, mbps: .throughput_mbps,
+		pin_budget_bytes: ($b | tonumber), dst_peak_pinned_bytes: .rdmig.remote_peak_pinned_bytes,
+		src_peak_pinned_bytes: .rdmig.peak_pinned_bytes, registration_wait_ms, registrations,
+		unregistrations: .rdmig.unregistrations} | with_entries(select(.value != null)) + $cpu' "$d/mig.json")"
+	say "$sys $scen: $(tail -n 1 "$REC" | jq -r '"\(.result) \(.total_ms) ms, downtime \(.downtime_ms // "-") ms, verified \(.verified)\(if .reason then ": " + .reason else "" end)"')"
+	rq_stop "$name"
+}
+
+rq_stop() { # NAME: both rdmig-qemu (and their QEMU) gone, no region left
+	local d=$QMIG_DIR/$1 f n
+	# The QMP helper's connections first, while QEMU answers (bq_stop).
+	for n in "$1-s" "$1-d"; do
+		qemu_alive "$n" && _qemu_request "$QEMU_RUN/$n.qmp2" @drop >/dev/null 2>&1
+	done
+	for f in src.pid dst.pid src.qpid dst.qpid; do
+		[ -s "$d/$f" ] && kill -TERM "$(cat "$d/$f")" 2>/dev/null
+	done
+	for f in src.pid dst.pid; do [ -s "$d/$f" ] && proc_exit "$d/$f"; done
+	unset "QEMU_PID[$1-s]" "QEMU_PID[$1-d]" "QEMU_FILES[$1-s]" "QEMU_FILES[$1-d]"
+	return 0
+}
+
+# ---- the module's costs (scenario e) -------------------------------------------
+mod_case() { # SCEN COMMAND...: one line of KEY=VALUE output becomes a record
+	local scen=$1 out
+	shift
+	[[ "module $scen" =~ $FILTER ]] || return 0
+	if ! out=$("$@" 2>&1); then
+		failed module "$scen" "$* : $(echo "$out" | tail -n 2 | tr '\n' ' ')"
+		return
+	fi
+	# KEY=VALUE words become fields; the whole line is kept too.
+	record "$(echo "$out" | tail -n 1 | tr ' ' '\n' | grep = | jq -R 'split("=") | {(.[0]): (.[1] | tonumber? // .)}' |
+		jq -s --arg c "$scen" --arg l "$(echo "$out" | tail -n 1)" \
+			'add + {system: "module", scenario: $c, result: "completed", line: $l}')"
+	say "module $scen: $(echo "$out" | tail -n 1)"
+}
+
+# ---- the run ------------------------------------------------------------------
+why=$(qemu_ready) || { say "QEMU cases impossible: $why"; FILTER='^(ib_write_bw|module)'; }
+say "test guest: $(nproc) CPUs, $(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024)) MiB; downtime limit asked: $DOWNTIME ms"
+link_case 1048576 1
+link_case 1048576 4
+link_case 4096 1
+link_case 4096 4
+
+# The order puts the targets' cases first (a run cut short still has them).
+run_scenario() { # SCEN
+	local sys
+	for sys in qemu-tcp qemu-multifd qemu-rdma qemu-rdma-pinall; do
+		TIMELINE=
+		[ "$sys $1" = "qemu-tcp d" ] && TIMELINE=1
+		qemu_case "$sys" "$1"
+	done
+	bq_stop src
+	QEMU_SRC_UP=
+	for sys in rdmig rdmig-pinall; do rdmig_case "$sys" "$1"; done
+}
+run_scenario a
+run_scenario b
+rdmig_case rdmig b128
+for mib in 256 65536 4096; do
+	for w in 0 1; do mod_case "clear-${mib}m-w$w" "$B/bench/modcost" clear "$mib" 1000 3 "$w"; done
+done
+mod_case write-256m "$B/tests/guest/bench_dirty" write 256 3
+mod_case nl-clear-1g "$B/tests/guest/bench_nl_dirty"
+for w in 0 1; do mod_case "track-1g-w$w" "$B/bench/modcost" track 1024 "$w"; done
+run_scenario d
+run_scenario c
+say "done: $(wc -l <"$REC") records"
+# qemu-lib's EXIT trap would @drop every name it knew (bq_stop says why).
+if [ -n "$QEMU_SERVER_PID" ]; then
+	kill "$QEMU_SERVER_PID" 2>/dev/null
+	wait "$QEMU_SERVER_PID" 2>/dev/null
+	QEMU_SERVER_PID=
+fi

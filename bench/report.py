@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench's report step (bench/run.sh): reads the guest's records
+(records.jsonl, one JSON object per case) and writes, in OUTDIR,
+latest.json (one record per system x scenario, with gbps and
+cpu_s_per_gib computed here), latest.md (the table and the targets),
+total.dat and timeline-*.dat for bench/plot.gp; prints the table and the
+targets (met / not met with the measured ratio) on stdout.
+    report.py RAWDIR OUTDIR "COMMAND" DATE"""
+import glob
+import json
+import os
+import re
+import sys
+
+raw, outdir, command, date = sys.argv[1:5]
+recs = []
+with open(os.path.join(raw, 'records.jsonl')) as f:
+    for line in f:
+        line = line.strip()
+        if line:
+            recs.append(json.loads(line))
+
+GIB = 1 << 30
+for r in recs:
+    if r.get('result') == 'completed' and r.get('total_ms') and r.get('sent_bytes') is not None:
+        r['gbps'] = round(r['sent_bytes'] * 8 / r['total_ms'] / 1e6, 4)
+        data_ms = max(r['total_ms'] - (r.get('setup_ms') or 0), 1)
+        r['data_gbps'] = round(r['sent_bytes'] * 8 / data_ms / 1e6, 4)
+    if r.get('ram_bytes') and r.get('system_cpu_s') is not None and r.get('result') == 'completed':
+        gib = r['ram_bytes'] / GIB
+        r['cpu_s_per_gib'] = round(r['system_cpu_s'] / gib, 3)
+        procs = r.get('procs') or {}
+        r['procs_cpu_s_per_gib'] = {k: round(v / gib, 3) for k, v in sorted(procs.items())}
+        r['procs_cpu_s_per_gib_total'] = round(sum(procs.values()) / gib, 3)
+    r.setdefault('total_ms', None)
+    r.setdefault('downtime_ms', None)
+    r.setdefault('gbps', None)
+    r.setdefault('cpu_s_per_gib', None)
+
+
+def get(system, scenario):
+    for r in recs:
+        if r['system'] == system and r['scenario'] == scenario:
+            return r
+    return None
+
+
+def ok(r):
+    return r is not None and r.get('result') == 'completed'
+
+
+def fmt(v, nd=0):
+    if v is None:
+        return '-'
+    if isinstance(v, float) or nd:
+        return f'{v:.{nd}f}'
+    return str(v)
+
+
+rows = []
+head = ['system', 'scenario', 'result', 'total ms', 'downtime ms', 'iter',
+        'sent MiB', 'Gb/s', 'CPU s/GiB guest', 'CPU s/GiB procs', 'note']
+for r in recs:
+    if r['system'] in ('ib_write_bw', 'module'):
+        continue
+    note = ''
+    if r.get('result') != 'completed':
+        note = re.sub(r'\s+', ' ', r.get('reason', ''))
+        if 'Bus error' in note:  # the shell's report of the QEMU command line
+            note = 'QEMU died of SIGBUS on its /dev/shm RAM file (tmpfs full?) ' + \
+                re.sub(r'.*> "\$QEMU_RUN/\$name.log" 2>&1 ?', '', note)
+    elif r.get('verified') is False:
+        note = 'NOT VERIFIED'
+    if r.get('pin_budget_bytes'):
+        note += (' ' if note else '') + f"budget {r['pin_budget_bytes'] >> 20} MiB"
+        if r.get('dst_peak_pinned_bytes') is not None:
+            note += f", dst peak pinned {r['dst_peak_pinned_bytes'] >> 20} MiB"
+    rows.append([r['system'], r['scenario'], r.get('result', '?'), fmt(r['total_ms']),
+                 fmt(r['downtime_ms']), fmt(r.get('iterations')),
+                 fmt(r['sent_bytes'] / 1048576, 1) if r.get('sent_bytes') is not None else '-',
+                 fmt(r['gbps'], 3) if r['gbps'] is not None else '-',
+                 fmt(r['cpu_s_per_gib'], 2) if r['cpu_s_per_gib'] is not None else '-',
+                 fmt(r.get('procs_cpu_s_per_gib_total'), 2) if r.get('procs_cpu_s_per_gib_total') is not None else '-',
+                 note[:110]])
+
+link = [[r['scenario'], r.get('result'), fmt(r.get('gbps'), 3) if r.get('gbps') is not None else r.get('reason', '')]
+        for r in recs if r['system'] == 'ib_write_bw']
+mod = [[r['scenario'], r.get('line', r.get('reason', ''))] for r in recs if r['system'] == 'module']
+
+# ---- targets (issues 12 and 13): ratios in this run, never assertions
+targets = []
+
+
+def target(name, num, den, limit, cmp='<=', why=''):
+    if num is None or den is None or den == 0:
+        targets.append((name, 'not measured', '-', why or 'a case it needs failed or is missing'))
+        return
+    ratio = num / den
+    met = ratio <= limit if cmp == '<=' else (ratio >= limit if cmp == '>=' else ratio < limit)
+    targets.append((name, 'met' if met else 'not met', f'{ratio:.2f} ({cmp} {limit})', why))
+
+
+def val(sys_, scen, key):
+    r = get(sys_, scen)
+    return r.get(key) if ok(r) else None
+
+
+ib = get('ib_write_bw', 'link-1024k-1qp')
+ibg = ib.get('gbps') if ok(ib) else None
+target('rdmig dynamic data rate >= 0.95 x ib_write_bw 1 MiB 1 QP, (a)',
+       val('rdmig', 'a', 'data_gbps'), ibg, 0.95, '>=',
+       'data phase (total less setup); overall: %s Gb/s' % fmt(val('rdmig', 'a', 'gbps'), 3))
+target('rdmig dynamic total <= 1.0 x rdmig pin-all, (a)',
+       val('rdmig', 'a', 'total_ms'), val('rdmig-pinall', 'a', 'total_ms'), 1.0)
+target('rdmig dynamic total < rdmig pin-all, (b)',
+       val('rdmig', 'b', 'total_ms'), val('rdmig-pinall', 'b', 'total_ms'), 1.0, '<')
+target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (a)',
+       val('rdmig', 'a', 'total_ms'), val('qemu-rdma', 'a', 'total_ms'), 0.5)
+target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (b)',
+       val('rdmig', 'b', 'total_ms'), val('qemu-rdma', 'b', 'total_ms'), 0.5)
+target('(b) 2 GiB, 128 MiB written <= 1.2 x the 128 MiB guest alone (rdmig)',
+       val('rdmig', 'b', 'total_ms'), val('rdmig', 'b128', 'total_ms'), 1.2)
+target('get-and-clear 1000 pages: 64 GiB <= 1.2 x 256 MiB region',
+       val('module', 'clear-65536m-w0', 'us'), val('module', 'clear-256m-w0', 'us'), 1.2)
+target('get-and-clear per page with a writer thread <= 2 x without (256 MiB)',
+       val('module', 'clear-256m-w1', 'us'), val('module', 'clear-256m-w0', 'us'), 2.0)
+target('tracking on for 1 GiB with a writer thread < 1 s',
+       val('module', 'track-1g-w1', 'ms'), 1000.0, 1.0, '<')
+target('rdmig dynamic downtime on (d) <= the limit asked',
+       val('rdmig', 'd', 'downtime_ms'), val('rdmig', 'd', 'downtime_limit_ms'), 1.0)
+for s in ('qemu-tcp', 'qemu-multifd', 'qemu-rdma', 'qemu-rdma-pinall', 'rdmig-pinall'):
+    target(f'(info) {s} downtime on (d) <= the limit asked',
+           val(s, 'd', 'downtime_ms'), val(s, 'd', 'downtime_limit_ms'), 1.0)
+
+
+def table(h, rs):
+    w = [max(len(str(x)) for x in col) for col in zip(h, *rs)] if rs else [len(x) for x in h]
+    out = ['  '.join(str(x).ljust(n) for x, n in zip(h, w))]
+    out.append('  '.join('-' * n for n in w))
+    out += ['  '.join(str(x).ljust(n) for x, n in zip(r, w)) for r in rs]
+    return '\n'.join(out)
+
+
+def md(h, rs):
+    out = ['| ' + ' | '.join(h) + ' |', '|' + '---|' * len(h)]
+    out += ['| ' + ' | '.join(str(x).replace('|', '/') for x in r) + ' |' for r in rs]
+    return '\n'.join(out)
+
+
+th = ['target', 'verdict', 'ratio', 'note']
+text = (f'make bench, {date} (`{command}`)\n\nmigrations\n' + table(head, rows) +
+        '\n\nlink (ib_write_bw rxe0 -> rxe1, ~64 MiB a case)\n' + table(['case', 'result', 'Gb/s'], link) +
+        '\n\nmodule (scenario e)\n' + table(['case', 'figures'], mod) +
+        '\n\ntargets (issues 12, 13)\n' + table(th, targets) + '\n')
+print(text)
+with open(os.path.join(outdir, 'latest.md'), 'w') as f:
+    f.write(f'# make bench, {date}\n\nCommand: `{command}`. Scenarios and columns: '
+            'Documentation/bench.md.\n\n## Migrations\n\n' + md(head, rows) +
+            '\n\n## Link\n\n' + md(['case', 'result', 'Gb/s'], link) +
+            '\n\n## Module (scenario e)\n\n' + md(['case', 'figures'], mod) +
+            '\n\n## Targets (issues 12, 13)\n\n' + md(th, targets) + '\n')
+with open(os.path.join(outdir, 'latest.json'), 'w') as f:
+    json.dump({'date': date, 'command': command, 'records': recs,
+               'targets': [dict(zip(('target', 'verdict', 'ratio', 'note'), t)) for t in targets]},
+              f, indent=1)
+
+# ---- plot data
+scens = ['a', 'b', 'c', 'd']
+systems = ['qemu-tcp', 'qemu-multifd', 'qemu-rdma', 'qemu-rdma-pinall', 'rdmig', 'rdmig-pinall']
+with open(os.path.join(outdir, 'total.dat'), 'w') as f:
+    f.write('system ' + ' '.join(scens) + '\n')
+    for s in systems:
+        f.write(s + ' ' + ' '.join(fmt(val(s, c, 'total_ms') / 1000, 2) if val(s, c, 'total_ms') else '?'
+                                   for c in scens) + '\n')
+# One live migration over time (scenario d): QEMU TCP from query-migrate,
+# rdmig from rdmig-qemu's progress lines (time stamped as they came).
+tl = glob.glob(os.path.join(raw, 'qemu-tcp-d', 'timeline.txt'))
+with open(os.path.join(outdir, 'timeline-qemu-tcp.dat'), 'w') as out:
+    pts = []
+    for p in tl:
+        for line in open(p):
+            t, rem, rate = line.split()
+            pts.append((float(t), int(rem) / 1048576, float(rate) * 4096 / 1048576))
+    for t, rem, rate in pts:
+        out.write(f'{t - pts[0][0]:.2f} {rem:.2f} {rate:.2f}\n')
+pat = re.compile(r'^(\S+) rdmig-qemu: iteration \d+: ([\d.]+) MiB left, .*dirtied (\d+) pages/s')
+with open(os.path.join(outdir, 'timeline-rdmig.dat'), 'w') as out:
+    pts = []
+    p = os.path.join(raw, 'qmig', 'rdmig-d', 'progress.txt')
+    if os.path.exists(p):
+        for line in open(p):
+            m = pat.match(line)
+            if m:
+                pts.append((float(m[1]), float(m[2]), int(m[3]) * 4096 / 1048576))
+    for t, rem, rate in pts:
+        out.write(f'{t - pts[0][0]:.2f} {rem:.2f} {rate:.2f}\n')
