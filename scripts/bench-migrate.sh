@@ -28,7 +28,9 @@ if [ -n "${BENCH_AGENT_REAL:-}" ]; then
 	case " $* " in *" --listen "*) role=dst ;; esac
 	"$BENCH_AGENT_REAL" "$@"
 	rc=$?
-	times | tail -n 1 | awk '{
+	# (times in this shell: in a pipeline it would be a subshell's.)
+	times >"$BENCH_CPU_DIR/$role.times"
+	tail -n 1 "$BENCH_CPU_DIR/$role.times" | awk '{
 		split($1, u, "m"); split($2, s, "m");
 		printf "%.2f %.2f\n", u[1] * 60 + u[2], s[1] * 60 + s[2] }' \
 		>"$BENCH_CPU_DIR/$role.cpu"
@@ -60,6 +62,10 @@ if [ "${1:-}" = --in-guest ]; then
 	# The result line: bytes, iterations, BW peak, BW average, msg rate.
 	ib=$(awk '$1 == 1048576 { print $4 }' "$RDMIG_OUT/ibbw-client.log" | tail -n 1)
 	echo "ib_write_bw_gbps=${ib:-0}"
+	# On-demand paging would let the source register a block without
+	# pinning it: whether this rxe has it.
+	echo "rxe_odp=$(ibv_devinfo -v -d rxe0 2>/dev/null | grep -ciE 'odp|on.demand' || true)"
+	ibv_devinfo -v -d rxe0 2>/dev/null | grep -iE -A3 'odp|on.demand' || true
 
 	vm="--ram ${size}M --workload idle --vcpus 1"
 	for mode in $modes; do

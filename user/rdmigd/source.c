@@ -694,6 +694,11 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 	for (i = 0; i < n; i++) {
 		uint64_t pg = p0 + i;
 
+		/* A whole word of nothing to send (most of a sparse round). */
+		if (!(pg % 64) && i + 64 <= n && !s->todo[b][pg / 64]) {
+			i += 63;
+			continue;
+		}
 		if (!bit(s->todo[b], pg))
 			continue;
 		if (!read) {
@@ -770,6 +775,10 @@ static int write_chunk(struct src *s, uint32_t g)
 	while (i < n) {
 		uint64_t j;
 
+		if (!((p0 + i) % 64) && i + 64 <= n && !s->todo[b][(p0 + i) / 64]) {
+			i += 64;
+			continue;
+		}
 		if (!bit(s->todo[b], p0 + i)) {
 			i++;
 			continue;
