@@ -16,8 +16,7 @@
  *     round's first requests ramp up (1, 2, 4 ... REQ_RAMP_MAX chunks a
  *     message) because the destination answers a request once all its
  *     chunks are pinned, so the first rkey waits for one pin, not for a
- *     window's; the first chunks are requested before tracking is turned
- *     on, so their pins overlap it. Pinned chunks stay registered across
+ *     window's. Pinned chunks stay registered across
  *     rounds until the budget evicts the least recently used
  *     (UNREGISTER_REQUEST before the next REGISTER);
  *  3. write: one RDMA WRITE per run of contiguous pages, one signaled
@@ -47,8 +46,6 @@
 #define WINDOW_MIN	4u
 /* Chunks of the largest REGISTER_REQUEST while a window ramps up. */
 #define REQ_RAMP_MAX	16u
-/* Chunks requested before tracking is turned on (see prefetch_first()). */
-#define PREFETCH	8u
 /*
  * Source MRs are read-only (the NIC only reads them for RDMA WRITE): an MR
  * with write access is unpinned with set_page_dirty() on every page, which
@@ -937,29 +934,6 @@ static int setup(struct src *s)
 	return 0;
 }
 
-/*
- * Before tracking is turned on (which takes long for a big region): asks
- * for the first chunks, in the order iteration 0 writes them, so their
- * pins overlap tracking-on. A chunk iteration 0 then finds nothing to
- * send in stays registered until the LRU evicts it: at most PREFETCH
- * chunks pinned for nothing, within the budget.
- */
-static int prefetch_first(struct src *s)
-{
-	uint32_t g;
-
-	if (s->pin_all)
-		return 0;
-	s->req_ramp = 1;
-	for (g = 0; g < s->L.total && g < PREFETCH; g++) {
-		if (!chunk_lru_fits(&s->rlru, chunk_bytes(&s->L, g)))
-			break;
-		if (request_chunk(s, g))
-			return -1;
-	}
-	return flush_req(s);
-}
-
 static int exchange_blocks(struct src *s)
 {
 	uint8_t buf[MAX_REGIONS * WIRE_BLOCK_REQ_LEN];
@@ -1132,7 +1106,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	if (s->rlru.budget && s->rlru.budget < s->p.chunk_size)
 		return proto_err(s, WIRE_E_RESOURCES, "destination pin budget %llu is smaller than a chunk",
 				 (unsigned long long)s->rlru.budget);
-	if (exchange_blocks(s) || prefetch_first(s))
+	if (exchange_blocks(s))
 		return -1;
 	/* Tracking first, then look: nothing written meanwhile can be lost. */
 	pthread_mutex_lock(&a->lock);
