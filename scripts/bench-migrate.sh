@@ -3,18 +3,45 @@
 # link (rxe0 198.18.0.1 -> rxe1 198.18.0.2): ib_write_bw with 1 MiB
 # messages, then rdmig-vmm migrating the same idle VM (SIZE MiB of
 # pseudo-random data, nothing dirtied) with dynamic registration and with
-# pin-all. Prints Gb/s for each and the ratios to ib_write_bw; asserts
+# pin-all. Prints Gb/s for each and the ratios to ib_write_bw, the
+# source's registration wait and the CPU time of both agents; asserts
 # nothing (every migration is still verified byte for byte).
 #
-#   scripts/bench-migrate.sh [SIZE_MIB]      (default 256)
+#   scripts/bench-migrate.sh [--base REV] [SIZE_MIB]      (default 256)
+#
+# --base REV also builds rdmigd of git revision REV (in
+# /var/tmp/rdmig-bench-base.REV) and migrates the same VM with it in the
+# same guest boot ("base"), for before/after figures of one change.
+# BENCH_MODES="dynamic pinall base nobudget" picks the runs ("nobudget":
+# this tree's rdmigd with --pin-budget=0 on both sides, the old default).
+# About 2 minutes per run of 256 MiB plus 20 s for ib_write_bw.
 set -euo pipefail
 # Any unexpected failure says where (not while errexit is off on purpose).
 trap 'rc=$?; [[ $- == *e* ]] && echo "bench-migrate.sh: line $LINENO failed (exit $rc): $BASH_COMMAND" >&2' ERR
+
+# As the VMM's --agent: runs the real rdmigd and records its CPU time
+# (user and system seconds of the child) for the run in BENCH_CPU_DIR.
+if [ -n "${BENCH_AGENT_REAL:-}" ]; then
+	trap - ERR
+	set +e
+	role=src
+	case " $* " in *" --listen "*) role=dst ;; esac
+	"$BENCH_AGENT_REAL" "$@"
+	rc=$?
+	# (times in this shell: in a pipeline it would be a subshell's.)
+	times >"$BENCH_CPU_DIR/$role.times"
+	tail -n 1 "$BENCH_CPU_DIR/$role.times" | awk '{
+		split($1, u, "m"); split($2, s, "m");
+		printf "%.2f %.2f\n", u[1] * 60 + u[2], s[1] * 60 + s[2] }' \
+		>"$BENCH_CPU_DIR/$role.cpu"
+	exit $rc
+fi
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 if [ "${1:-}" = --in-guest ]; then
-	size=$2
+	size=$2 base=$3 modes=$4
 	export RDMIG_TOP=$top
 	MIG_DIR=$RDMIG_OUT/bench
 	# shellcheck source=../tests/guest/migrate-lib.sh
@@ -35,13 +62,24 @@ if [ "${1:-}" = --in-guest ]; then
 	# The result line: bytes, iterations, BW peak, BW average, msg rate.
 	ib=$(awk '$1 == 1048576 { print $4 }' "$RDMIG_OUT/ibbw-client.log" | tail -n 1)
 	echo "ib_write_bw_gbps=${ib:-0}"
+	# On-demand paging would let the source register a block without
+	# pinning it: whether this rxe has it.
+	echo "rxe_odp=$(ibv_devinfo -v -d rxe0 2>/dev/null | grep -ciE 'odp|on.demand' || true)"
+	ibv_devinfo -v -d rxe0 2>/dev/null | grep -iE -A3 'odp|on.demand' || true
 
 	vm="--ram ${size}M --workload idle --vcpus 1"
-	for mode in dynamic pinall; do
-		extra=
-		[ $mode = pinall ] && extra=--pin-all
-		echo "== rdmig $mode: ${size} MiB idle VM"
-		mig_run "$mode" "$vm $extra --quiet"
+	for mode in $modes; do
+		real=$top/build/rdmigd extra=
+		case $mode in
+		pinall) extra=--pin-all ;;
+		nobudget) extra=--agent-arg=--pin-budget=0 ;;
+		base) [ -n "$base" ] || continue; real=$base ;;
+		esac
+		echo "== rdmig $mode ($real): ${size} MiB idle VM"
+		rm -rf "$MIG_DIR/$mode.cpu"
+		mkdir -p "$MIG_DIR/$mode.cpu"
+		BENCH_AGENT_REAL=$real BENCH_CPU_DIR=$MIG_DIR/$mode.cpu \
+			mig_run "$mode" "$vm $extra --quiet --agent $top/scripts/bench-migrate.sh"
 		if mig_ok "$mode"; then
 			echo "verified=true"
 		else
@@ -53,27 +91,53 @@ if [ "${1:-}" = --in-guest ]; then
 		# RAM blocks and, for pin-all, registering everything).
 		jq -r --arg m "$mode" '"\($m)_gbps=\(.sent_bytes * 8 / .total_ms / 1e6)",
 			"\($m)_data_gbps=\(.sent_bytes * 8 / ([.total_ms - .setup_ms, 1] | max) / 1e6)",
-			"\($m)_setup_ms=\(.setup_ms)", "\($m)_total_ms=\(.total_ms)"' \
+			"\($m)_setup_ms=\(.setup_ms)", "\($m)_total_ms=\(.total_ms)",
+			"\($m)_regwait_ms=\(.registration_wait_ms // "?")",
+			"\($m)_firstreg_ms=\(.first_registration_ms // "?")",
+			"\($m)_peak_pinned=\(.peak_pinned_bytes // "?")/\(.remote_peak_pinned_bytes // "?")"' \
 			"$MIG_DIR/$mode/src.json"
+		echo "${mode}_cpu_src=$(cat "$MIG_DIR/$mode.cpu/src.cpu" 2>/dev/null || echo '? ?')"
+		echo "${mode}_cpu_dst=$(cat "$MIG_DIR/$mode.cpu/dst.cpu" 2>/dev/null || echo '? ?')"
 	done
 	exit 0
 fi
 
+base_rev=
+if [ "${1:-}" = --base ]; then
+	base_rev=$2
+	shift 2
+fi
 size=${1:-256}
+modes=${BENCH_MODES:-dynamic pinall${base_rev:+ base}}
 make --no-print-directory -s all >/dev/null
+base=
+if [ -n "$base_rev" ]; then
+	bdir=/var/tmp/rdmig-bench-base.$(git rev-parse --short "$base_rev")
+	if [ ! -x "$bdir/build/rdmigd" ]; then
+		rm -rf "$bdir"
+		mkdir -p "$bdir"
+		git archive "$base_rev" | tar -x -C "$bdir"
+		make --no-print-directory -s -C "$bdir" build/rdmigd >/dev/null
+	fi
+	base=$bdir/build/rdmigd
+fi
 out=$(mktemp -d /var/tmp/rdmig-bench.XXXXXX)
-scripts/guest.sh -q --timeout 900 --out "$out" -- scripts/bench-migrate.sh --in-guest "$size" || true
+scripts/guest.sh -q --timeout 1500 --out "$out" -- \
+	scripts/bench-migrate.sh --in-guest "$size" "$base" "$modes" || true
 cat "$out/output.log"
 kv() { sed -n "s/^$1=//p" "$out/output.log" | tail -n 1; }
 ib=$(kv ib_write_bw_gbps)
 echo
 echo "== summary (${size} MiB idle VM, one soft-RoCE link under TCG; results in $out)"
-for m in dynamic pinall; do
-	awk -v m="$m" -v g="$(kv ${m}_gbps)" -v d="$(kv ${m}_data_gbps)" -v ib="${ib:-0}" \
-		-v s="$(kv ${m}_setup_ms)" 'BEGIN {
-		printf "rdmig %-8s %6.3f Gb/s overall (%5.1f%% of ib_write_bw), %6.3f Gb/s data phase (%5.1f%%), setup %s ms\n",
-			m, g, (ib > 0 ? 100 * g / ib : 0), d, (ib > 0 ? 100 * d / ib : 0), s }'
+for m in $modes; do
+	[ -n "$(kv "${m}_gbps")" ] || continue
+	awk -v m="$m" -v g="$(kv "${m}_gbps")" -v d="$(kv "${m}_data_gbps")" -v ib="${ib:-0}" \
+		-v s="$(kv "${m}_setup_ms")" -v t="$(kv "${m}_total_ms")" 'BEGIN {
+		printf "rdmig %-8s %6.3f Gb/s overall (%5.1f%% of ib_write_bw), %6.3f Gb/s data phase (%5.1f%%), setup %s ms, total %s ms\n",
+			m, g, (ib > 0 ? 100 * g / ib : 0), d, (ib > 0 ? 100 * d / ib : 0), s, t }'
+	echo "      $m: registration wait $(kv "${m}_regwait_ms") ms, first registration $(kv "${m}_firstreg_ms") ms, peak pinned source/destination $(kv "${m}_peak_pinned") bytes, CPU user+sys s: source $(kv "${m}_cpu_src"), destination $(kv "${m}_cpu_dst")"
 done
 echo "ib_write_bw 1 MiB  ${ib:-?} Gb/s"
-awk -v a="$(kv dynamic_gbps)" -v b="$(kv pinall_gbps)" 'BEGIN {
-	if (b > 0) printf "dynamic / pin-all = %.2f\n", a / b }'
+awk -v a="$(kv dynamic_total_ms)" -v b="$(kv pinall_total_ms)" -v c="$(kv base_total_ms)" 'BEGIN {
+	if (a > 0 && b > 0) printf "dynamic / pin-all total time = %.2f\n", a / b
+	if (a > 0 && c > 0) printf "dynamic / base dynamic total time = %.2f\n", a / c }'

@@ -952,7 +952,11 @@ enum pdk {	/* private data variants */
 };
 
 /* When a source-role (fake destination) case strikes. */
-enum at { AT_EST = 1, AT_BLOCKS, AT_REG, AT_LAST, AT_UNREG_NEVER };
+/*
+ * AT_REG2: the second REGISTER_REQUEST (the source ramps its requests up,
+ * 1 chunk then 2: a result of one entry is short only for the second).
+ */
+enum at { AT_EST = 1, AT_BLOCKS, AT_REG, AT_LAST, AT_UNREG_NEVER, AT_REG2 };
 
 /* Special behaviours. */
 enum spec {
@@ -1131,7 +1135,7 @@ static const struct hcase cases[] = {
 { "s-ack-early-then-play", 's', PD_OK, X_ANSWER | X_CONTINUE, AT_BLOCKS, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 0, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = NULL },
 { "s-ack-early-at-reg", 's', PD_OK, X_ANSWER | X_CONTINUE, AT_REG, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 1, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = NULL },
 /* register results */
-{ "s-reg-short", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .p = { 0, 0 }, .agent = "register result has 1 entries, the request it answers asked for", .peer = "asked for" },
+{ "s-reg-short", 's', PD_OK, 0, AT_REG2, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .p = { 0, 0 }, .agent = "register result has 1 entries, the request it answers asked for", .peer = "asked for" },
 { "s-reg-long", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 8, 192, 192, .fill = F_REGRES, .p = { 0, 0 }, .agent = "register result has 8 entries", .peer = "asked for" },
 { "s-reg-wrong-chunk", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 0, 0, 0, .fill = F_REGRES, .p = { 0, 1 }, .agent = "the request asked for block 0 chunk 0", .peer = "the request asked for" },
 { "s-reg-block-oob", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 0, 0, 0, .fill = F_REGRES, .p = { 3, 0 }, .agent = "block index outside", .peer = "block index" },
@@ -1599,6 +1603,7 @@ static void fake_dest(struct peer *p, const struct hcase *c)
 {
 	bool struck = false;
 	uint64_t t0 = now_ms();
+	unsigned int nreg = 0;
 	struct msg *m;
 
 	if (c->at == AT_EST) {
@@ -1618,7 +1623,7 @@ static void fake_dest(struct peer *p, const struct hcase *c)
 		}
 		switch (m->type) {
 		case WIRE_RAM_BLOCKS_REQ: here = AT_BLOCKS; break;
-		case WIRE_REG_REQ: here = AT_REG; break;
+		case WIRE_REG_REQ: here = ++nreg == 2 && c->at == AT_REG2 ? AT_REG2 : AT_REG; break;
 		case WIRE_REG_FINISHED: here = AT_LAST; break;
 		case WIRE_ERROR:
 			free(m);
@@ -1629,7 +1634,7 @@ static void fake_dest(struct peer *p, const struct hcase *c)
 			if (c->flags & X_ANSWER) {
 				if (here == AT_BLOCKS)
 					answer_blocks(p);
-				else if (here == AT_REG)
+				else if (here == AT_REG || here == AT_REG2)
 					answer_reg(p, m);
 			}
 			s_act(p, c, m);

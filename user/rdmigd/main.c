@@ -29,7 +29,8 @@ static void usage(FILE *f)
 "  --control-path PATH    unix socket path to listen on for one control client\n"
 "  --state-fd FD          device state: read to EOF (source) / written (destination)\n"
 "  --chunk-size BYTES     registration chunk, power of two (default 1048576)\n"
-"  --pin-budget BYTES     pinned-bytes limit, 0 = none (default 0)\n"
+"  --pin-budget BYTES     pinned-bytes limit of this side, 0 = none (default\n"
+"                         256 MiB, or one chunk if that is larger)\n"
 "  --pin-all              register all memory up front (default: dynamic)\n"
 "  --timeout-ms MS        abort when the connected peer is silent or work requests\n"
 "                         do not complete for MS ms, 0 = never (default 30000)\n"
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 	char *listen_s = NULL, *connect_s = NULL;
 	const char *cpath = NULL, *stall = NULL;
 	int ctl_fd = -1, o, fd;
+	bool budget_set = false;
 
 	a.state_fd = -1;
 	a.timeout_ms = CONN_DEFAULT_TIMEOUT_MS;
@@ -161,6 +163,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "rdmigd: --pin-budget: '%s' is not a byte count\n", optarg);
 				return 2;
 			}
+			budget_set = true;
 			break;
 		case O_PINALL: a.defaults.pin_all = true; break;
 		case O_ZSCAN: a.zero_scan = true; break;
@@ -245,6 +248,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rdmigd: give exactly one of --control and --control-path\n");
 		return 2;
 	}
+	if (!budget_set)
+		a.defaults.pin_budget = default_pin_budget(a.defaults.chunk_size);
 	if (a.defaults.pin_budget && a.defaults.pin_budget < a.defaults.chunk_size) {
 		fprintf(stderr, "rdmigd: --pin-budget must be 0 or at least one chunk\n");
 		return 2;

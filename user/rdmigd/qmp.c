@@ -359,6 +359,13 @@ int qmp_set_parameters(json_object *args, struct mig_params *p, const char **sec
 		}
 		*secret = json_object_get_string(x);
 	}
+	/*
+	 * A larger chunk alone raises a budget that was not given here to
+	 * one chunk (the default is at least one chunk, see rdmigd.h).
+	 */
+	if (!json_object_object_get_ex(args, "pin-budget", NULL) &&
+	    q.pin_budget && q.pin_budget < q.chunk_size)
+		q.pin_budget = q.chunk_size;
 	if (q.pin_budget && q.pin_budget < q.chunk_size) {
 		snprintf(err, errlen, "Parameter 'pin-budget' must be 0 or at least one chunk (%llu bytes)",
 			 (unsigned long long)q.chunk_size);

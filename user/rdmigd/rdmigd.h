@@ -36,6 +36,23 @@ struct mig_params {
 };
 
 #define DEFAULT_PAUSE_TIMEOUT_MS	30000
+/*
+ * The pin budget of each side unless --pin-budget says otherwise (and
+ * never less than one chunk): a fixed size, not a fraction of the guest,
+ * so a 64 GiB guest pins no more than a 1 GiB one. 256 MiB holds the
+ * source's registration window (LOOKAHEAD 1 MiB chunks) twice over, so
+ * a first pass streams without waiting for unregistrations; its cost is
+ * one more register round trip (and pin) per chunk a later round needs
+ * again after the LRU evicted it, i.e. only for guests whose dirty set
+ * per round is spread over more than 256 MiB. --pin-budget 0 = none.
+ */
+#define DEFAULT_PIN_BUDGET	(256ull << 20)
+
+/* The budget a side uses when none was given: at least one chunk. */
+static inline uint64_t default_pin_budget(uint64_t chunk_size)
+{
+	return chunk_size > DEFAULT_PIN_BUDGET ? chunk_size : DEFAULT_PIN_BUDGET;
+}
 
 enum mig_status {
 	ST_SETUP, ST_ACTIVE, ST_SWITCHOVER /* QMP "pre-switchover" */,

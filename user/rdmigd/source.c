@@ -9,11 +9,16 @@
  *  1. classify: per chunk with pages to send, read the pagemap; known-zero
  *     pages, and written pages that hold only zeroes, are skipped, or sent
  *     as zero ranges if they were sent before;
- *  2. pipeline: registration requests for the next chunks go out in
- *     batches ahead of the writes that need them (LOOKAHEAD chunks), so
- *     the data path waits for at most one round trip per round; pinned
- *     chunks stay registered across rounds until the budget evicts the
- *     least recently used (UNREGISTER_REQUEST before the next REGISTER);
+ *  2. pipeline: registration requests for the next chunks go out ahead
+ *     of the writes that need them, in a window sized in bytes from the
+ *     measured bandwidth x registration latency (request to result,
+ *     round trip included), refilled by one chunk per chunk written; a
+ *     round's first requests ramp up (1, 2, 4 ... REQ_RAMP_MAX chunks a
+ *     message) because the destination answers a request once all its
+ *     chunks are pinned, so the first rkey waits for one pin, not for a
+ *     window's. Pinned chunks stay registered across
+ *     rounds until the budget evicts the least recently used
+ *     (UNREGISTER_REQUEST before the next REGISTER);
  *  3. write: one RDMA WRITE per run of contiguous pages, one signaled
  *     completion per CONN_WRITE_BATCH writes.
  */
@@ -35,7 +40,12 @@
 #include "rdmigd.h"
 #include "region.h"
 
+/* The registration window, in chunks: at most, and before a measure. */
 #define LOOKAHEAD	128u
+/* ... and at least (a measure under a light load must not starve it). */
+#define WINDOW_MIN	4u
+/* Chunks of the largest REGISTER_REQUEST while a window ramps up. */
+#define REQ_RAMP_MAX	16u
 /*
  * Source MRs are read-only (the NIC only reads them for RDMA WRITE): an MR
  * with write access is unpinned with set_page_dirty() on every page, which
@@ -51,6 +61,7 @@
  */
 struct sent_req {
 	struct sent_req *next;
+	uint64_t sent_us;
 	uint32_t n;
 	uint8_t e[];		/* n x WIRE_CHUNK_LEN, as sent */
 };
@@ -95,6 +106,8 @@ struct src {
 	uint64_t rate_t0, rate_b0;
 	uint32_t iteration;
 	uint64_t t_first_req;	/* first REGISTER_REQUEST sent */
+	uint64_t reg_lat_us;	/* REGISTER_REQUEST to its result, moving average */
+	uint32_t req_ramp;	/* chunks of the next REGISTER_REQUEST while ramping */
 	uint64_t last_tick_us;	/* classify: last poll of the connection */
 	const char *phase;	/* what a long step is doing, for progress */
 	uint32_t nreq, nunreg, ncomp;
@@ -146,6 +159,7 @@ static int remember(struct src *s, struct sent_req **head, struct sent_req **tai
 	if (!r)
 		return proto_err(s, WIRE_E_INTERNAL, "out of memory for a sent request");
 	r->next = NULL;
+	r->sent_us = now_us();
 	r->n = n;
 	memcpy(r->e, e, (size_t)n * WIRE_CHUNK_LEN);
 	if (*tail)
@@ -211,6 +225,12 @@ static int on_reg_res(struct src *s, const struct wire_hdr *h, const uint8_t *da
 			return proto_err(s, WIRE_E_PROTO,
 					 "register result for block %u chunk %u, which was not requested",
 					 e.block, e.chunk);
+	}
+	/* Latency per request (what the window must cover), 1/8 moving average. */
+	{
+		uint64_t lat = now_us() - r->sent_us;
+
+		s->reg_lat_us = s->reg_lat_us ? (s->reg_lat_us * 7 + lat) / 8 : lat;
 	}
 	free(forget_oldest(&s->reg_head, &s->reg_tail));
 	if (s->t_first_req && !s->a->stats.first_registration_ms) {
@@ -411,20 +431,53 @@ static int unpin_remote(struct src *s, uint32_t g)
 }
 
 /*
- * Requests registration of work[*next...] up to LOOKAHEAD chunks ahead of
- * @w, evicting least recently used chunks outside the window when the
- * destination's budget is reached.
+ * The registration window in chunks: what the link carries while one
+ * registration is answered (bandwidth x request-to-result latency), twice
+ * over for jitter, within WINDOW_MIN..LOOKAHEAD; LOOKAHEAD until both are
+ * measured. The budget bounds it further (request_ahead()).
+ */
+static uint32_t window_chunks(const struct src *s)
+{
+	uint64_t bytes, n;
+
+	if (!s->bw_bps || !s->reg_lat_us)
+		return LOOKAHEAD;
+	bytes = s->bw_bps / 1000 * s->reg_lat_us / 1000 * 2;
+	n = (bytes + s->L.chunk_size - 1) / s->L.chunk_size;
+	return n < WINDOW_MIN ? WINDOW_MIN : n > LOOKAHEAD ? LOOKAHEAD : (uint32_t)n;
+}
+
+/* Queues a registration request for chunk @g; sends when the ramp's batch is full. */
+static int request_chunk(struct src *s, uint32_t g)
+{
+	struct wire_chunk e;
+
+	chunk_request(&s->rm, g);
+	chunk_lru_add(&s->rlru, g, chunk_bytes(&s->L, g));
+	e.block = chunk_block_of(&s->L, g, &e.chunk);
+	wire_put_chunk(s->reqbuf, s->nreq++, &e);
+	s->a->stats.registrations++;
+	if (s->nreq >= s->req_ramp) {
+		if (s->req_ramp < REQ_RAMP_MAX)
+			s->req_ramp *= 2;
+		return flush_req(s);
+	}
+	return 0;
+}
+
+/*
+ * Requests registration of work[*next...] up to the window ahead of @w,
+ * evicting least recently used chunks outside the window when the
+ * destination's budget is reached. Called once per chunk written, so
+ * the window is refilled chunk by chunk.
  */
 static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 {
-	uint32_t k;
+	uint32_t k, win = window_chunks(s);
 
-	if (*next > w && *next - w >= LOOKAHEAD / 2)
-		return 0;
-	for (k = *next; k < s->nwork && k < w + LOOKAHEAD; k++) {
+	for (k = *next; k < s->nwork && k < w + win; k++) {
 		uint32_t g = s->work[k];
 		uint64_t bytes = chunk_bytes(&s->L, g);
-		struct wire_chunk e;
 
 		if (s->rm.state[g] == CHUNK_RKEY || s->rm.state[g] == CHUNK_NO_RKEY) {
 			s->inwin[g] = 1;
@@ -442,15 +495,11 @@ static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 		if (!chunk_lru_fits(&s->rlru, bytes))
 			break;	/* the window fills the budget: write first */
 		s->inwin[g] = 1;
-		chunk_request(&s->rm, g);
-		chunk_lru_add(&s->rlru, g, bytes);
-		e.block = chunk_block_of(&s->L, g, &e.chunk);
-		wire_put_chunk(s->reqbuf, s->nreq++, &e);
-		s->a->stats.registrations++;
-		if (s->nreq == WIRE_MAX_REPEAT && flush_req(s))
+		if (request_chunk(s, g))
 			return -1;
 	}
-	*next = k;
+	if (*next < k)
+		*next = k;
 	if (*next <= w)
 		return proto_err(s, WIRE_E_RESOURCES,
 				 "destination pin budget (%llu bytes) cannot hold one chunk",
@@ -642,6 +691,11 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 	for (i = 0; i < n; i++) {
 		uint64_t pg = p0 + i;
 
+		/* A whole word of nothing to send (most of a sparse round). */
+		if (!(pg % 64) && i + 64 <= n && !s->todo[b][pg / 64]) {
+			i += 63;
+			continue;
+		}
 		if (!bit(s->todo[b], pg))
 			continue;
 		if (!read) {
@@ -718,6 +772,10 @@ static int write_chunk(struct src *s, uint32_t g)
 	while (i < n) {
 		uint64_t j;
 
+		if (!((p0 + i) % 64) && i + 64 <= n && !s->todo[b][(p0 + i) / 64]) {
+			i += 64;
+			continue;
+		}
 		if (!bit(s->todo[b], p0 + i)) {
 			i++;
 			continue;
@@ -756,6 +814,7 @@ static int send_round(struct src *s, bool until_paused)
 
 	s->nwork = 0;
 	s->round_left = 0;
+	s->req_ramp = 1;
 	for (b = 0; b < s->nb; b++) {
 		uint32_t c, nch = wire_nchunks(&s->wl, b);
 
