@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Boot the installed Debian kernel under TCG and run one command in it.
+# Boot the installed Debian kernel under TCG and run one command in it
+# (its uncompressed vmlinux when it can, scripts/guest-kernel.sh).
 #
 #   scripts/guest.sh [options] [--] COMMAND [ARGS...]
 #
@@ -87,6 +88,7 @@ out=$(cd "$out" && pwd)
 rm -f "$out/exit-status" "$out/console.log" "$out/dmesg.log" "$out/setup-failed"
 
 initrd=$("$top/scripts/mkinitramfs.sh" "$kver")
+kernel=$("$top/scripts/guest-kernel.sh" "$kver")
 cp "$top/scripts/guest-init.sh" "$out/guest-init.sh"
 
 # The command runs as written, from the top of the checkout.
@@ -140,7 +142,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-accel tcg -cpu max -m "$mem" -smp "$smp" "${numa_args[@]}" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-serial "file:$out/console.log" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=5 panic=-1 rdinit=/init$append" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot" \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none,id=out" \
