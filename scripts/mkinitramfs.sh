@@ -64,6 +64,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /root/run/rdmig/ou
 mount -t proc proc /root/proc
 mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
+mkdir -p /root/dev/pts /root/dev/shm /root/run/rdmig/tmp /root/run/rdmig/home
+mount -t devpts devpts /root/dev/pts
+mount -t tmpfs shm /root/dev/shm
 cat /proc/uptime >/root/run/rdmig/out/boot-uptime
 chroot /root /bin/bash /run/rdmig/out/guest-init.sh
 echo "init: done"

@@ -68,13 +68,41 @@ static void *writer(void *arg)
 }
 
 /* Every fd is O_CLOEXEC; the child keeps only the ones it is given. */
-static pid_t spawn(char **argv, const int *keep, int nkeep)
+static atomic_bool dst_listening;
+
+/*
+ * Copies the destination agent's log (-v) to our stderr and notes when
+ * it listens: the source starts then, not after a fixed wait that a
+ * loaded TCG guest overran (the source then found nobody listening).
+ */
+static void *dst_log(void *arg)
+{
+	FILE *f = fdopen(*(int *)arg, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	while (getline(&line, &cap, f) >= 0) {
+		fputs(line, stderr);
+		if (strstr(line, "listening on "))
+			atomic_store(&dst_listening, true);
+	}
+	free(line);
+	fclose(f);
+	return NULL;
+}
+
+/* Starts argv[0] with the fds in keep inherited, its stderr on err (if >= 0). */
+static pid_t spawn(char **argv, const int *keep, int nkeep, int err)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		int i;
 
+		if (err >= 0)
+			dup2(err, 2);
 		for (i = 0; i < nkeep; i++)
 			fcntl(keep[i], F_SETFD, 0);
 		execv(argv[0], argv);
@@ -170,9 +198,9 @@ int main(int argc, char **argv)
 	char cs[32], dcs[32], bs[32];
 	char *sargv[64], *dargv[64];
 	int skeep[MAXR + 2], dkeep[MAXR + 2];
-	int devfd, i, o, sn = 0, dn = 0, sctl[2], dctl[2], spipe[2], dpipe[2];
+	int devfd, i, o, sn = 0, dn = 0, sctl[2], dctl[2], spipe[2], dpipe[2], epipe[2];
 	struct chan sc = { 0 }, dc = { 0 };
-	pthread_t wt;
+	pthread_t wt, lt;
 	pid_t sp, dp;
 	int sst, dstst, rc = 0;
 	bool s_ok = false, d_ok = false, s_failed = false, d_failed = false;
@@ -261,8 +289,7 @@ int main(int argc, char **argv)
 	dargv[dn++] = "--state-fd"; dargv[dn++] = a2;
 	dargv[dn++] = "--chunk-size"; dargv[dn++] = dcs;
 	dargv[dn++] = "--pin-budget"; dargv[dn++] = bs;
-	if (getenv("AGENT_VERBOSE"))
-		dargv[dn++] = "-v";
+	dargv[dn++] = "-v";	/* its "listening on" line (dst_log) */
 	if (timeout_ms) {
 		dargv[dn++] = "--timeout-ms";
 		dargv[dn++] = (char *)timeout_ms;
@@ -270,13 +297,20 @@ int main(int argc, char **argv)
 	dargv[dn] = NULL;
 	dkeep[nreg] = dctl[1];
 	dkeep[nreg + 1] = dpipe[1];
-	dp = only_source ? -1 : spawn(dargv, dkeep, nreg + 2);
+	if (pipe2(epipe, O_CLOEXEC))
+		die("pipe%s", "");
+	dp = only_source ? -1 : spawn(dargv, dkeep, nreg + 2, epipe[1]);
 	if (only_source)
 		d_failed = true;
 	close(dctl[1]);
 	close(dpipe[1]);
+	close(epipe[1]);
 	dc.fd = dctl[0];
-	usleep(1000000);	/* let it listen (TCG guests are slow to start it) */
+	if (pthread_create(&lt, NULL, dst_log, &epipe[0]))
+		die("pthread_create%s", "");
+	/* Until it listens (or 60 s: then the source fails, saying so). */
+	for (i = 0; !only_source && !atomic_load(&dst_listening) && i < 3000; i++)
+		usleep(20000);
 
 	sargv[sn++] = (char *)bin;
 	sargv[sn++] = "--connect";
@@ -304,7 +338,7 @@ int main(int argc, char **argv)
 	sargv[sn] = NULL;
 	skeep[nreg] = sctl[1];
 	skeep[nreg + 1] = spipe[0];
-	sp = only_dest ? -1 : spawn(sargv, skeep, nreg + 2);
+	sp = only_dest ? -1 : spawn(sargv, skeep, nreg + 2, -1);
 	if (only_dest)
 		s_failed = true;
 	close(sctl[1]);

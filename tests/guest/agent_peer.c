@@ -328,7 +328,7 @@ retry:
 				    &r, text, sizeof(text)) == 0)
 			printf("rejected: reason %u (%s), detail %u: %s\n", r.reason,
 			       wire_rej_reason_str(r.reason), r.detail, text);
-		else if (++attempts < 20) {
+		else if (++attempts < 60) {
 			/* Nobody listening yet: the agent is still starting. */
 			rdma_ack_cm_event(ev);
 			rdma_destroy_qp(id);

@@ -8,11 +8,18 @@ RDMIG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=$RDMIG_TOP/build
 _tlog=$(mktemp)
 _tfail=0
+# Where each assertion's time goes (ms since the previous one, then its
+# description), for the suite-time budget; not part of the TAP.
+_ttimes=${RDMIG_OUT:-/tmp}/times.txt
+_tlast=${EPOCHREALTIME/./}
 # The suite exits non-zero when any assertion failed.
 trap '[ $_tfail -eq 0 ] || exit 1' EXIT
 
 _report() {
-	local ok=$1 desc=$2
+	local ok=$1 desc=$2 now
+	now=${EPOCHREALTIME/./}
+	echo "$(((now - _tlast) / 1000)) $desc" >>"$_ttimes"
+	_tlast=$now
 	if [ "$ok" = 1 ]; then
 		echo "ok - $desc"
 	else
@@ -38,6 +45,10 @@ t_cmocka() {
 	local out rc
 	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$@" 2>&1)
 	rc=$?
+	local now
+	now=${EPOCHREALTIME/./}
+	echo "$(((now - _tlast) / 1000)) $(basename "$1") (cmocka)" >>"$_ttimes"
+	_tlast=$now
 	echo "$out" | sed -E 's/^(not )?ok [0-9]+ /\1ok /'
 	if [ $rc -ne 0 ]; then
 		_tfail=1
