@@ -679,7 +679,7 @@ static unsigned long bad_cmd(struct thr *t, bool dev)
 		return _IOWR(RDMIG_IOC_MAGIC, rnd(t, 0x20),
 			     struct rdmig_region_info);
 	case 2:
-		return _IO(RDMIG_IOC_MAGIC, 0x19 + rnd(t, 0xe6));
+		return _IO(RDMIG_IOC_MAGIC, 0x1a + rnd(t, 0xe5));
 	case 3:
 		return dev ? _IO(RDMIG_IOC_MAGIC, 0x10 + rnd(t, 9)) :
 			     _IO(RDMIG_IOC_MAGIC, rnd(t, 2));
@@ -2474,7 +2474,7 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	uint32_t id = nl_pick_id(t, &np, &whose), flags = 0;
 	bool garbage, valid, noattr = coin(t, 5), badflags = false;
 	int omit = noattr ? 1 + (int)rnd(t, 2) : 0;
-	bool dirty = cmd == RDMIG_CMD_DIRTY_GET, zero_n;
+	bool dirty = cmd == RDMIG_CMD_DIRTY_GET, zero_n, words;
 	mask_t m;
 
 	valid = gen_range(t, np, dirty, &first, &n);
@@ -2486,12 +2486,14 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 		nla_put_u64(msg, RDMIG_A_NPAGES, n);
 	if (coin(t, 70)) {
 		flags = coin(t, 60) ? 1 : 0;
-		if (coin(t, 8)) {
+		if (coin(t, 8))
 			flags |= 2U << rnd(t, 31);
-			badflags = true;
-		}
+		/* DIRTY_GET knows CLEAR and WORDS (the sparse reply) */
+		badflags = flags & ~(dirty ? RDMIG_DIRTY_F_CLEAR |
+				     RDMIG_DIRTY_F_WORDS : 1U);
 		nla_put_u32(msg, RDMIG_A_FLAGS, flags);
 	}
+	words = dirty && !badflags && (flags & RDMIG_DIRTY_F_WORDS);
 	garbage = nl_garbage(t, msg);
 	m = valid ? OK : A(EINVAL);
 	if (dirty && (flags & 1))
@@ -2500,8 +2502,11 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	if (whose == 1)
 		m |= OK | A(EINVAL);
 	/* checked before the region is looked up */
-	if (dirty && !dump && n > RDMIG_NL_DIRTY_DOIT_MAX_PAGES)
+	if (dirty && !dump && !words && n > RDMIG_NL_DIRTY_DOIT_MAX_PAGES)
 		m = A(EMSGSIZE);
+	/* a words reply has no size limit; as a dump it may be refused */
+	if (words)
+		m |= A(EINVAL);
 	if (noattr)
 		m = A(EINVAL);
 	D(t, "nl %s%s id %u (%s) first %llu npages %llu flags %#x%s%s",
