@@ -54,7 +54,6 @@ TEST_BINS :=
 GUEST_BINS :=
 include $(sort $(wildcard user/*/*.mk))
 include $(sort $(wildcard tests/*/*.mk))
-include bench/bench.mk
 
 user: $(USER_BINS) $(GUEST_BINS) $(TEST_BINS)
 
@@ -99,7 +98,7 @@ bench:
 	@scripts/install-deps.sh --bench
 	@scripts/fetch-qemu-qmp.sh
 	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@bench/run.sh $(BENCH_CASES)
 
 checkpatch:
 	@scripts/checkpatch.sh

@@ -5,8 +5,11 @@
 latest.json (one record per system x scenario, with gbps and
 cpu_s_per_gib computed here), latest.md (the table and the targets),
 total.dat and timeline-*.dat for bench/plot.gp; prints the table and the
-targets (met / not met with the measured ratio) on stdout.
-    report.py RAWDIR OUTDIR "COMMAND" DATE"""
+targets (met / not met with the measured ratio, the module's old path
+beside its new one) and each case's wall time on stdout. With README, the
+README's section between <!-- bench:begin --> and <!-- bench:end --> is
+rewritten with the date, command, tables, targets and plots.
+    report.py RAWDIR OUTDIR "COMMAND" DATE [WALL [README]]"""
 import glob
 import json
 import os
@@ -14,6 +17,8 @@ import re
 import sys
 
 raw, outdir, command, date = sys.argv[1:5]
+wall = sys.argv[5] if len(sys.argv) > 5 else None
+readme = sys.argv[6] if len(sys.argv) > 6 else None
 recs = []
 with open(os.path.join(raw, 'records.jsonl')) as f:
     for line in f:
@@ -76,6 +81,10 @@ for r in recs:
         note += (' ' if note else '') + f"budget {r['pin_budget_bytes'] >> 20} MiB"
         if r.get('dst_peak_pinned_bytes') is not None:
             note += f", dst peak pinned {r['dst_peak_pinned_bytes'] >> 20} MiB"
+            if r['dst_peak_pinned_bytes'] > r['pin_budget_bytes']:
+                note += ' (OVER the budget)'
+    if r.get('rdmigd_options'):
+        note += (' ' if note else '') + 'rdmigd ' + r['rdmigd_options']
     rows.append([r['system'], r['scenario'], r.get('result', '?'), fmt(r['total_ms']),
                  fmt(r['downtime_ms']), fmt(r.get('iterations')),
                  fmt(r['sent_bytes'] / 1048576, 1) if r.get('sent_bytes') is not None else '-',
@@ -86,19 +95,49 @@ for r in recs:
 
 link = [[r['scenario'], r.get('result'), fmt(r.get('gbps'), 3) if r.get('gbps') is not None else r.get('reason', '')]
         for r in recs if r['system'] == 'ib_write_bw']
-mod = [[r['scenario'], r.get('line', r.get('reason', ''))] for r in recs if r['system'] == 'module']
+
+
+def mget(scen, path, key):
+    for r in recs:
+        if r['system'] == 'module' and r['scenario'] == scen and r.get('path', 'new') == path \
+                and r.get('result') == 'completed':
+            return r.get(key)
+    return None
+
+
+def mline(scen, path):
+    for r in recs:
+        if r['system'] == 'module' and r['scenario'] == scen and r.get('path', 'new') == path:
+            if r.get('result') != 'completed':
+                return 'FAILED: ' + r.get('reason', '')
+            return r.get('line', '').rstrip(';')
+    return '-'
+
+
+mscens = []
+for r in recs:
+    if r['system'] == 'module' and r['scenario'] not in mscens:
+        mscens.append(r['scenario'])
+mod = [[c, mline(c, 'new'), mline(c, 'old')] for c in mscens]
 
 # ---- targets (issues 12 and 13): ratios in this run, never assertions
 targets = []
 
 
-def target(name, num, den, limit, cmp='<=', why=''):
-    if num is None or den is None or den == 0:
-        targets.append((name, 'not measured', '-', why or 'a case it needs failed or is missing'))
+def ratio_of(num, den):
+    return None if num is None or den is None or den == 0 else num / den
+
+
+def target(name, num, den, limit, cmp='<=', why='', old=None):
+    """old: (num, den) of the module's old path, printed beside."""
+    o = ratio_of(*old) if old else None
+    ostr = f'{o:.2f}' if o is not None else '-'
+    ratio = ratio_of(num, den)
+    if ratio is None:
+        targets.append((name, 'not measured', '-', ostr, why or 'a case it needs failed or is missing'))
         return
-    ratio = num / den
     met = ratio <= limit if cmp == '<=' else (ratio >= limit if cmp == '>=' else ratio < limit)
-    targets.append((name, 'met' if met else 'not met', f'{ratio:.2f} ({cmp} {limit})', why))
+    targets.append((name, 'met' if met else 'not met', f'{ratio:.2f} ({cmp} {limit})', ostr, why))
 
 
 def val(sys_, scen, key):
@@ -121,14 +160,31 @@ target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (b)',
        val('rdmig', 'b', 'total_ms'), val('qemu-rdma', 'b', 'total_ms'), 0.5)
 target('(b) 2 GiB, 128 MiB written <= 1.2 x the 128 MiB guest alone (rdmig)',
        val('rdmig', 'b', 'total_ms'), val('rdmig', 'b128', 'total_ms'), 1.2)
-target('get-and-clear 1000 pages: 64 GiB <= 1.2 x 256 MiB region',
-       val('module', 'clear-65536m-w0', 'us'), val('module', 'clear-256m-w0', 'us'), 1.2)
-target('get-and-clear per page with a writer thread <= 2 x without (256 MiB)',
-       val('module', 'clear-256m-w1', 'us'), val('module', 'clear-256m-w0', 'us'), 2.0)
-target('tracking on for 1 GiB with a writer thread < 1 s',
-       val('module', 'track-1g-w1', 'ms'), 1000.0, 1.0, '<')
+target('get-and-clear 1000 scattered pages: 64 GiB <= 1.2 x 256 MiB region',
+       mget('clear-65536m', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us'), 1.2,
+       why='bitmap ioctl; the sparse result (words): %s' % fmt(ratio_of(
+           mget('clear-65536m', 'new', 'clear_words.scattered_us'),
+           mget('clear-256m', 'new', 'clear_words.scattered_us')), 2),
+       old=(mget('clear-65536m', 'old', 'clear.scattered_us'), mget('clear-256m', 'old', 'clear.scattered_us')))
+target('get-and-clear per page, 1000 dense pages, writer thread <= 2 x without (256 MiB)',
+       mget('clear-256m-w', 'new', 'clear.dense_us'), mget('clear-256m', 'new', 'clear.dense_us'), 2.0,
+       why='scattered (one page a span, no batching): %s' % fmt(ratio_of(
+           mget('clear-256m-w', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us')), 2),
+       old=(mget('clear-256m-w', 'old', 'clear.dense_us'), mget('clear-256m', 'old', 'clear.dense_us')))
+t64 = mget('track-64m', 'old', 'track.track_on_ms')
+target('tracking on for 1 GiB with a writer thread < 1 s (ratio: seconds)',
+       mget('track-1g', 'new', 'track.track_on_ms'), 1000.0, 1.0, '<',
+       why='old path timed on 64 MiB, x16 beside',
+       old=(t64 * 16 if t64 is not None else None, 1000.0))
 target('rdmig dynamic downtime on (d) <= the limit asked',
        val('rdmig', 'd', 'downtime_ms'), val('rdmig', 'd', 'downtime_limit_ms'), 1.0)
+variants = sorted({r['system'] for r in recs if r['system'].startswith('rdmig[')})
+for v in variants:
+    for c in ('a', 'd'):
+        if get(v, c):
+            target(f'(info) {v} total <= 1.0 x rdmig dynamic, ({c})',
+                   val(v, c, 'total_ms'), val('rdmig', c, 'total_ms'), 1.0,
+                   why='rdmigd ' + (get(v, c).get('rdmigd_options') or ''))
 for s in ('qemu-tcp', 'qemu-multifd', 'qemu-rdma', 'qemu-rdma-pinall', 'rdmig-pinall'):
     target(f'(info) {s} downtime on (d) <= the limit asked',
            val(s, 'd', 'downtime_ms'), val(s, 'd', 'downtime_limit_ms'), 1.0)
@@ -148,24 +204,56 @@ def md(h, rs):
     return '\n'.join(out)
 
 
-th = ['target', 'verdict', 'ratio', 'note']
+th = ['target', 'verdict', 'ratio', 'module old path', 'note']
+mh = ['case', 'new path (rearm_span default, dirty_summary=1)', 'old path (rearm_span=0, dirty_summary=0)']
+# Each case's wall time, boots included (case_s): where the run's time goes.
+times = [[r['system'], r['scenario'] + (f" ({r['path']})" if r.get('path') else ''),
+          r.get('result', '?'), fmt(r.get('case_s'))] for r in recs]
+tsum = sum(r.get('case_s') or 0 for r in recs)
+times.append(['all cases', '', '', str(tsum)])
+walls = f' Whole run (boot, build check, report): {wall}.' if wall else ''
 text = (f'make bench, {date} (`{command}`)\n\nmigrations\n' + table(head, rows) +
         '\n\nlink (ib_write_bw rxe0 -> rxe1, ~64 MiB a case)\n' + table(['case', 'result', 'Gb/s'], link) +
-        '\n\nmodule (scenario e)\n' + table(['case', 'figures'], mod) +
-        '\n\ntargets (issues 12, 13)\n' + table(th, targets) + '\n')
+        '\n\nmodule (scenario e)\n' + table(mh, mod) +
+        '\n\ntargets (issues 12, 13)\n' + table(th, targets) +
+        '\n\nwall time per case (s)' + walls + '\n' + table(['system', 'scenario', 'result', 's'], times) + '\n')
 print(text)
+body = ('Scenarios and columns: Documentation/bench.md.\n\n### Migrations\n\n' + md(head, rows) +
+        '\n\n### Link\n\n' + md(['case', 'result', 'Gb/s'], link) +
+        '\n\n### Module (scenario e)\n\n' + md(mh, mod) +
+        '\n\n### Targets (issues 12, 13)\n\n' + md(th, targets) +
+        '\n\n### Wall time per case (s)\n\n' + walls.strip() + ('\n\n' if walls else '') +
+        md(['system', 'scenario', 'result', 's'], times) + '\n')
 with open(os.path.join(outdir, 'latest.md'), 'w') as f:
-    f.write(f'# make bench, {date}\n\nCommand: `{command}`. Scenarios and columns: '
-            'Documentation/bench.md.\n\n## Migrations\n\n' + md(head, rows) +
-            '\n\n## Link\n\n' + md(['case', 'result', 'Gb/s'], link) +
-            '\n\n## Module (scenario e)\n\n' + md(['case', 'figures'], mod) +
-            '\n\n## Targets (issues 12, 13)\n\n' + md(th, targets) + '\n')
+    f.write(f'# make bench, {date}\n\nCommand: `{command}`. ' + body)
 with open(os.path.join(outdir, 'latest.json'), 'w') as f:
-    json.dump({'date': date, 'command': command, 'records': recs,
-               'targets': [dict(zip(('target', 'verdict', 'ratio', 'note'), t)) for t in targets]},
+    json.dump({'date': date, 'command': command, 'wall': wall, 'records': recs,
+               'targets': [dict(zip(('target', 'verdict', 'ratio', 'module_old_path', 'note'), t))
+                           for t in targets]},
               f, indent=1)
 
+# ---- the README's section (make bench only: a partial run leaves it)
+BEGIN, END = '<!-- bench:begin -->', '<!-- bench:end -->'
+if readme:
+    txt = open(readme).read()
+    if BEGIN not in txt or END not in txt:
+        sys.exit(f'report.py: {readme} has no {BEGIN} ... {END} section')
+    met = sum(1 for t in targets if t[1] == 'met' and not t[0].startswith('(info)'))
+    nmet = sum(1 for t in targets if t[1] != 'met' and not t[0].startswith('(info)'))
+    sec = (f'{BEGIN}\n<!-- written by bench/report.py from `make bench`; edit bench/report.py, not this -->\n'
+           f'Latest run: {date}, `{command}`.{walls} Targets: {met} met, {nmet} not met or not measured.\n\n'
+           '![total time per system and scenario](Documentation/bench-total.png)\n\n'
+           '![remaining bytes and dirty rate over one live migration (d)](Documentation/bench-timeline.png)\n\n'
+           + body + END)
+    head_, rest = txt.split(BEGIN, 1)
+    with open(readme, 'w') as f:
+        f.write(head_ + sec + rest.split(END, 1)[1])
+
 # ---- plot data
+with open(os.path.join(outdir, 'link.dat'), 'w') as f:
+    for r in recs:
+        if r['system'] == 'ib_write_bw' and ok(r):
+            f.write(f"{r['scenario']} {r['gbps']}\n")
 scens = ['a', 'b', 'c', 'd']
 systems = ['qemu-tcp', 'qemu-multifd', 'qemu-rdma', 'qemu-rdma-pinall', 'rdmig', 'rdmig-pinall']
 with open(os.path.join(outdir, 'total.dat'), 'w') as f:
@@ -173,8 +261,9 @@ with open(os.path.join(outdir, 'total.dat'), 'w') as f:
     for s in systems:
         f.write(s + ' ' + ' '.join(fmt(val(s, c, 'total_ms') / 1000, 2) if val(s, c, 'total_ms') else '?'
                                    for c in scens) + '\n')
-# One live migration over time (scenario d): QEMU TCP from query-migrate,
-# rdmig from rdmig-qemu's progress lines (time stamped as they came).
+# One live migration over time (scenario d): rdmig from rdmig-qemu's
+# progress lines (time stamped as they came), QEMU TCP from its
+# query-migrate every 0.5 s (bench/qmp_sample.py), beside it.
 tl = glob.glob(os.path.join(raw, 'qemu-tcp-d', 'timeline.txt'))
 with open(os.path.join(outdir, 'timeline-qemu-tcp.dat'), 'w') as out:
     pts = []

@@ -206,14 +206,18 @@ run() {
 
 run demo
 run check
+# make bench's install step (gnuplot-nox) and the link alone: a few minutes.
+run "bench BENCH_CASES=link"
 
 step="summary"
 echo
 say "=== summary (checkout $head) ==="
 say "make demo:  ${result[demo]} in ${secs[demo]}s; $(grep -E '^\{' "$dir/demo.log" | tail -n 1 | cut -c1-200)"
 say "make check: ${result[check]} in ${secs[check]}s; $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dir/check.log" | tail -n 1)"
+say "make bench BENCH_CASES=link: ${result[bench BENCH_CASES=link]} in ${secs[bench BENCH_CASES=link]}s; $(grep -E '^\[bench .*ib_write_bw' "$dir/bench BENCH_CASES=link.log" | tail -n 1)"
 say "total $(($(now) - t_all))s"
-if [ "${result[demo]}" != PASS ] || [ "${result[check]}" != PASS ]; then
+if [ "${result[demo]}" != PASS ] || [ "${result[check]}" != PASS ] ||
+	[ "${result[bench BENCH_CASES=link]}" != PASS ]; then
 	say "FAILED: see the logs above and in $dir"
 	exit 1
 fi
