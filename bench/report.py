@@ -224,6 +224,22 @@ body = ('Scenarios and columns: Documentation/bench.md.\n\n### Migrations\n\n' +
         '\n\n### Targets (issues 12, 13)\n\n' + md(th, targets) +
         '\n\n### Wall time per case (s)\n\n' + walls.strip() + ('\n\n' if walls else '') +
         md(['system', 'scenario', 'result', 's'], times) + '\n')
+# BENCH_PROFILE=1: the source rdmigd's top symbols and its wait counters,
+# the measurement behind the data-rate targets' verdicts.
+prof = os.path.join(raw, 'profile.txt')
+if os.path.exists(prof):
+    top = [l.rstrip() for l in open(prof) if '%' in l and not l.startswith('#')][:12]
+    ra = get('rdmig', 'a') or {}
+    waits = dict(ra.get('rdmigd_waits') or {})
+    if ra.get('registration_wait_ms') is not None:
+        waits['registration_wait_ms'] = ra['registration_wait_ms']
+    body += ('\n### Profile: the source rdmigd during rdmig on (a)\n\n'
+             '`perf record -g -e cpu-clock` (bench-results/profile.txt has the top 40 and call graphs); '
+             'its waits off the CPU, from its report: ' +
+             (', '.join(f'{k} {v}' for k, v in sorted(waits.items())) or 'none reported') +
+             '.\n\n```\n' + '\n'.join(top) + '\n```\n')
+    text += '\nprofile (source rdmigd, rdmig a): waits ' + json.dumps(waits) + '\n' + '\n'.join(top) + '\n'
+print(text)
 with open(os.path.join(outdir, 'latest.md'), 'w') as f:
     f.write(f'# make bench, {date}\n\nCommand: `{command}`. ' + body)
 with open(os.path.join(outdir, 'latest.json'), 'w') as f:
