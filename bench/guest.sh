@@ -445,14 +445,31 @@ profile_agent() { # AGENT-PIDFILE OUT
 		sleep 0.05
 	done
 	[ -s "$1" ] || { echo "profile: no rdmigd" >"$2.log"; return; }
-	exec perf record -q -g -e cpu-clock -F 199 -p "$(cat "$1")" -o "$2" >"$2.log" 2>&1
+	# perf -p opens one event per thread of /proc/PID/task: a thread that
+	# ends in between fails it with ESRCH (seen once, as rdmigd started
+	# its threads), so it tries again while rdmigd lives.
+	for ((i = 0; i < 5; i++)); do
+		kill -0 "$(cat "$1")" 2>/dev/null || break
+		perf record -q -g -e cpu-clock -F 199 -p "$(cat "$1")" -o "$2" >>"$2.log" 2>&1 &
+		PERF_CHILD=$!
+		PERF_STOP=
+		# TERM: an asynchronous list has SIGINT ignored; perf's own
+		# SIGINT handler stops it cleanly.
+		trap 'PERF_STOP=1; kill -INT $PERF_CHILD 2>/dev/null' TERM
+		wait $PERF_CHILD
+		# Stopped by profile_report: let perf finish writing its file.
+		[ -n "$PERF_STOP" ] && { wait $PERF_CHILD; return; }
+		[ -s "$2" ] && return
+		sleep 0.2
+	done
 }
 
 profile_report() { # PERF-DATA: bench/profile.txt (perf report --stdio, top 40)
 	# perf stops by itself when rdmigd exits (the migration is over);
-	# SIGINT if it has not, so that it writes its file.
+	# else profile_agent gets TERM and stops it with SIGINT, so that it
+	# writes its file.
 	sleep 1
-	kill -INT "$PERF_PID" 2>/dev/null
+	kill -TERM "$PERF_PID" 2>/dev/null
 	wait "$PERF_PID" 2>/dev/null
 	if [ -s "$1" ]; then
 		{
