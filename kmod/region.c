@@ -46,6 +46,21 @@ MODULE_PARM_DESC(rearm_span,
 		 "dirty pages this close are write-protected with one flush (0 = folio_mkclean per page)");
 
 /*
+ * 1: each span of several folios is write-protected by whichever way has
+ * cost less per span lately in this region, measured: one
+ * wp_shared_mapping_range() (one flush, but a page-table walk over the
+ * whole span, and a full flush of every CPU when more than 33 pages wide)
+ * or one folio_mkclean() per folio (a flush each, which is cheap when no
+ * other CPU runs the mapping's threads and an IPI when one does). Which
+ * holds depends on where the VMM's threads run, which the module cannot
+ * see. 0: always the range.
+ */
+static bool rdmig_rearm_adapt = true;
+module_param_named(rearm_adapt, rdmig_rearm_adapt, bool, 0644);
+MODULE_PARM_DESC(rearm_adapt,
+		 "write-protect a span by range or per folio, whichever measured cheaper (0 = always by range)");
+
+/*
  * 1: get-and-clear walks the summary (one bit per 64-page word), so its
  * cost follows the dirty words; 0: the old path, every word of the range.
  */
@@ -53,6 +68,18 @@ static bool rdmig_dirty_summary = true;
 module_param_named(dirty_summary, rdmig_dirty_summary, bool, 0644);
 MODULE_PARM_DESC(dirty_summary,
 		 "walk only words the summary marks dirty (0 = every word)");
+
+/*
+ * 1: tracking-on clears the DIRTY bitmap a word at a time and
+ * write-protects the whole region with one wp_shared_mapping_range(), one
+ * flush, with no folio locked (rdmig_track_on); 0: the old path, the
+ * present folios locked span by span (or one folio_mkclean() each when
+ * rearm_span is 0), kept to measure against.
+ */
+static bool rdmig_track_wp_all = true;
+module_param_named(track_wp_all, rdmig_track_wp_all, bool, 0644);
+MODULE_PARM_DESC(track_wp_all,
+		 "tracking on: one write-protect of the region, no folio locks (0 = span by span)");
 
 /*
  * Test hook (tests/guest/16-track-race.sh): microseconds to wait between
@@ -338,9 +365,17 @@ static u64 rdmig_page_written(struct rdmig_region *r, pgoff_t index)
 {
 	u64 wm, n;
 
-	if (!test_and_set_bit(index, r->written))
+	/*
+	 * WRITTEN and scanned-zero are tested before they are changed: the
+	 * fault's own set_page_dirty() comes right after page_mkwrite set
+	 * them, so a locked operation there would only bounce the word
+	 * between CPUs. DIRTY is always set with a fully ordered atomic:
+	 * rdmig_track_on() relies on the one made after the PTE is writable.
+	 */
+	if (!test_bit(index, r->written) &&
+	    !test_and_set_bit(index, r->written))
 		atomic64_inc(&r->nwritten);
-	if (test_and_clear_bit(index, r->zeroed))
+	if (test_bit(index, r->zeroed) && test_and_clear_bit(index, r->zeroed))
 		atomic64_dec(&r->nzeroed);
 	if (test_and_set_bit(index, r->dirty))
 		return 0;
@@ -406,6 +441,14 @@ static bool rdmig_tx_consume(struct rdmig_region *r, pgoff_t index)
 	unsigned long flags;
 
 	if (!in_task())
+		return false;
+	/*
+	 * Only this task's own transfer-view fault puts its pid in the slot,
+	 * so when it is not there now, it cannot be there for this call:
+	 * every guest-view write fault ends here, and takes no region-wide
+	 * lock for it.
+	 */
+	if (READ_ONCE(m->pid) != task_pid(current))
 		return false;
 	spin_lock_irqsave(&r->tx_lock, flags);
 	if (m->pid && m->index == index && m->pid == task_pid(current) &&
@@ -665,11 +708,40 @@ static void rdmig_rearm_delay(void)
 		usleep_range(delay, delay + 1);
 }
 
+/* Moving averages of rearm_adapt, in ns: new = old + (sample - old) / 8. */
+static void rdmig_ewma(u64 *avg, u64 sample)
+{
+	*avg = *avg ? *avg - *avg / 8 + sample / 8 : sample;
+}
+
+/*
+ * Whether a span of @n (> 1) locked folios is write-protected per folio:
+ * when that has cost less lately (n times a folio's average against a
+ * span's). Every RDMIG_ADAPT_PROBE-th span takes the other way, so that
+ * both averages follow the current conditions (a writer thread that
+ * started or stopped). Starts with the range, then one per-folio span.
+ */
+#define RDMIG_ADAPT_PROBE	16
+
+static bool rdmig_span_per_folio(struct rdmig_region *r, unsigned int n)
+{
+	bool per_folio;
+
+	if (!READ_ONCE(rdmig_rearm_adapt))
+		return false;
+	per_folio = r->cost_folio * n < r->cost_span;
+	if (++r->adapt_spans % RDMIG_ADAPT_PROBE == 0)
+		per_folio = !per_folio;
+	return per_folio;
+}
+
 static void rdmig_batch_flush(struct rdmig_region *r)
 {
-	unsigned int i;
+	unsigned int i, n = r->run_n;
+	bool per_folio;
+	u64 t0;
 
-	if (!r->run_n)
+	if (!n)
 		return;
 	rdmig_rearm_delay();
 	/*
@@ -677,11 +749,17 @@ static void rdmig_batch_flush(struct rdmig_region *r)
 	 * way; folio_mkclean() finds its PTEs by rmap, without the page
 	 * table walk and notifier round of a range.
 	 */
-	if (r->run_n == 1)
-		folio_mkclean(r->run[0]);
-	else
+	per_folio = n == 1 || rdmig_span_per_folio(r, n);
+	t0 = ktime_get_ns();
+	if (per_folio) {
+		for (i = 0; i < n; i++)
+			folio_mkclean(r->run[i]);
+		rdmig_ewma(&r->cost_folio, (ktime_get_ns() - t0) / n);
+	} else {
 		wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
 					r->run_last - r->run_first + 1);
+		rdmig_ewma(&r->cost_span, ktime_get_ns() - t0);
+	}
 	for (i = 0; i < r->run_n; i++) {
 		folio_unlock(r->run[i]);
 		folio_put(r->run[i]);
@@ -776,6 +854,96 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 	clear_bit(RDMIG_R_WM_FIRED, &r->flags);
 }
 
+/*
+ * Clear every DIRTY bit, returning how many were set. The summary is
+ * cleared before the words it covers, as in rdmig_get_dirty(): a bit set
+ * after its word was cleared here finds its summary bit clear and sets it
+ * again (rdmig_region_mark_summary). Each word is taken with xchg(), a
+ * fully ordered read-modify-write, which rdmig_track_on() relies on.
+ */
+static u64 rdmig_clear_all_dirty(struct rdmig_region *r)
+{
+	unsigned long nw = BITS_TO_LONGS(r->npages);
+	unsigned long ns = BITS_TO_LONGS(DIV_ROUND_UP(r->npages, 64));
+	unsigned long s, w, wend;
+	u64 cleared = 0;
+
+	for (s = 0; s < ns; s++) {
+		xchg(&r->dsum[s], 0);
+		wend = min(nw, (s + 1) * BITS_PER_LONG);
+		for (w = s * BITS_PER_LONG; w < wend; w++)
+			if (READ_ONCE(r->dirty[w]))
+				cleared += hweight_long(xchg(&r->dirty[w], 0));
+	}
+	return cleared;
+}
+
+/*
+ * PG_dirty, which some set directly (KVM's kvm_set_page_dirty()), makes
+ * unpin_user_pages_dirty_lock() skip our dirty_folio: clear it where it
+ * is set, as every re-arm does (rdmig_rearm_one). A lockless walk of the
+ * page cache: a folio's flags are read without a reference (reading those
+ * of a folio freed meanwhile is harmless), and only a folio found dirty
+ * is taken, checked to be still ours, and changed.
+ */
+static void rdmig_clear_pg_dirty(struct rdmig_region *r)
+{
+	XA_STATE(xas, &r->inode->i_mapping->i_pages, 0);
+	struct folio *folio;
+
+	rcu_read_lock();
+	xas_for_each(&xas, folio, r->npages - 1) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		if (folio_test_dirty(folio) && folio_try_get_rcu(folio)) {
+			if (folio == xas_reload(&xas))
+				folio_clear_dirty(folio);
+			folio_put(folio);
+		}
+		if (need_resched()) {
+			xas_pause(&xas);
+			cond_resched_rcu();
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Tracking on without any per-page lock or flush: clear every DIRTY bit
+ * (present or absent page: a new migration starts from here), then
+ * write-protect every PTE of every mapping of the region with one
+ * wp_shared_mapping_range(), one TLB flush per mapping.
+ *
+ * Why no write that completes after this returns is lost, although no
+ * folio lock is taken: a store through a PTE still writable before the
+ * write-protect completes before we return (the flush waits for it), so
+ * it is in the data an agent reads afterwards. A write fault racing with
+ * us sets DIRTY twice: in page_mkwrite, before its PTE is writable (that
+ * one the clear may undo), and again in set_page_dirty() ->
+ * rdmig_region_dirty_folio(), which fault_dirty_shared_page() calls after
+ * the PTE was made writable, under the page table lock. If the fault's
+ * page table lock section comes after the write-protect's, that second
+ * set comes after our clear and stays; if before, the write-protect finds
+ * the writable PTE and write-protects it. A fault that installs a PTE
+ * where the walk found no page table, without meeting it on a lock: the
+ * fault writes the PTE before its fully ordered second set, our clear is
+ * a fully ordered xchg before the walk, so either the set comes after the
+ * clear or the walk sees the PTE. get_user_pages writers report in
+ * dirty_folio after their write: before the clear, the data is there;
+ * after it, the bit stays. rdmig_rearm_delay() widens the window between
+ * the clear and the write-protect for tests/guest/16-track-race.sh.
+ */
+static void rdmig_track_on(struct rdmig_region *r)
+{
+	u64 cleared = rdmig_clear_all_dirty(r);
+
+	atomic64_sub(cleared, &r->ndirty);
+	rdmig_rearm_delay();
+	wp_shared_mapping_range(r->inode->i_mapping, 0, r->npages);
+	rdmig_clear_pg_dirty(r);
+	clear_bit(RDMIG_R_WM_FIRED, &r->flags);
+}
+
 int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
 		     u64 watermark)
 {
@@ -792,7 +960,9 @@ int rdmig_region_set(struct rdmig_region *r, u32 flags, u32 tracking,
 		clear_bit(RDMIG_R_WM_FIRED, &r->flags);
 	}
 	if (flags & RDMIG_SET_TRACKING) {
-		if (tracking)
+		if (tracking && READ_ONCE(rdmig_track_wp_all))
+			rdmig_track_on(r);
+		else if (tracking)
 			rdmig_rearm_all(r);
 		WRITE_ONCE(r->tracking, tracking);
 	}

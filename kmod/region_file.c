@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/falloc.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/netlink.h>
 #include <linux/pagemap.h>
@@ -90,7 +91,32 @@ static const struct vm_operations_struct rdmig_guest_vm_ops = {
 	.page_mkwrite = rdmig_page_mkwrite,
 };
 
+/*
+ * Fault-around for the transfer view: a read fault also maps the present
+ * pages around it (fault_around_bytes, 64 KiB by default), so the agent's
+ * first pass over guest memory takes one fault per 16 pages, not per page.
+ * filemap_map_pages() is safe here: it is called for read faults only
+ * (do_read_fault()), maps read-only PTEs of pages already in the page
+ * cache and uptodate, and only trylocks them; it allocates nothing, so an
+ * absent page stays absent and known zero. A write through such a PTE
+ * faults as any other. 0 selects the old one fault per page, to measure
+ * against (bench_dirty tview).
+ */
+static bool rdmig_transfer_fault_around = true;
+module_param_named(transfer_fault_around, rdmig_transfer_fault_around, bool,
+		   0644);
+MODULE_PARM_DESC(transfer_fault_around,
+		 "transfer view maps the present pages around a read fault (0 = one page per fault)");
+
 static const struct vm_operations_struct rdmig_transfer_vm_ops = {
+	.fault = rdmig_fault,
+	.map_pages = filemap_map_pages,
+#ifdef RDMIG_TRANSFER_MKWRITE
+	.page_mkwrite = rdmig_transfer_page_mkwrite,
+#endif
+};
+
+static const struct vm_operations_struct rdmig_transfer_vm_ops_nofa = {
 	.fault = rdmig_fault,
 #ifdef RDMIG_TRANSFER_MKWRITE
 	.page_mkwrite = rdmig_transfer_page_mkwrite,
@@ -125,7 +151,9 @@ static int rdmig_guest_mmap(struct file *file, struct vm_area_struct *vma)
 
 static int rdmig_transfer_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return rdmig_mmap(file, vma, &rdmig_transfer_vm_ops);
+	return rdmig_mmap(file, vma, READ_ONCE(rdmig_transfer_fault_around) ?
+				     &rdmig_transfer_vm_ops :
+				     &rdmig_transfer_vm_ops_nofa);
 }
 
 /* ---- read(): guest memory ------------------------------------------------ */

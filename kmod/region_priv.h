@@ -54,10 +54,12 @@ struct rdmig_tx_mark {
  * the guest view), by the address space's dirty_folio (writers that went
  * through get_user_pages report there when they release the page), and by
  * RDMIG_MARK_DIRTY; WRITTEN with it, or by rdmig_region_mark_written() for
- * data that did not come through the guest view. DIRTY is cleared only
- * with the folio locked and r->lock held, and the folio is write-protected
- * before it is unlocked. That is the whole no-lost-write argument
- * (Documentation/regions.md).
+ * data that did not come through the guest view. get-and-clear clears
+ * DIRTY only with the folio locked and r->lock held, and write-protects the
+ * folio before it is unlocked; tracking-on clears every bit, then
+ * write-protects the region, relying on the fault's second set in
+ * dirty_folio (region.c, rdmig_track_on). That is the whole no-lost-write
+ * argument (Documentation/regions.md).
  */
 struct rdmig_region {
 	u32 id;
@@ -117,6 +119,10 @@ struct rdmig_region {
 	unsigned int run_n;
 	pgoff_t run_first;
 	pgoff_t run_last;
+	/* rearm_adapt: recent cost of a span by range and of one folio. */
+	u64 cost_span;
+	u64 cost_folio;
+	unsigned long adapt_spans;
 
 	/*
 	 * Our own unmap_mapping_pages() of [unmap_first, unmap_end): the

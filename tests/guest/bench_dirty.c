@@ -18,12 +18,20 @@
  *       region's pages on another CPU meanwhile
  *   bench_dirty write MIB PASSES
  *       page-touching write throughput with tracking on (re-armed before
- *       every pass) and off
+ *       every pass) and off; then the minor faults the tracked passes
+ *       took per page and per pass (1.0 is one write fault per page after
+ *       each re-arm) and what each cost beyond an untracked store
+ *   bench_dirty tview MIB
+ *       the agent's first pass: read one word of every page of a MIB MiB
+ *       region (every page present) through a fresh mapping of the
+ *       transfer view, twice with the module's fault-around off and
+ *       twice on, alternating: faults taken (getrusage), and time
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "region_util.h"
@@ -207,6 +215,14 @@ static int bench_clear(uint64_t mib, uint64_t ndirty, int rounds, int wr)
 	return 0;
 }
 
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
 static double write_pass(char *p, uint64_t npages)
 {
 	uint64_t i;
@@ -220,9 +236,10 @@ static double write_pass(char *p, uint64_t npages)
 static int bench_write(uint64_t mib, int passes)
 {
 	uint64_t npages = mib * 256, *bm = calloc((npages + 63) / 64, 8);
-	double on = 0, off = 0;
+	double on = 0, off = 0, faults;
 	char *p;
 	int fd = region(npages, 0, &p), i;
+	long f0, nf = 0;
 
 	write_pass(p, npages);	/* allocate every page first */
 	for (i = 0; i < passes; i++)
@@ -230,11 +247,15 @@ static int bench_write(uint64_t mib, int passes)
 	ru_tracking(fd, 1);
 	for (i = 0; i < passes; i++) {
 		ru_get_dirty(fd, 0, npages, RDMIG_DIRTY_F_CLEAR, bm, NULL);
+		f0 = minflt();
 		on += write_pass(p, npages);
+		nf += minflt() - f0;
 	}
-	printf("write region_mib=%lu untracked_mpages_s=%.3f tracked_mpages_s=%.3f ratio_on_off=%.3f\n",
+	faults = nf > 0 ? nf : 1;
+	printf("write region_mib=%lu untracked_mpages_s=%.3f tracked_mpages_s=%.3f ratio_on_off=%.3f faults_per_page_pass=%.3f us_per_fault=%.2f\n",
 	       (unsigned long)mib, passes * npages / off / 1e6,
-	       passes * npages / on / 1e6, off / on);
+	       passes * npages / on / 1e6, off / on,
+	       (double)nf / passes / npages, (on - off) / faults * 1e6);
 	munmap(p, npages * PG);
 	close(fd);
 	return 0;
@@ -265,6 +286,69 @@ static int bench_track(uint64_t mib)
 	return 0;
 }
 
+/* One read of every page through a new transfer-view mapping. */
+static int tview_pass(int tfd, uint64_t npages, long *faults, double *t)
+{
+	volatile uint64_t *q;
+	uint64_t i, sum = 0;
+	long f0;
+
+	q = mmap(NULL, npages * PG, PROT_READ | PROT_WRITE, MAP_SHARED, tfd,
+		 0);
+	if (q == MAP_FAILED) {
+		perror("mmap transfer view");
+		return -1;
+	}
+	f0 = minflt();
+	*t = now();
+	for (i = 0; i < npages; i++)
+		sum += q[i * PG / 8];
+	*t = now() - *t;
+	*faults = minflt() - f0;
+	munmap((void *)q, npages * PG);
+	return sum == npages ? 0 : -1;
+}
+
+static int bench_tview(uint64_t mib)
+{
+	static const char param[] =
+		"/sys/module/rdmig/parameters/transfer_fault_around";
+	uint64_t npages = mib * 256, i;
+	int fd, tfd, round, fa;
+	long faults;
+	double t;
+	char *p;
+	FILE *f;
+
+	fd = region(npages, 0, &p);
+	for (i = 0; i < npages; i++)	/* every page present, holding 1 */
+		((uint64_t *)(p + i * PG))[0] = 1;
+	tfd = ru_transfer(fd);
+	if (tfd < 0) {
+		perror("transfer fd");
+		return 2;
+	}
+	for (round = 0; round < 4; round++) {
+		fa = round % 2;
+		f = fopen(param, "w");
+		if (!f || fprintf(f, "%d\n", fa) < 0 || fclose(f)) {
+			perror(param);
+			return 2;
+		}
+		if (tview_pass(tfd, npages, &faults, &t)) {
+			fprintf(stderr, "tview: read back wrong data\n");
+			return 2;
+		}
+		printf("tview region_mib=%lu fault_around=%d faults=%ld faults_per_page=%.4f ms=%.1f us_per_page=%.3f\n",
+		       (unsigned long)mib, fa, faults,
+		       (double)faults / npages, t * 1e3, t * 1e6 / npages);
+	}
+	close(tfd);
+	munmap(p, npages * PG);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "writer"))) &&
@@ -276,7 +360,9 @@ int main(int argc, char **argv)
 		return bench_track(strtoull(argv[2], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "write"))
 		return bench_write(strtoull(argv[2], NULL, 0), atoi(argv[3]));
-	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS [writer] | track MIB | write MIB PASSES\n",
+	if (argc == 3 && !strcmp(argv[1], "tview"))
+		return bench_tview(strtoull(argv[2], NULL, 0));
+	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS [writer] | track MIB | write MIB PASSES | tview MIB\n",
 		argv[0]);
 	return 2;
 }
