@@ -72,19 +72,12 @@ void ram_destroy(struct vmm_ram *ram)
 
 int ram_transfer_fds(const struct vmm_ram *ram, int *fds)
 {
-	unsigned int i, j;
+	int rfds[VMM_MAX_REGIONS];
+	unsigned int i;
 
-	for (i = 0; i < ram->nr; i++) {
-		fds[i] = rdmig_transfer_fd(ram->r[i].fd);
-		if (fds[i] < 0) {
-			int ret = fds[i];
-
-			for (j = 0; j < i; j++)
-				close(fds[j]);
-			return ret;
-		}
-	}
-	return 0;
+	for (i = 0; i < ram->nr; i++)
+		rfds[i] = ram->r[i].fd;
+	return rdmig_transfer_fds(rfds, ram->nr, fds);
 }
 
 int64_t ram_pinned_pages(const struct vmm_ram *ram)
