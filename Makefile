@@ -81,9 +81,10 @@ check:
 	@tests/run.sh
 
 # demo: QEMU itself migrated by rdmig-qemu; demo-vmm: the reference VMM.
+# Neither needs QEMU's Python QMP library (rdmig-qemu and the demo speak
+# QMP themselves); only tests/guest/31-qmp does, so check fetches it.
 demo:
 	@scripts/install-deps.sh
-	@scripts/fetch-qemu-qmp.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh qemu
 

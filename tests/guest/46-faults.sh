@@ -9,7 +9,8 @@
 # everything, before its acknowledgement). Every case first proves the
 # migration is at its point (an event or the agent's --debug-stall line),
 # then injects the fault, then requires: the source VM kept running abtest
-# consistently with no page pinned; the source saw a `failed` MIGRATION
+# consistently with no page pinned and no region tracking dirty pages
+# (after a SIGKILLed agent rdmig-vmm turns it off); the source saw a `failed` MIGRATION
 # whose error-desc names the cause (or, its agent killed, the control
 # channel closing); the destination resumed nothing and released its
 # pins (or, its VMM killed, its regions are gone); and, for one point of
@@ -74,6 +75,7 @@ run_case() { # FAULT POINT
 		t "$c: nothing new is charged after iteration 0: completes and verifies" f_completed "$c" dst
 	else
 		t "$c: the source VM kept running abtest, consistent, no page pinned" f_src_survived "$c"
+		t "$c: no source region is left tracking dirty pages" f_src_untracked "$c"
 		t "$c: the source's reason names the cause" f_reason_is "$c" "$(cause "$fault")"
 		t "$c: it failed at $point" f_failed_at "$c" "$point"
 		t "$c: it failed after the fault" f_after_fault "$c"

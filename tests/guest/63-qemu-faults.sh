@@ -10,7 +10,8 @@
 # way (so each is also a new migration that works after the fault
 # before it). Each time: `rdmig-qemu migrate` fails with a reason;
 # the source guest is running (not left paused) and its RAM, read through
-# its regions, keeps changing in order and passes abtest; the destination
+# its regions, keeps changing in order and passes abtest, and none of its
+# regions is left tracking dirty pages; the destination
 # QEMU is gone and its rdmig-qemu exited non-zero; no page is pinned on
 # either side. After the link down the link is set up again (its policy
 # routes put back: a route through a device that went down is gone; rxe1
@@ -120,6 +121,17 @@ exited_ok() { # PIDFILE: our child ended (within 120 s) with status 0
 	wait_for 120 gone "$1" && proc_exit "$1"
 }
 
+# The source's regions (vm-s:m0), as the module reports them: none may
+# be left tracking dirty pages (rdmig-qemu turns tracking off when its
+# rdmigd was SIGKILLed and could not).
+src_untracked() {
+	local l
+	l=$("$B/rdmigctl" -j region show) || return 1
+	echo "$l" | jq -c '[.[] | select(.name | startswith("vm-s:")) | {name, tracking}]'
+	echo "$l" | jq -e '[.[] | select(.name | startswith("vm-s:"))] |
+		length > 0 and all(.tracking == false)' >/dev/null
+}
+
 # The checks after each fault.
 survived() {
 	local r=$1 d=$D/$1
@@ -130,6 +142,7 @@ survived() {
 	t "$r: the source guest is running (not left paused)" qemu_qmp2 "$SRC" '@status running timeout=30'
 	t "$r: its RAM keeps changing in order, consistent" qemu_check moving "$SRC" --ms 1000
 	t "$r: the source rdmig-qemu still holds it" bash -c "! gone '$SRC_PID'"
+	t "$r: no source region is left tracking dirty pages" src_untracked
 	t "$r: the destination QEMU is gone" wait_for 120 gone "$d/dst.qpid"
 	t "$r: the destination rdmig-qemu exited non-zero" failed_rc "$d/dst.pid"
 	t "$r: no page is pinned on either side" wait_for 120 no_pins

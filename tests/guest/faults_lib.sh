@@ -382,6 +382,16 @@ f_src_survived() {
 	[ "$(f_fact "$d" src_survived)" = true ] || { f_show "$d" src.json src.err; return 1; }
 }
 
+# After the failure no source region tracks dirty pages: what rdmig-vmm
+# read from its regions (REGION_INFO) once its agent had gone, whether
+# that agent ended cleanly (it turns tracking off) or was SIGKILLed (then
+# rdmig-vmm does).
+f_src_untracked() {
+	local d=$F_DIR/$1
+	jq -e '.tracking_after_failure == false' "$d/src.json" >/dev/null ||
+		{ echo "tracking_after_failure: $(jq -c .tracking_after_failure "$d/src.json")"; f_show "$d" src.err; return 1; }
+}
+
 # The reason is there and names the cause (an extended regex).
 f_reason_is() {
 	local d=$F_DIR/$1 r

@@ -97,7 +97,8 @@ typedef unsigned __int128 mask_t;
 
 #define OPS(X) \
 	X(dev_version, 3) X(dev_create, 6) X(dev_badioctl, 1) \
-	X(info, 4) X(set, 3) X(get_dirty, 5) X(zero_scan, 3) \
+	X(info, 4) X(set, 3) X(get_dirty, 5) X(get_dirty_words, 4) \
+	X(zero_scan, 3) \
 	X(transfer_fd, 2) X(bind, 2) X(mark_written, 2) X(mark_dirty, 2) \
 	X(pagemap, 3) X(reg_badioctl, 1) X(wrong_fd, 1) \
 	X(mmap, 6) X(munmap, 3) X(mremap, 2) X(mprotect, 2) X(access, 10) \
@@ -197,6 +198,12 @@ struct thr {
 	sigjmp_buf *probe;
 	bool child;
 	int child_bad;
+	/* the DIRTY_GET words request in flight, its reply checked */
+	struct {
+		bool on;
+		int replies;
+		uint64_t first, npages;
+	} nlw;
 };
 
 static struct shared *sh;
@@ -910,6 +917,118 @@ static void op_get_dirty(struct thr *t)
 	REGION_OP_END(s);
 }
 
+/*
+ * What a successful RDMIG_GET_DIRTY_WORDS must have answered: at most
+ * @max words, each non-zero, in increasing order, inside the range, their
+ * bits adding up to out_dirty; out_next_page the range's end, or (the room
+ * was full) a word boundary inside it.
+ */
+static void check_dirty_words(struct thr *t, const struct rdmig_dirty_words *d,
+			      const struct rdmig_dirty_word *w, uint64_t max)
+{
+	uint64_t end = d->first_page + d->npages, lim, bits = 0, i;
+	uint64_t nw = (d->npages + 63) / 64;
+
+	if (d->out_nwords > max ||
+	    d->out_next_page <= d->first_page || d->out_next_page > end ||
+	    (d->out_next_page != end &&
+	     (d->out_next_page % 64 || d->out_nwords != max))) {
+		unexpected(t, "words: %u words (room %llu), next page %llu of [%llu, %llu)",
+			   d->out_nwords, (unsigned long long)max,
+			   d->out_next_page, d->first_page,
+			   (unsigned long long)end);
+		return;
+	}
+	lim = (d->out_next_page - d->first_page + 63) / 64;
+	for (i = 0; i < d->out_nwords; i++) {
+		/* the last word of a range that ends the region is short */
+		uint64_t valid = w[i].index == nw - 1 && d->npages % 64 ?
+				 (1ULL << (d->npages % 64)) - 1 : ~0ULL;
+
+		if (!w[i].bits || w[i].index >= lim ||
+		    (i && w[i].index <= w[i - 1].index) ||
+		    (w[i].bits & ~valid)) {
+			unexpected(t, "words: word %llu of %u: index %llu bits %#llx (range %llu words, next page %llu)",
+				   (unsigned long long)i, d->out_nwords,
+				   w[i].index, w[i].bits,
+				   (unsigned long long)nw, d->out_next_page);
+			return;
+		}
+		bits += __builtin_popcountll(w[i].bits);
+	}
+	if (bits != d->out_dirty)
+		unexpected(t, "words: %llu bits set in the words, out_dirty %llu",
+			   (unsigned long long)bits, d->out_dirty);
+}
+
+/*
+ * RDMIG_GET_DIRTY_WORDS: the flags and max_words are checked first
+ * (EINVAL; RDMIG_DIRTY_F_WORDS is netlink's and refused here), then
+ * CLEAR on a read-only fd (EBADF), then the range (EINVAL, as for
+ * GET_DIRTY) and tracking for CLEAR (EINVAL). The words are copied out
+ * only if there are any, so a bad buffer may still succeed.
+ */
+static void op_get_dirty_words(struct thr *t)
+{
+	REGION_OP_BEGIN(t, s, fd, force);
+	struct rdmig_dirty_words d = { 0 };
+	uint64_t first, np, max;
+	mask_t m, early, bm = 0;
+	bool ro, valid, partial = false, flags_ok = true;
+	struct mslot *ms = NULL;
+	void *arg, *wbuf;
+	long r;
+
+	valid = gen_range(t, N, true, &first, &np);
+	d.first_page = first;
+	d.npages = np;
+	d.flags = coin(t, 60) ? RDMIG_DIRTY_F_CLEAR : 0;
+	if (coin(t, 6)) {
+		d.flags |= 2U << rnd(t, 31);	/* WORDS among them */
+		flags_ok = false;
+	}
+	switch (rnd(t, 8)) {
+	case 0:
+		d.max_words = 0;
+		flags_ok = false;
+		break;
+	case 1:		/* less room than words: stops at a word boundary */
+		d.max_words = 1 + rnd(t, 2);
+		break;
+	case 2:		/* more than the module uses in one call */
+		d.max_words = RDMIG_DIRTY_WORDS_MAX + 1 + rnd(t, 1U << 30);
+		break;
+	default:
+		d.max_words = (N + 63) / 64 + rnd(t, 4);
+	}
+	max = d.max_words < RDMIG_DIRTY_WORDS_MAX ? d.max_words :
+						     RDMIG_DIRTY_WORDS_MAX;
+	/* a region has at most MAXPAGES pages: 4 words fit anywhere */
+	wbuf = user_buf(t, 8 * sizeof(struct rdmig_dirty_word), &bm, &partial,
+			&ms, true);
+	d.words = (uintptr_t)wbuf;
+	if (!flags_ok)
+		m = A(EINVAL);
+	else if ((d.flags & RDMIG_DIRTY_F_CLEAR) && !fs_writable(kind))
+		m = A(EBADF);
+	else if (!valid)
+		m = A(EINVAL);
+	else
+		m = (bm ? bm | OK : OK) |
+		    (d.flags & RDMIG_DIRTY_F_CLEAR ? A(EINVAL) : 0);
+	arg = ioc_arg(t, &d, sizeof(d), sizeof(d), &early, &ro);
+	D(t, "GET_DIRTY_WORDS fd %d (%s) first %llu npages %llu flags %#x words %#llx max %u of %llu pages",
+	  fd, kind_names[kind], d.first_page, d.npages, d.flags, d.words,
+	  d.max_words, (unsigned long long)N);
+	r = SYS(t, ioctl(fd, RDMIG_GET_DIRTY_WORDS, arg),
+		force ?: ioc_mask(m, early, ro, true));
+	if (!r && !force && arg == &d && wbuf == t->buf)
+		check_dirty_words(t, &d, wbuf, max);
+	if (ms)
+		ms_put(ms);
+	REGION_OP_END(s);
+}
+
 static void op_zero_scan(struct thr *t)
 {
 	REGION_OP_BEGIN(t, s, fd, force);
@@ -1147,7 +1266,7 @@ static void op_reg_badioctl(struct thr *t)
 	if (!s)
 		return;
 	cmd = bad_cmd(t, false);
-	for (i = RDMIG_IOC_REGION_INFO; i <= RDMIG_IOC_PAGEMAP; i++)
+	for (i = RDMIG_IOC_REGION_INFO; i <= RDMIG_IOC_GET_DIRTY_WORDS; i++)
 		if (cmd == _IO(RDMIG_IOC_MAGIC, i))
 			goto out;
 	if (vfs_cmd(cmd))
@@ -1166,8 +1285,9 @@ static void op_wrong_fd(struct thr *t)
 		RDMIG_REGION_INFO, RDMIG_REGION_SET, RDMIG_GET_DIRTY,
 		RDMIG_ZERO_SCAN, RDMIG_TRANSFER_FD, RDMIG_BIND_NETLINK,
 		RDMIG_MARK_WRITTEN, RDMIG_MARK_DIRTY, RDMIG_PAGEMAP,
+		RDMIG_GET_DIRTY_WORDS,
 	};
-	unsigned long cmd = cmds[rnd(t, 9)];
+	unsigned long cmd = cmds[rnd(t, 10)];
 	struct proc *p = t->p;
 	int fds[] = { p->dev, p->pipefd[0], p->udp, p->nlroute, p->devnull,
 		      DEADFD + (int)rnd(t, 10), -1 };
@@ -2204,12 +2324,72 @@ static int nl_fin_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/*
+ * A DIRTY_GET reply with RDMIG_DIRTY_F_WORDS for [first, first + npages)
+ * of a region of at most MAXPAGES pages: at most RDMIG_NL_DIRTY_WORDS_MAX
+ * words, so the whole range in one reply (next page its end), each word
+ * non-zero, inside the range, in increasing order, their bits adding up
+ * to the dirty pages.
+ */
+static void nl_check_words(struct thr *t, struct nl_msg *msg)
+{
+	struct nlattr *a[RDMIG_A_MAX + 1];
+	const struct rdmig_dirty_word *w;
+	uint64_t end = t->nlw.first + t->nlw.npages, nw, bits = 0, valid;
+	uint64_t ndirty, next, prev = 0;
+	size_t len, i;
+
+	nw = (t->nlw.npages + 63) / 64;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, a, RDMIG_A_MAX, NULL) ||
+	    !a[RDMIG_A_DIRTY_WORDS] || !a[RDMIG_A_DIRTY_PAGES] ||
+	    !a[RDMIG_A_NEXT_PAGE] || a[RDMIG_A_BITMAP]) {
+		unexpected(t, "words reply: attributes missing or a bitmap");
+		return;
+	}
+	len = nla_len(a[RDMIG_A_DIRTY_WORDS]);
+	w = nla_data(a[RDMIG_A_DIRTY_WORDS]);
+	ndirty = nla_get_u64(a[RDMIG_A_DIRTY_PAGES]);
+	next = nla_get_u64(a[RDMIG_A_NEXT_PAGE]);
+	if (len % sizeof(*w) || len / sizeof(*w) > nw || next != end) {
+		unexpected(t, "words reply: %zu bytes of words for %llu words, next page %llu of [%llu, %llu)",
+			   len, (unsigned long long)nw,
+			   (unsigned long long)next,
+			   (unsigned long long)t->nlw.first,
+			   (unsigned long long)end);
+		return;
+	}
+	for (i = 0; i < len / sizeof(*w); i++) {
+		struct rdmig_dirty_word x;
+
+		memcpy(&x, w + i, sizeof(x));	/* attributes are 4-aligned */
+		valid = x.index == nw - 1 && t->nlw.npages % 64 ?
+			(1ULL << (t->nlw.npages % 64)) - 1 : ~0ULL;
+		if (!x.bits || x.index >= nw || (x.bits & ~valid) ||
+		    (i && x.index <= prev)) {
+			unexpected(t, "words reply: word %zu index %llu bits %#llx of %llu words",
+				   i, x.index, x.bits, (unsigned long long)nw);
+			return;
+		}
+		bits += __builtin_popcountll(x.bits);
+		prev = x.index;
+	}
+	if (bits != ndirty)
+		unexpected(t, "words reply: %llu bits set, dirty pages %llu",
+			   (unsigned long long)bits,
+			   (unsigned long long)ndirty);
+}
+
 static int nl_valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlres *r = arg;
 
-	if (nlmsg_hdr(msg)->nlmsg_seq == r->seq)
-		r->msgs++;
+	if (nlmsg_hdr(msg)->nlmsg_seq != r->seq)
+		return NL_OK;
+	r->msgs++;
+	if (cur && cur->nlw.on) {
+		cur->nlw.replies++;
+		nl_check_words(cur, msg);
+	}
 	return NL_OK;
 }
 
@@ -2476,6 +2656,7 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	int omit = noattr ? 1 + (int)rnd(t, 2) : 0;
 	bool dirty = cmd == RDMIG_CMD_DIRTY_GET, zero_n, words;
 	mask_t m;
+	int rc;
 
 	valid = gen_range(t, np, dirty, &first, &n);
 	zero_n = n == 0;
@@ -2486,6 +2667,9 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 		nla_put_u64(msg, RDMIG_A_NPAGES, n);
 	if (coin(t, 70)) {
 		flags = coin(t, 60) ? 1 : 0;
+		/* the sparse reply, often enough to matter */
+		if (dirty && coin(t, 40))
+			flags |= RDMIG_DIRTY_F_WORDS;
 		if (coin(t, 8))
 			flags |= 2U << rnd(t, 31);
 		/* DIRTY_GET knows CLEAR and WORDS (the sparse reply) */
@@ -2504,9 +2688,12 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	/* checked before the region is looked up */
 	if (dirty && !dump && !words && n > RDMIG_NL_DIRTY_DOIT_MAX_PAGES)
 		m = A(EMSGSIZE);
-	/* a words reply has no size limit; as a dump it may be refused */
-	if (words)
-		m |= A(EINVAL);
+	/*
+	 * A words reply has no size limit as a plain request; a dump of one
+	 * is refused once the region and the range have been checked.
+	 */
+	if (words && dump)
+		m = (m & ~OK) | A(EINVAL);
 	if (noattr)
 		m = A(EINVAL);
 	D(t, "nl %s%s id %u (%s) first %llu npages %llu flags %#x%s%s",
@@ -2520,7 +2707,18 @@ static void nl_range_req(struct thr *t, int cmd, bool dump)
 	/* ... but a dump of a command without one before anything */
 	if (dump && !dirty)
 		m = A(EOPNOTSUPP);
-	nl_check(t, nl_do(t, msg, NULL), m);
+	/* the reply's words are checked as they come (nl_valid_cb) */
+	if (words && !dump && !noattr) {
+		t->nlw.on = true;
+		t->nlw.first = first;
+		t->nlw.npages = n;
+		t->nlw.replies = 0;
+	}
+	rc = nl_do(t, msg, NULL);
+	nl_check(t, rc, m);
+	if (t->nlw.on && !rc && t->nlw.replies != 1)
+		unexpected(t, "words: %d replies to one request", t->nlw.replies);
+	t->nlw.on = false;
 }
 
 static void op_nl_dirty_get(struct thr *t)

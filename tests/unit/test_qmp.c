@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "../../user/rdmigd/qmp.h"
@@ -96,6 +97,76 @@ static void test_no_newline(void **state)
 	feed(&r, &g, "{\"execute\":");
 	feed(&r, &g, "\"d\"}  ");
 	assert_int_equal(g.n, 3);
+	got_free(&g);
+	qmp_reader_free(&r);
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A command of nearly QMP_LINE_MAX bytes, as a client may send it a few
+ * bytes per read and without its newline: it comes out once, whole, when
+ * its last byte arrives, and not before. The reader used to parse the
+ * whole buffer again after every read, so this cost one parse per byte
+ * (about 2 GB of JSON here, many seconds of CPU); each byte is now looked
+ * at a bounded number of times and it takes milliseconds. The CPU-time
+ * bound is loose enough for any machine load and far below the old cost.
+ */
+static void test_long_line_pieces(void **state)
+{
+	static const char head[] = "{\"execute\":\"x\",\"arguments\":{\"s\":\"";
+	static const char tail[] = "\"}}";
+	size_t n = QMP_LINE_MAX - 8, i, k;
+	static char cmd[QMP_LINE_MAX];
+	struct qmp_reader r;
+	struct got g = { 0 };
+	double t0;
+
+	(void)state;
+	memcpy(cmd, head, sizeof(head) - 1);
+	memset(cmd + sizeof(head) - 1, 'a', n - (sizeof(head) - 1) - (sizeof(tail) - 1));
+	memcpy(cmd + n - (sizeof(tail) - 1), tail, sizeof(tail));
+	assert_int_equal(strlen(cmd), n);
+	assert_int_equal(qmp_reader_init(&r), 0);
+
+	/* One byte a read, no newline. */
+	t0 = cpu_seconds();
+	for (i = 0; i + 1 < n; i++)
+		qmp_reader_feed(&r, cmd + i, 1, on_line, &g);
+	assert_int_equal(g.n, 0);	/* one byte short: not yet */
+	qmp_reader_feed(&r, cmd + n - 1, 1, on_line, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.line[0], cmd);
+	got_free(&g);
+
+	/*
+	 * In pieces of 7, and a second object in the same read as the last
+	 * byte: that line waits for its newline (and is then an error).
+	 */
+	for (i = 0; i + 1 < n; i += k) {
+		k = n - 1 - i < 7 ? n - 1 - i : 7;
+		qmp_reader_feed(&r, cmd + i, k, on_line, &g);
+	}
+	assert_int_equal(g.n, 0);
+	feed(&r, &g, "} {}");
+	assert_int_equal(g.n, 0);
+	feed(&r, &g, "\n");
+	assert_int_equal(g.n, 1);
+	assert_int_equal(strlen(g.line[0]), n + 3);
+	got_free(&g);
+	t0 = cpu_seconds() - t0;
+	print_message("2 x %zu bytes in pieces of 1 and 7: %.3f s of CPU\n", n, t0);
+	assert_true(t0 < 2.0);
+
+	/* After that the reader is as new: an object alone comes out. */
+	feed(&r, &g, "{\"execute\":\"query-migrate\"}");
+	assert_int_equal(g.n, 1);
 	got_free(&g);
 	qmp_reader_free(&r);
 }
@@ -350,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_no_newline),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_smuggled),
+		cmocka_unit_test(test_long_line_pieces),
 		cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_shapes),

@@ -8,6 +8,7 @@ $(B)/tests/unit/test_abtest: $(B)/san/tests/unit/test_abtest.o \
 # rdmig-vmm's command line (the options the live-migration suite uses).
 TEST_BINS += $(B)/tests/unit/test_vmm_opts
 $(B)/tests/unit/test_vmm_opts: $(B)/san/tests/unit/test_vmm_opts.o \
-		$(B)/san/user/vmm/options.o $(B)/san/user/vmm/workload.o
+		$(B)/san/user/vmm/options.o $(B)/san/user/vmm/workload.o \
+		$(B)/san/user/lib/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS) -ljson-c

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,19 +30,6 @@ struct rdmig_ctl {
 	size_t qn, qcap;
 	json_object *greeting;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* One complete buffered line as a JSON object: 1, 0 (none yet), -EBADMSG. */
 static int take_line(struct rdmig_ctl *c, json_object **msg)
@@ -200,11 +186,11 @@ static int wait_reply(struct rdmig_ctl *c, int id, const char *cmd, struct json_
 
 		r = wire_recv(c, &m, timeout_ms < 0 ? -1 : left > 0 ? (int)left : 0);
 		if (r == 0) {
-			seterr(err, errlen, "no reply to %s within %d ms", cmd, timeout_ms);
+			rdmig_seterr(err, errlen, "no reply to %s within %d ms", cmd, timeout_ms);
 			return -ETIMEDOUT;
 		}
 		if (r < 0) {
-			seterr(err, errlen, "%s: %s", cmd, r == -EPIPE ? "the agent closed the channel" :
+			rdmig_seterr(err, errlen, "%s: %s", cmd, r == -EPIPE ? "the agent closed the channel" :
 			       strerror(-r));
 			return r;
 		}
@@ -212,7 +198,7 @@ static int wait_reply(struct rdmig_ctl *c, int id, const char *cmd, struct json_
 			r = set_aside(c, m);
 			if (r) {
 				json_object_put(m);
-				seterr(err, errlen, "%s: %s", cmd, strerror(-r));
+				rdmig_seterr(err, errlen, "%s: %s", cmd, strerror(-r));
 				return r;
 			}
 			continue;
@@ -222,7 +208,7 @@ static int wait_reply(struct rdmig_ctl *c, int id, const char *cmd, struct json_
 
 			json_object_object_get_ex(e, "class", &cls);
 			json_object_object_get_ex(e, "desc", &desc);
-			seterr(err, errlen, "%s: %s: %s", cmd, cls ? json_object_get_string(cls) : "?",
+			rdmig_seterr(err, errlen, "%s: %s: %s", cmd, cls ? json_object_get_string(cls) : "?",
 			       desc ? json_object_get_string(desc) : "?");
 			json_object_put(m);
 			return -EREMOTEIO;
@@ -244,7 +230,7 @@ int rdmig_ctl_execute(struct rdmig_ctl *c, const char *cmd, struct json_object *
 		*ret = NULL;
 	id = rdmig_ctl_send(c, cmd, args);
 	if (id < 0) {
-		seterr(err, errlen, "cannot send %s: %s", cmd, strerror(-id));
+		rdmig_seterr(err, errlen, "cannot send %s: %s", cmd, strerror(-id));
 		return id;
 	}
 	return wait_reply(c, id, cmd, ret, err, errlen, timeout_ms);
@@ -259,14 +245,14 @@ int rdmig_ctl_open(int fd, int timeout_ms, struct rdmig_ctl **out, char *err, si
 	*out = NULL;
 	if (!c) {
 		close(fd);
-		seterr(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	c->fd = fd;
 	c->next_id = 1;
 	r = wire_recv(c, &m, timeout_ms);
 	if (r <= 0) {
-		seterr(err, errlen, "no QMP greeting from the agent (%s)", r == 0 ? "timeout" :
+		rdmig_seterr(err, errlen, "no QMP greeting from the agent (%s)", r == 0 ? "timeout" :
 		       r == -EPIPE ? "it closed the channel" : strerror(-r));
 		rdmig_ctl_close(c);
 		return r ? r : -ETIMEDOUT;
@@ -274,7 +260,7 @@ int rdmig_ctl_open(int fd, int timeout_ms, struct rdmig_ctl **out, char *err, si
 	if (!json_object_object_get_ex(m, "QMP", &q) ||
 	    !json_object_object_get_ex(q, "capabilities", &caps) ||
 	    !json_object_is_type(caps, json_type_array)) {
-		seterr(err, errlen, "not a QMP greeting: %s", json_object_to_json_string(m));
+		rdmig_seterr(err, errlen, "not a QMP greeting: %s", json_object_to_json_string(m));
 		json_object_put(m);
 		rdmig_ctl_close(c);
 		return -EPROTO;
@@ -298,7 +284,7 @@ int rdmig_ctl_connect(const char *path, int timeout_ms, struct rdmig_ctl **out,
 
 	*out = NULL;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		seterr(err, errlen, "control path too long: %s", path);
+		rdmig_seterr(err, errlen, "control path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
@@ -307,7 +293,7 @@ int rdmig_ctl_connect(const char *path, int timeout_ms, struct rdmig_ctl **out,
 		e = errno;
 		if (fd >= 0)
 			close(fd);
-		seterr(err, errlen, "cannot connect to %s: %s", path, strerror(e));
+		rdmig_seterr(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 		return -e;
 	}
 	return rdmig_ctl_open(fd, timeout_ms, out, err, errlen);

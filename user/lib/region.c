@@ -84,6 +84,24 @@ int rdmig_transfer_fd(int region_fd)
 	return ioctl_ret(ioctl(region_fd, RDMIG_TRANSFER_FD, &t));
 }
 
+int rdmig_transfer_fds(const int *region_fds, unsigned int n, int *fds)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = rdmig_transfer_fd(region_fds[i]);
+		if (fds[i] < 0) {
+			int ret = fds[i];
+
+			/* all or nothing: the caller has no fd to close */
+			for (j = 0; j < i; j++)
+				close(fds[j]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int rdmig_region_info(int fd, struct rdmig_region_info *info)
 {
 	memset(info, 0, sizeof(*info));

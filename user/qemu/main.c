@@ -104,33 +104,6 @@ void print_report(json_object *rep, const char *file)
 	fflush(stdout);
 }
 
-/* rdmigd next to us (build/), or in the sbin beside our bin (installed). */
-static const char *default_agent(void)
-{
-	static char path[4096], sbin[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
-	char *slash;
-
-	if (n <= 0)
-		return "rdmigd";
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash)
-		return "rdmigd";
-	strcpy(slash + 1, "rdmigd");
-	if (access(path, X_OK) == 0)
-		return path;
-	memcpy(sbin, path, (size_t)(slash - path));
-	sbin[slash - path] = '\0';
-	slash = strrchr(sbin, '/');
-	if (slash) {
-		strcpy(slash, "/sbin/rdmigd");
-		if (access(sbin, X_OK) == 0)
-			return sbin;
-	}
-	return path;
-}
-
 enum {
 	O_CONTROL = 256, O_NAME, O_PIDFILE, O_RDMIGD, O_AGENT_PIDFILE, O_CHUNK,
 	O_BUDGET, O_SECRET, O_REPORT, O_LISTEN, O_DEVICE, O_TIMEOUT, O_PAUSE_AT,
@@ -285,7 +258,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 	o->qemu_argv = argv + optind;
 	o->qemu_argc = argc - optind;
 	if (!o->agent.path)
-		o->agent.path = default_agent();
+		o->agent.path = rdmig_default_agent();
 	o->agent.chunk_size = o->chunk_size;
 	o->agent.pin_budget = o->pin_budget;
 	o->agent.verbose = o->verbose;

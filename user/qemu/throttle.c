@@ -9,13 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../lib/util.h"
 
 /* More than any QEMU machine takes; keeps the names and loops bounded. */
 #define THROTTLE_MAX_VCPUS	16384
@@ -72,19 +73,6 @@ int throttle_format_max(char *buf, size_t len, unsigned int pct, unsigned int pe
 	if ((size_t)w >= len)
 		return -ENOSPC;
 	return w;
-}
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* What to do about a permission error, appended to its message. */
@@ -472,33 +460,33 @@ static int check_input(struct throttle *t, pid_t pid, const pid_t *tids, unsigne
 	int g;
 
 	if (pid <= 0) {
-		errf(err, errlen, "invalid QEMU pid %d", (int)pid);
+		rdmig_seterr(err, errlen, "invalid QEMU pid %d", (int)pid);
 		return -EINVAL;
 	}
 	if (!tids || !n || n > THROTTLE_MAX_VCPUS) {
-		errf(err, errlen, "invalid vCPU thread count %u (1 to %u)", n, THROTTLE_MAX_VCPUS);
+		rdmig_seterr(err, errlen, "invalid vCPU thread count %u (1 to %u)", n, THROTTLE_MAX_VCPUS);
 		return -EINVAL;
 	}
 	g = tgid_of(pid);
 	if (g < 0) {
 		if (g == -ENOENT || g == -ESRCH)
-			errf(err, errlen, "no process %d", (int)pid);
+			rdmig_seterr(err, errlen, "no process %d", (int)pid);
 		else
-			errf(err, errlen, "cannot read /proc/%d/status: %s", (int)pid, strerror(-g));
+			rdmig_seterr(err, errlen, "cannot read /proc/%d/status: %s", (int)pid, strerror(-g));
 		return g == -ENOENT ? -ESRCH : g;
 	}
 	if (g != pid) {
-		errf(err, errlen, "%d is a thread of process %d, not a process", (int)pid, g);
+		rdmig_seterr(err, errlen, "%d is a thread of process %d, not a process", (int)pid, g);
 		return -EINVAL;
 	}
 	t->tids = calloc(n, sizeof(*t->tids));
 	if (!t->tids) {
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
 		if (tids[i] <= 0 || !is_thread_of(pid, tids[i])) {
-			errf(err, errlen, "%d is not a thread of process %d", (int)tids[i], (int)pid);
+			rdmig_seterr(err, errlen, "%d is not a thread of process %d", (int)tids[i], (int)pid);
 			return -EINVAL;
 		}
 		for (j = 0; j < t->n && t->tids[j] != tids[i]; j++)
@@ -519,7 +507,7 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 
 	ret = find_cgroup2(&mnt, &root);
 	if (ret) {
-		errf(err, errlen, ret == -ENOENT ?
+		rdmig_seterr(err, errlen, ret == -ENOENT ?
 		     "cgroup v2 is not mounted (no cgroup2 in /proc/self/mountinfo: a cgroup v1 "
 		     "system? boot with systemd.unified_cgroup_hierarchy=1, or mount -t cgroup2 "
 		     "none /sys/fs/cgroup)" : "cannot read /proc/self/mountinfo: %s",
@@ -528,7 +516,7 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 	}
 	r = cg_read(mnt, "cgroup.controllers", buf, sizeof(buf));
 	if (r < 0 || !has_word(buf, "cpu")) {
-		errf(err, errlen, "the cpu controller is not available on cgroup v2 (%s/cgroup."
+		rdmig_seterr(err, errlen, "the cpu controller is not available on cgroup v2 (%s/cgroup."
 		     "controllers: %s): bound to a cgroup v1 hierarchy, or disabled at boot "
 		     "(cgroup_disable=cpu)", mnt, r < 0 ? strerror((int)-r) : buf);
 		ret = -EOPNOTSUPP;
@@ -540,7 +528,7 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 		cg = cg_of(0);
 		if (!cg) {
 			ret = -errno;
-			errf(err, errlen, "cannot find our own cgroup v2 in /proc/self/cgroup: %s",
+			rdmig_seterr(err, errlen, "cannot find our own cgroup v2 in /proc/self/cgroup: %s",
 			     strerror(errno));
 			goto out;
 		}
@@ -554,7 +542,7 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 	}
 	if (!t->base) {
 		ret = -ENOMEM;
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	/* Normalize: trailing slashes would defeat the "QEMU is below BASE" test. */
@@ -563,11 +551,11 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 	r = cg_read(t->base, "cgroup.controllers", buf, sizeof(buf));
 	if (r < 0) {
 		ret = (int)r;
-		errf(err, errlen, "%s is not a cgroup v2 directory: %s", t->base, strerror((int)-r));
+		rdmig_seterr(err, errlen, "%s is not a cgroup v2 directory: %s", t->base, strerror((int)-r));
 		goto out;
 	}
 	if (!has_word(buf, "cpu")) {
-		errf(err, errlen, "the cpu controller is not delegated to %s (its cgroup.controllers: "
+		rdmig_seterr(err, errlen, "the cpu controller is not delegated to %s (its cgroup.controllers: "
 		     "\"%.*s\"): enable it in the parent's cgroup.subtree_control (echo +cpu >%s/.."
 		     "/cgroup.subtree_control, or systemd Delegate=cpu)", t->base,
 		     (int)strcspn(buf, "\n"), buf, t->base);
@@ -579,18 +567,18 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 	cg = cg_of(t->pid);
 	if (!cg) {
 		ret = errno == ENOENT ? -ESRCH : -errno;
-		errf(err, errlen, "cannot read the cgroup of process %d: %s", (int)t->pid,
+		rdmig_seterr(err, errlen, "cannot read the cgroup of process %d: %s", (int)t->pid,
 		     strerror(errno));
 		goto out;
 	}
 	t->orig = cg_fspath(mnt, root, cg);
 	if (!t->orig) {
 		ret = -ENOMEM;
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	if (!path_under(t->orig, t->base)) {
-		errf(err, errlen, "process %d is in cgroup %s, not in %s or below it: moving it "
+		rdmig_seterr(err, errlen, "process %d is in cgroup %s, not in %s or below it: moving it "
 		     "would take it out of its own cgroup's limits; give the cgroup it is in "
 		     "(--cgroup %s)", (int)t->pid, t->orig, t->base, cg);
 		ret = -EXDEV;
@@ -599,7 +587,7 @@ static int find_cgroups(struct throttle *t, const char *base, char *err, size_t 
 	if (asprintf(&t->dom, "%s/rdmig-throttle.%d", t->base, (int)t->pid) < 0) {
 		t->dom = NULL;
 		ret = -ENOMEM;
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	ret = 0;
@@ -628,7 +616,7 @@ static int layout(struct throttle *t, char *err, size_t errlen)
 	ssize_t r = cg_read(t->base, "cgroup.procs", buf, sizeof(buf));
 
 	if (r < 0) {
-		errf(err, errlen, "cannot read %s/cgroup.procs: %s", t->base, strerror((int)-r));
+		rdmig_seterr(err, errlen, "cannot read %s/cgroup.procs: %s", t->base, strerror((int)-r));
 		return (int)r;
 	}
 	t->in_place = !root && r > 0;
@@ -636,13 +624,13 @@ static int layout(struct throttle *t, char *err, size_t errlen)
 	r = cg_read(t->orig, "cgroup.type", type, sizeof(type));
 	if (r >= 0 && strcmp(type, "domain\n") &&
 	    !(t->in_place && !strcmp(type, "domain threaded\n"))) {
-		errf(err, errlen, "process %d is in %s of type \"%.*s\": a threaded subtree someone "
+		rdmig_seterr(err, errlen, "process %d is in %s of type \"%.*s\": a threaded subtree someone "
 		     "else manages (libvirt?); set cpu.max in its vCPU cgroups there instead",
 		     (int)t->pid, t->orig, (int)strcspn(type, "\n"), type);
 		return -EBUSY;
 	}
 	if (t->in_place && strcmp(t->orig, t->base)) {
-		errf(err, errlen, "%s has processes of its own, and process %d is below it in %s: "
+		rdmig_seterr(err, errlen, "%s has processes of its own, and process %d is below it in %s: "
 		     "give its own cgroup (--cgroup %s), or a base without processes",
 		     t->base, (int)t->pid, t->orig, t->orig);
 		return -EBUSY;
@@ -655,7 +643,7 @@ static int layout(struct throttle *t, char *err, size_t errlen)
 		t->home = strdup(t->dom);
 	}
 	if (!t->vcpus || !t->home) {
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	return 0;
@@ -674,13 +662,13 @@ static int make_dom(struct throttle *t, char *err, size_t errlen)
 
 		if (pop == 0 && !rmdir_tree(t->dom) && !mkdir(t->dom, 0755))
 			return 0;
-		errf(err, errlen, "%s already exists%s: another rdmig-qemu throttles process %d, "
+		rdmig_seterr(err, errlen, "%s already exists%s: another rdmig-qemu throttles process %d, "
 		     "or one was killed while it did (to release it: Documentation/"
 		     "qemu-throttle.md, \"Left behind\")", t->dom,
 		     pop > 0 ? " with processes in it" : "", (int)t->pid);
 		return -EEXIST;
 	}
-	errf(err, errlen, "cannot create cgroup %s: %s%s", t->dom, strerror(-r), perm_hint(-r));
+	rdmig_seterr(err, errlen, "cannot create cgroup %s: %s%s", t->dom, strerror(-r), perm_hint(-r));
 	return r;
 }
 
@@ -691,7 +679,7 @@ static int must_write(const char *dir, const char *name, const char *s, char *er
 	int r = cg_write(dir, name, s);
 
 	if (r)
-		errf(err, errlen, "cannot write \"%s\" to %s/%s: %s%s", s, dir, name,
+		rdmig_seterr(err, errlen, "cannot write \"%s\" to %s/%s: %s%s", s, dir, name,
 		     strerror(-r), perm_hint(-r));
 	return r;
 }
@@ -708,7 +696,7 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	if (err && errlen)
 		err[0] = '\0';
 	if (!t) {
-		errf(err, errlen, "out of memory");
+		rdmig_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (check_input(t, pid, vcpu_tids, n, err, errlen) ||
@@ -718,14 +706,14 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	/* cpu for BASE's children, unless someone already enabled it. */
 	r = cg_read(t->base, "cgroup.subtree_control", buf, sizeof(buf));
 	if (r < 0) {
-		errf(err, errlen, "cannot read %s/cgroup.subtree_control: %s", t->base,
+		rdmig_seterr(err, errlen, "cannot read %s/cgroup.subtree_control: %s", t->base,
 		     strerror((int)-r));
 		goto fail;
 	}
 	if (!has_word(buf, "cpu")) {
 		ret = cg_write(t->base, "cgroup.subtree_control", "+cpu");
 		if (ret) {
-			errf(err, errlen, "cannot enable the cpu controller in %s/cgroup.subtree_control:"
+			rdmig_seterr(err, errlen, "cannot enable the cpu controller in %s/cgroup.subtree_control:"
 			     " %s%s", t->base, strerror(-ret), ret == -EBUSY ?
 			     " (it has processes and domain children: give a --cgroup base without "
 			     "processes of its own)" : perm_hint(-ret));
@@ -743,7 +731,7 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 			goto fail;
 		if (mkdir(vcpus, 0755)) {
 			ret = errno;
-			errf(err, errlen, "cannot create cgroup %s: %s%s", vcpus, strerror(ret),
+			rdmig_seterr(err, errlen, "cannot create cgroup %s: %s%s", vcpus, strerror(ret),
 			     perm_hint(ret));
 			goto fail;
 		}
@@ -761,12 +749,12 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	for (k = 0; k < t->n; k++) {
 		leaf = leaf_path(t, k);
 		if (!leaf) {
-			errf(err, errlen, "out of memory");
+			rdmig_seterr(err, errlen, "out of memory");
 			goto fail;
 		}
 		if (mkdir(leaf, 0755)) {
 			ret = errno;
-			errf(err, errlen, "cannot create cgroup %s: %s%s", leaf, strerror(ret),
+			rdmig_seterr(err, errlen, "cannot create cgroup %s: %s%s", leaf, strerror(ret),
 			     perm_hint(ret));
 			goto fail;
 		}
@@ -781,7 +769,7 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	snprintf(num, sizeof(num), "%d", (int)t->pid);
 	ret = t->in_place ? 0 : cg_write(t->dom, "cgroup.procs", num);
 	if (ret) {
-		errf(err, errlen, ret == -ESRCH ? "process %d has exited" :
+		rdmig_seterr(err, errlen, ret == -ESRCH ? "process %d has exited" :
 		     "cannot move process %d into %s: %s%s", (int)t->pid, t->dom, strerror(-ret),
 		     ret == -EACCES ? " (run as root, or give a --cgroup base delegated to this "
 		     "user that holds the process: Documentation/qemu-throttle.md)" :
@@ -790,13 +778,13 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 	}
 	/* The kernel skips a process that is exiting (a zombie) without an error. */
 	if (!t->in_place && cg_populated(t->dom) != 1) {
-		errf(err, errlen, "process %d has exited", (int)t->pid);
+		rdmig_seterr(err, errlen, "process %d has exited", (int)t->pid);
 		goto fail;
 	}
 	for (k = 0; k < t->n; k++) {
 		leaf = leaf_path(t, k);
 		if (!leaf) {
-			errf(err, errlen, "out of memory");
+			rdmig_seterr(err, errlen, "out of memory");
 			goto fail;
 		}
 		snprintf(num, sizeof(num), "%d", (int)t->tids[k]);
@@ -808,7 +796,7 @@ struct throttle *throttle_new_in(const char *base, pid_t pid, const pid_t *vcpu_
 		if (!ret && (!is_thread_of(t->pid, t->tids[k]) || cg_populated(leaf) != 1))
 			ret = -ESRCH;
 		if (ret) {
-			errf(err, errlen, ret == -ESRCH ? "thread %d of process %d has exited" :
+			rdmig_seterr(err, errlen, ret == -ESRCH ? "thread %d of process %d has exited" :
 			     "cannot move thread %d of process %d into %s: %s%s",
 			     (int)t->tids[k], (int)t->pid, leaf, strerror(-ret), perm_hint(-ret));
 			goto fail;

@@ -79,19 +79,12 @@ static int create_regions(struct vm *vm, char *err, size_t len)
 
 int transfer_fds(const struct vm *vm, int *fds)
 {
-	unsigned int i, j;
+	int rfds[QARGS_MAX_BACKENDS];
+	unsigned int i;
 
-	for (i = 0; i < vm->nr; i++) {
-		fds[i] = rdmig_transfer_fd(vm->r[i].fd);
-		if (fds[i] < 0) {
-			int ret = fds[i];
-
-			for (j = 0; j < i; j++)
-				close(fds[j]);
-			return ret;
-		}
-	}
-	return 0;
+	for (i = 0; i < vm->nr; i++)
+		rfds[i] = vm->r[i].fd;
+	return rdmig_transfer_fds(rfds, vm->nr, fds);
 }
 
 static int spawn_qemu(struct vm *vm, char **argv, char *err, size_t len)

@@ -17,38 +17,77 @@ int qmp_reader_init(struct qmp_reader *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->buf = malloc(QMP_LINE_MAX + 1);
-	return r->buf ? 0 : -1;
+	r->tok = json_tokener_new();
+	if (!r->buf || !r->tok) {
+		qmp_reader_free(r);
+		return -1;
+	}
+	return 0;
 }
 
 void qmp_reader_free(struct qmp_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
+	if (r->tok)
+		json_tokener_free(r->tok);
+	r->tok = NULL;
 }
 
 static bool blank(const char *s, size_t n);
 
-/* @buf holds one complete JSON object and then only blanks. */
-static bool unterminated_object(const char *buf, size_t len)
+/* A new line starts: nothing of it seen yet. */
+static void reader_restart(struct qmp_reader *r)
 {
-	struct json_tokener *tok;
-	json_object *o;
-	bool ok;
-	size_t i = 0;
+	r->len = 0;
+	r->obj = QMP_OBJ_LEAD;
+	json_tokener_reset(r->tok);
+}
 
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r'))
-		i++;
-	if (i == len || buf[i] != '{' || memchr(buf, '\0', len))
-		return false;
-	tok = json_tokener_new();
-	if (!tok)
-		return false;
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	ok = o && json_tokener_get_error(tok) == json_tokener_success &&
-	     blank(buf + json_tokener_get_parse_end(tok), len - json_tokener_get_parse_end(tok));
-	json_object_put(o);
-	json_tokener_free(tok);
-	return ok;
+/*
+ * Follows the buffered rest of a line as it grows, so that "is it exactly
+ * one complete JSON object and then only blanks" costs each byte once:
+ * the tokener gets only the bytes new since the last call (json-c parses
+ * incrementally) instead of the whole buffer again, which made a long
+ * line sent in many small pieces quadratic. A line that cannot become
+ * such an object any more (first non-blank not '{', a NUL, a parse error,
+ * something after the object) stays QMP_OBJ_NO until its newline.
+ */
+static void reader_scan(struct qmp_reader *r, const char *p, size_t n)
+{
+	json_object *o;
+	size_t end;
+
+	if (r->obj == QMP_OBJ_NO || !n)
+		return;
+	if (memchr(p, '\0', n)) {
+		r->obj = QMP_OBJ_NO;
+		return;
+	}
+	if (r->obj == QMP_OBJ_LEAD) {
+		while (n && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++, n--;
+		if (!n)
+			return;
+		if (*p != '{') {
+			r->obj = QMP_OBJ_NO;
+			return;
+		}
+		r->obj = QMP_OBJ_PARSING;
+	}
+	if (r->obj == QMP_OBJ_DONE) {
+		if (!blank(p, n))
+			r->obj = QMP_OBJ_NO;
+		return;
+	}
+	o = json_tokener_parse_ex(r->tok, p, (int)n);
+	if (o) {
+		end = json_tokener_get_parse_end(r->tok);
+		json_object_put(o);
+		r->obj = blank(p + end, n - end) ? QMP_OBJ_DONE : QMP_OBJ_NO;
+	} else if (json_tokener_get_error(r->tok) != json_tokener_continue) {
+		r->obj = QMP_OBJ_NO;
+	}
 }
 
 void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
@@ -63,7 +102,7 @@ void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
 			if (nl)
 				r->discarding = false;
 		} else if (r->len + take > QMP_LINE_MAX) {
-			r->len = 0;
+			reader_restart(r);
 			r->discarding = !nl;
 			fn(ctx, NULL, 0, true);
 		} else {
@@ -72,7 +111,9 @@ void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
 			if (nl) {
 				r->buf[r->len] = '\0';
 				fn(ctx, r->buf, r->len, false);
-				r->len = 0;
+				reader_restart(r);
+			} else {
+				reader_scan(r, data, take);
 			}
 		}
 		if (!nl)
@@ -88,10 +129,10 @@ void qmp_reader_feed(struct qmp_reader *r, const char *data, size_t n,
 	 * second object already behind it on the line) waits for the newline
 	 * and is then judged as a whole line.
 	 */
-	if (!r->discarding && r->len && unterminated_object(r->buf, r->len)) {
+	if (!r->discarding && r->len && r->obj == QMP_OBJ_DONE) {
 		r->buf[r->len] = '\0';
 		fn(ctx, r->buf, r->len, false);
-		r->len = 0;
+		reader_restart(r);
 	}
 }
 

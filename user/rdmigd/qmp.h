@@ -19,16 +19,28 @@
 /*
  * Line splitter. Bytes go in with qmp_reader_feed(); every complete line
  * comes out through @fn, and so does a buffered rest without its newline
- * that is exactly one complete JSON object (QMP clients send no newline). A line longer than QMP_LINE_MAX is reported once
+ * that is exactly one complete JSON object (QMP clients send no newline).
+ * Each byte is looked at a bounded number of times, however the line is
+ * split into pieces. A line longer than QMP_LINE_MAX is reported once
  * (@overlong true, @line NULL) and then discarded up to and including its
  * newline: no part of it is ever parsed.
  */
 typedef void (*qmp_line_fn)(void *ctx, const char *line, size_t len, bool overlong);
 
+/* What the buffered rest of a line is so far (qmp.c, reader_scan). */
+enum qmp_obj_state {
+	QMP_OBJ_LEAD,		/* blanks only */
+	QMP_OBJ_PARSING,	/* an object begun, not complete */
+	QMP_OBJ_DONE,		/* one complete object, then blanks only */
+	QMP_OBJ_NO,		/* can no longer be one object: waits for '\n' */
+};
+
 struct qmp_reader {
 	char *buf;
 	size_t len;
 	bool discarding;	/* inside an over-long line */
+	enum qmp_obj_state obj;
+	struct json_tokener *tok;	/* parses the line as it comes */
 };
 
 int qmp_reader_init(struct qmp_reader *r);

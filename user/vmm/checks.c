@@ -79,6 +79,21 @@ bool check_pins_released(struct run *r)
 	return pinned == 0;
 }
 
+/*
+ * After a failed migration no region may be left tracking: the report's
+ * tracking_after_failure is what the regions say (REGION_INFO), read
+ * after rdmig-vmm turned tracking off itself.
+ */
+bool check_tracking_off(struct run *r)
+{
+	int n = ram_tracked_regions(&r->vm->ram);
+
+	report_set_bool(r, "tracking_after_failure", n != 0);
+	if (n != 0)
+		say(r, "CHECK FAILED: %d region(s) still tracking dirty pages", n);
+	return n == 0;
+}
+
 bool check_advanced(struct run *r, uint64_t writes_before)
 {
 	uint64_t now = vm_writes(r->vm);

@@ -584,6 +584,9 @@ static bool source_failed(struct run *r)
 	if (r->paused)
 		vm_resume(r->vm);
 	stop_agent(r);
+	/* The agent is gone (reaped): nothing turns tracking on meanwhile. */
+	if (ram_tracking_off(&r->vm->ram) < 0)
+		say(r, "%s", "cannot turn dirty tracking off");
 	vm_pause(r->vm);
 	w0 = vm_writes(r->vm);
 	vm_resume(r->vm);
@@ -592,6 +595,7 @@ static bool source_failed(struct run *r)
 	ok = check_advanced(r, w0);
 	ok &= check_workload(r, "after_failure");
 	ok &= check_pins_released(r);
+	ok &= check_tracking_off(r);
 	return ok;
 }
 

@@ -48,6 +48,7 @@ void say(struct run *r, const char *fmt, ...)
 /* checks.c: checks on a paused VM, recorded in the report; true = pass */
 bool check_workload(struct run *r, const char *when);
 bool check_pins_released(struct run *r);
+bool check_tracking_off(struct run *r);
 bool check_advanced(struct run *r, uint64_t writes_before);
 bool write_hashes(struct run *r);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "../lib/util.h"
 
 static const char usage_text[] =
 "Usage: rdmig-vmm [OPTIONS]\n"
@@ -192,38 +193,6 @@ static int parse_ram(const char *s, struct vmm_opts *o)
 	return ret;
 }
 
-/*
- * rdmigd next to our own binary (build/rdmig-vmm -> build/rdmigd), or, as
- * installed, in the sbin beside our bin (PREFIX/bin/rdmig-vmm ->
- * PREFIX/sbin/rdmigd). If neither exists, the sibling path, so that the
- * exec error names it.
- */
-static const char *default_agent(void)
-{
-	static char path[4096], sbin[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
-	char *slash;
-
-	if (n <= 0)
-		return "rdmigd";
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash)
-		return "rdmigd";
-	strcpy(slash + 1, "rdmigd");
-	if (access(path, X_OK) == 0)
-		return path;
-	memcpy(sbin, path, (size_t)(slash - path));
-	sbin[slash - path] = '\0';
-	slash = strrchr(sbin, '/');
-	if (slash) {
-		strcpy(slash, "/sbin/rdmigd");
-		if (access(sbin, X_OK) == 0)
-			return sbin;
-	}
-	return path;
-}
-
 int opts_parse(int argc, char **argv, struct vmm_opts *o)
 {
 	const char *connect = NULL, *listen = NULL;
@@ -382,7 +351,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			printf("Default agent: %s\n", default_agent());
+			printf("Default agent: %s\n", rdmig_default_agent());
 			exit(0);
 		default:
 			fputs(usage_text, stderr);
@@ -412,6 +381,6 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 	o->agent.source = o->role == ROLE_SOURCE;
 	o->agent.addr = connect ? connect : listen;
 	if (!o->agent.path)
-		o->agent.path = default_agent();
+		o->agent.path = rdmig_default_agent();
 	return 0;
 }

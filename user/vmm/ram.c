@@ -72,19 +72,12 @@ void ram_destroy(struct vmm_ram *ram)
 
 int ram_transfer_fds(const struct vmm_ram *ram, int *fds)
 {
-	unsigned int i, j;
+	int rfds[VMM_MAX_REGIONS];
+	unsigned int i;
 
-	for (i = 0; i < ram->nr; i++) {
-		fds[i] = rdmig_transfer_fd(ram->r[i].fd);
-		if (fds[i] < 0) {
-			int ret = fds[i];
-
-			for (j = 0; j < i; j++)
-				close(fds[j]);
-			return ret;
-		}
-	}
-	return 0;
+	for (i = 0; i < ram->nr; i++)
+		rfds[i] = ram->r[i].fd;
+	return rdmig_transfer_fds(rfds, ram->nr, fds);
 }
 
 int64_t ram_pinned_pages(const struct vmm_ram *ram)
@@ -101,6 +94,41 @@ int64_t ram_pinned_pages(const struct vmm_ram *ram)
 		sum += info.pinned_pages;
 	}
 	return sum;
+}
+
+/*
+ * rdmigd turns tracking off when it ends cleanly; an agent that was
+ * SIGKILLed leaves it on, and then every guest write faults and the
+ * module keeps a dirty bitmap nobody reads. The VMM holds the guest
+ * view, so it can turn it off itself. Returns the first error, having
+ * tried every region.
+ */
+int ram_tracking_off(const struct vmm_ram *ram)
+{
+	unsigned int i;
+	int ret = 0, err;
+
+	for (i = 0; i < ram->nr; i++) {
+		err = rdmig_region_set_tracking(ram->r[i].fd, false);
+		if (err < 0 && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+int ram_tracked_regions(const struct vmm_ram *ram)
+{
+	struct rdmig_region_info info;
+	unsigned int i;
+	int n = 0, ret;
+
+	for (i = 0; i < ram->nr; i++) {
+		ret = rdmig_region_info(ram->r[i].fd, &info);
+		if (ret < 0)
+			return ret;
+		n += !!(info.flags & RDMIG_INFO_F_TRACKING);
+	}
+	return n;
 }
 
 int ram_pagemap(const struct vmm_ram *ram, uint64_t g, uint64_t n,

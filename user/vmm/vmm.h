@@ -54,6 +54,10 @@ void ram_destroy(struct vmm_ram *ram);
 int ram_transfer_fds(const struct vmm_ram *ram, int *fds);
 /* Sum of pinned pages over all regions, or -errno. */
 int64_t ram_pinned_pages(const struct vmm_ram *ram);
+/* Dirty tracking off on every region (after a failed migration): 0 or -errno. */
+int ram_tracking_off(const struct vmm_ram *ram);
+/* How many regions have dirty tracking on, or -errno. */
+int ram_tracked_regions(const struct vmm_ram *ram);
 /* Is guest page @g allocated? Unallocated pages read as zero. */
 int ram_pagemap(const struct vmm_ram *ram, uint64_t g, uint64_t n,
 		uint64_t *entries);

@@ -50,6 +50,12 @@ void rdmig_region_close(struct rdmig_region *r);
 
 /* Returns a transfer-view fd (O_CLOEXEC) for @region_fd, or -errno. */
 int rdmig_transfer_fd(int region_fd);
+/*
+ * Transfer-view fds for the @n regions of @region_fds into @fds, in the
+ * same order (what a VMM hands its agent). Returns 0, or -errno with no
+ * fd left open.
+ */
+int rdmig_transfer_fds(const int *region_fds, unsigned int n, int *fds);
 int rdmig_region_info(int fd, struct rdmig_region_info *info);
 int rdmig_region_set_tracking(int fd, bool on);
 int rdmig_region_set_watermark(int fd, uint64_t pages);
