@@ -507,15 +507,18 @@ rq_stop() { # NAME: both rdmig-qemu (and their QEMU) gone, no region left
 # tests/guest/bench_dirty (CLI at its top), each case on the module's old
 # paths and its new ones in turn, in this one boot: rearm_span=0 (one
 # folio_mkclean and TLB flush per page) with dirty_summary=0 (every word
-# of the range walked), then the defaults (a dirty span write-protected
+# of the range walked) and track_wp_all=0 (tracking turned on page by
+# page), then the defaults (a dirty span write-protected
 # with one flush, the walk guided by the summary). Every output line of
 # KIND k=v ... becomes fields KIND.k of the record (clear, clear_words).
 MODP=/sys/module/rdmig/parameters
 mod_paths() { # old|new
 	if [ "$1" = old ]; then
-		echo 0 >$MODP/rearm_span && echo 0 >$MODP/dirty_summary
+		echo 0 >$MODP/rearm_span && echo 0 >$MODP/dirty_summary &&
+			echo 0 >$MODP/track_wp_all
 	else
-		echo "$SPAN_NEW" >$MODP/rearm_span && echo "$SUMMARY_NEW" >$MODP/dirty_summary
+		echo "$SPAN_NEW" >$MODP/rearm_span && echo "$SUMMARY_NEW" >$MODP/dirty_summary &&
+			echo "$TRACKALL_NEW" >$MODP/track_wp_all
 	fi
 }
 
@@ -525,7 +528,7 @@ mod_case() { # SCEN PATH COMMAND...
 	[[ "module $scen" =~ $FILTER ]] || return 0
 	case_start
 	if ! mod_paths "$path"; then
-		failed module "$scen" "cannot set $MODP/rearm_span, dirty_summary for the $path path"
+		failed module "$scen" "cannot set $MODP/rearm_span, dirty_summary, track_wp_all for the $path path"
 		return
 	fi
 	if ! out=$(timeout 600 "$@" 2>&1); then
@@ -542,7 +545,9 @@ mod_case() { # SCEN PATH COMMAND...
 module_cases() {
 	local path mib w
 	SPAN_NEW=$(cat $MODP/rearm_span 2>/dev/null) SUMMARY_NEW=$(cat $MODP/dirty_summary 2>/dev/null)
+	TRACKALL_NEW=$(cat $MODP/track_wp_all 2>/dev/null)
 	[ "$SUMMARY_NEW" = Y ] && SUMMARY_NEW=1
+	[ "$TRACKALL_NEW" = Y ] && TRACKALL_NEW=1
 	# Old and new alternate case by case, so that a drift of this
 	# machine's speed does not fall on one path.
 	for mib in 256 4096 65536; do
