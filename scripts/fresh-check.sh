@@ -3,12 +3,13 @@
 # fresh Debian 12. Builds a debootstrap --variant=minbase bookworm chroot
 # under /var/tmp (mirror: this machine's own apt sources), installs only git
 # and make in it, clones the committed HEAD of this checkout into it and
-# runs `make demo`, then `make check` inside with chroot. Prints both
-# results with their timings; exits 0 only if both passed.
+# runs `make demo`, then `make check`, then `make bench BENCH_CASES=link`
+# inside with chroot. Prints the three results with their timings; exits 0
+# only if all three passed.
 #
 #   scripts/fresh-check.sh [--keep] [--dir DIR]
 #
-#   --keep     keep the chroot afterwards (default: removed if both passed)
+#   --keep     keep the chroot afterwards (default: removed if all passed)
 #   --dir DIR  build the chroot in DIR (default: a new /var/tmp/rdmig-fresh.*)
 #
 # Needs root (debootstrap, chroot, mounts) and the network to the Debian
@@ -221,4 +222,4 @@ if [ "${result[demo]}" != PASS ] || [ "${result[check]}" != PASS ] ||
 	say "FAILED: see the logs above and in $dir"
 	exit 1
 fi
-say "both passed"
+say "all three passed"
