@@ -12,8 +12,14 @@
 # --base REV also builds rdmigd of git revision REV (in
 # /var/tmp/rdmig-bench-base.REV) and migrates the same VM with it in the
 # same guest boot ("base"), for before/after figures of one change.
-# BENCH_MODES="dynamic pinall base nobudget" picks the runs ("nobudget":
-# this tree's rdmigd with --pin-budget=0 on both sides, the old default).
+# BENCH_MODES="dynamic pinall base nobudget pin0" picks the runs, in that
+# order ("nobudget": this tree's rdmigd with --pin-budget=0 on both sides,
+# the old default; "pin0": --pin-threads=0, the destination pins in its
+# dispatch loop and answers once per request, as before the pin workers;
+# "wr1": --wr-list=1, one ibv_post_send per WRITE, as before WR lists;
+# "old": both, i.e. this tree with the data path as it was before them).
+# A mode may repeat: BENCH_MODES="dynamic pin0 dynamic pin0" alternates
+# old and new in one boot, and the table at the end has one row per run.
 # About 2 minutes per run of 256 MiB plus 20 s for ib_write_bw.
 set -euo pipefail
 # Any unexpected failure says where (not while errexit is off on purpose).
@@ -68,13 +74,20 @@ if [ "${1:-}" = --in-guest ]; then
 	ibv_devinfo -v -d rxe0 2>/dev/null | grep -iE -A3 'odp|on.demand' || true
 
 	vm="--ram ${size}M --workload idle --vcpus 1"
-	for mode in $modes; do
+	n=0
+	for m in $modes; do
 		real=$top/build/rdmigd extra=
-		case $mode in
+		n=$((n + 1))
+		case $m in
 		pinall) extra=--pin-all ;;
 		nobudget) extra=--agent-arg=--pin-budget=0 ;;
+		pin0) extra=--agent-arg=--pin-threads=0 ;;
+		wr1) extra=--agent-arg=--wr-list=1 ;;
+		old) extra="--agent-arg=--pin-threads=0 --agent-arg=--wr-list=1" ;;
 		base) [ -n "$base" ] || continue; real=$base ;;
 		esac
+		# run names are unique: a mode may come several times
+		mode=$m.$n
 		echo "== rdmig $mode ($real): ${size} MiB idle VM"
 		rm -rf "$MIG_DIR/$mode.cpu"
 		mkdir -p "$MIG_DIR/$mode.cpu"
@@ -96,6 +109,8 @@ if [ "${1:-}" = --in-guest ]; then
 			"\($m)_firstreg_ms=\(.first_registration_ms // "?")",
 			"\($m)_peak_pinned=\(.peak_pinned_bytes // "?")/\(.remote_peak_pinned_bytes // "?")"' \
 			"$MIG_DIR/$mode/src.json"
+		jq -r --arg m "$mode" '"\($m)_results=\(.register_requests // "?")/\(.register_results // "?")"' \
+			"$MIG_DIR/$mode/dst.json"
 		echo "${mode}_cpu_src=$(cat "$MIG_DIR/$mode.cpu/src.cpu" 2>/dev/null || echo '? ?')"
 		echo "${mode}_cpu_dst=$(cat "$MIG_DIR/$mode.cpu/dst.cpu" 2>/dev/null || echo '? ?')"
 	done
@@ -129,15 +144,40 @@ kv() { sed -n "s/^$1=//p" "$out/output.log" | tail -n 1; }
 ib=$(kv ib_write_bw_gbps)
 echo
 echo "== summary (${size} MiB idle VM, one soft-RoCE link under TCG; results in $out)"
-for m in $modes; do
+n=0
+for m0 in $modes; do
+	n=$((n + 1))
+	m=$m0.$n
 	[ -n "$(kv "${m}_gbps")" ] || continue
 	awk -v m="$m" -v g="$(kv "${m}_gbps")" -v d="$(kv "${m}_data_gbps")" -v ib="${ib:-0}" \
 		-v s="$(kv "${m}_setup_ms")" -v t="$(kv "${m}_total_ms")" 'BEGIN {
-		printf "rdmig %-8s %6.3f Gb/s overall (%5.1f%% of ib_write_bw), %6.3f Gb/s data phase (%5.1f%%), setup %s ms, total %s ms\n",
+		printf "rdmig %-10s %6.3f Gb/s overall (%5.1f%% of ib_write_bw), %6.3f Gb/s data phase (%5.1f%%), setup %s ms, total %s ms\n",
 			m, g, (ib > 0 ? 100 * g / ib : 0), d, (ib > 0 ? 100 * d / ib : 0), s, t }'
 	echo "      $m: registration wait $(kv "${m}_regwait_ms") ms, first registration $(kv "${m}_firstreg_ms") ms, peak pinned source/destination $(kv "${m}_peak_pinned") bytes, CPU user+sys s: source $(kv "${m}_cpu_src"), destination $(kv "${m}_cpu_dst")"
 done
 echo "ib_write_bw 1 MiB  ${ib:-?} Gb/s"
-awk -v a="$(kv dynamic_total_ms)" -v b="$(kv pinall_total_ms)" -v c="$(kv base_total_ms)" 'BEGIN {
-	if (a > 0 && b > 0) printf "dynamic / pin-all total time = %.2f\n", a / b
-	if (a > 0 && c > 0) printf "dynamic / base dynamic total time = %.2f\n", a / c }'
+echo
+echo "| run | total ms | data Gb/s | registration wait ms | first registration ms | dst requests/results | CPU s src / dst |"
+echo "|---|---:|---:|---:|---:|---|---|"
+n=0
+for m0 in $modes; do
+	n=$((n + 1))
+	m=$m0.$n
+	[ -n "$(kv "${m}_total_ms")" ] || { echo "| $m | failed | | | | | |"; continue; }
+	printf '| %s | %s | %.3f | %s | %s | %s | %s / %s |\n' "$m" "$(kv "${m}_total_ms")" \
+		"$(kv "${m}_data_gbps")" "$(kv "${m}_regwait_ms")" "$(kv "${m}_firstreg_ms")" \
+		"$(kv "${m}_results")" "$(kv "${m}_cpu_src")" "$(kv "${m}_cpu_dst")"
+done
+# Means per mode, for the alternating runs.
+for m0 in $(printf '%s\n' $modes | sort -u); do
+	n=0 sum=0 k=0
+	for m1 in $modes; do
+		n=$((n + 1))
+		[ "$m1" = "$m0" ] || continue
+		t=$(kv "$m1.${n}_total_ms")
+		[ -n "$t" ] || continue
+		sum=$((sum + t)) k=$((k + 1))
+	done
+	[ $k -gt 0 ] && echo "mean total ms, $m0: $((sum / k)) over $k run(s)"
+done
+exit 0

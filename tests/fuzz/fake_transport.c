@@ -157,6 +157,8 @@ static struct fake_mr *mrs[FAKE_MAX_MRS];
 static unsigned int nmr_live;
 static uint32_t next_key = 0x100;
 static struct conn *cur_conn;	/* the engine's connection (one at a time) */
+/* The destination's pin workers register from their own threads. */
+static pthread_mutex_t mr_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool in_region(const void *addr, size_t len)
 {
@@ -173,7 +175,8 @@ static bool in_region(const void *addr, size_t len)
 	return false;
 }
 
-struct ibv_mr *(ibv_reg_mr)(struct ibv_pd *pd, void *addr, size_t length, int access)
+static struct ibv_mr *reg_mr_locked(struct ibv_pd *pd, void *addr, size_t length,
+				    int access)
 {
 	struct fake_mr *m;
 	uint32_t i;
@@ -200,6 +203,16 @@ struct ibv_mr *(ibv_reg_mr)(struct ibv_pd *pd, void *addr, size_t length, int ac
 	return &m->mr;
 }
 
+struct ibv_mr *(ibv_reg_mr)(struct ibv_pd *pd, void *addr, size_t length, int access)
+{
+	struct ibv_mr *mr;
+
+	pthread_mutex_lock(&mr_lock);
+	mr = reg_mr_locked(pd, addr, length, access);
+	pthread_mutex_unlock(&mr_lock);
+	return mr;
+}
+
 struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *pd, void *addr, size_t length,
 				uint64_t iova, unsigned int access)
 {
@@ -211,6 +224,7 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 {
 	struct fake_mr *m = (struct fake_mr *)mr;
 
+	pthread_mutex_lock(&mr_lock);
 	FAKE_CHECK(mr && mr->handle < FAKE_MAX_MRS && mrs[mr->handle] == m,
 		   "deregistration of an MR that is not registered");
 	FAKE_CHECK(!cur_conn || m->last_seq <= cur_conn->done,
@@ -219,28 +233,35 @@ int ibv_dereg_mr(struct ibv_mr *mr)
 		   (unsigned long long)cur_conn->done);
 	mrs[mr->handle] = NULL;
 	nmr_live--;
+	pthread_mutex_unlock(&mr_lock);
 	free(m);
 	return 0;
 }
 
 const struct ibv_mr *fake_mr_by_lkey(uint32_t lkey)
 {
+	const struct ibv_mr *r = NULL;
 	uint32_t i;
 
+	pthread_mutex_lock(&mr_lock);
 	for (i = 0; i < FAKE_MAX_MRS; i++)
-		if (mrs[i] && mrs[i]->mr.lkey == lkey)
-			return &mrs[i]->mr;
-	return NULL;
+		if (!r && mrs[i] && mrs[i]->mr.lkey == lkey)
+			r = &mrs[i]->mr;
+	pthread_mutex_unlock(&mr_lock);
+	return r;
 }
 
 const struct ibv_mr *fake_mr_by_rkey(uint32_t rkey)
 {
+	const struct ibv_mr *r = NULL;
 	uint32_t i;
 
+	pthread_mutex_lock(&mr_lock);
 	for (i = 0; rkey && i < FAKE_MAX_MRS; i++)
-		if (mrs[i] && mrs[i]->mr.rkey == rkey)
-			return &mrs[i]->mr;
-	return NULL;
+		if (!r && mrs[i] && mrs[i]->mr.rkey == rkey)
+			r = &mrs[i]->mr;
+	pthread_mutex_unlock(&mr_lock);
+	return r;
 }
 
 unsigned int fake_mr_live(void)

@@ -50,7 +50,7 @@ $(FUZZ_DIR)/fuzz_wire: $(call FUZZ_O,tests/fuzz/fuzz_wire.c user/rdmigd/wire.c)
 # (tests/fuzz/fake_transport.c stands in for cm.c, rdma_msg.c,
 # auth_conn.c, region.c, channel.c, log.c, the verbs MR calls and the
 # librdmig calls they make): no RDMA device, no module.
-FUZZ_ENGINE_SRCS := tests/fuzz/fake_transport.c user/rdmigd/dest.c user/rdmigd/source.c \
+FUZZ_ENGINE_SRCS := tests/fuzz/fake_transport.c user/rdmigd/dest.c user/rdmigd/pinpool.c user/rdmigd/source.c \
 	user/rdmigd/engine.c user/rdmigd/wire.c user/rdmigd/chunks.c user/lib/util.c
 $(FUZZ_DIR)/fuzz_dest: $(call FUZZ_O,tests/fuzz/fuzz_dest.c $(FUZZ_ENGINE_SRCS))
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -ljson-c -lcrypto -lpthread

@@ -334,6 +334,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.port = "4000";
 	a.defaults.chunk_size = t.chunk;
 	a.defaults.pin_budget = (hdr[5] % 8) * t.chunk;
+	/* Both registration paths: in the dispatch loop, and on a pin worker. */
+	a.pin_threads = hdr[10] & 1;
 	a.timeout_ms = 30000;
 	a.engine_wake_fd = -1;
 	a.wake_fd[0] = a.wake_fd[1] = -1;

@@ -51,18 +51,19 @@ put(W, "reg-finished", msg(REG_FIN, be32(3, 1) + be64(4096) + be64(0x5eed5eed5ee
 put(W, "unreg-req", msg(UNREG_REQ, be32(0, 2), 1))
 put(W, "unreg-finished", msg(UNREG_FIN, be32(0, 2), 1))
 put(W, "auth", msg(AUTH, b"\xa5" * 32))
-put(W, "pd", be32(2, 3, 1 << 20, 32) + be64(0))
-put(W, "pd-auth", be32(2, 7, 1 << 20, 32) + be64(64 << 20) + b"\x42" * 32)
-put(W, "reject", be32(0x72646d67, 2, 2, 1 << 20) + b"chunk size mismatch")
+put(W, "pd", be32(3, 3, 1 << 20, 32) + be64(0))
+put(W, "pd-auth", be32(3, 7, 1 << 20, 32) + be64(64 << 20) + b"\x42" * 32)
+put(W, "reject", be32(0x72646d67, 3, 2, 1 << 20) + b"chunk size mismatch")
 
 # ---- fuzz_dest: setup, then records (generated source messages) ------------
 D = "fuzz_dest"
 
 
 def dhdr(nb=1, pages=(8, 4, 2), shift=0, budget=0, caps=2, flags=4, credits=30,
-         present=0x55, fill=0x77):
+         present=0x55, threads=0, fill=0x77):
+    # threads: byte 10 bit 0, the destination's --pin-threads (0 or 1)
     return bytes([nb - 1, pages[0], pages[1], pages[2], shift, budget, caps, flags,
-                  credits, present, 0, fill])
+                  credits, present, threads, fill])
 
 
 def gen(t, *fields):
@@ -81,6 +82,12 @@ put(D, "migration-3-blocks", dhdr(nb=3, shift=1) + gen(0) +
     gen(1, 7, 0, 1, 2, 3, 4, 5, 6, 7) + READY_ALL + gen(2, 3, 0, 1, 2, 3) +
     gen(1, 0, 5) + gen(3, 2, 0, 0, 1, 1, 0, 1, 2, 0, 0) + READY_ALL + gen16(4, 4000) +
     gen16(4, 9) + gen(5, 9))
+put(D, "migration-pin-thread", dhdr(threads=1) + honest)
+put(D, "migration-3-blocks-pin-thread", dhdr(nb=3, shift=1, threads=1) + gen(0) +
+    gen(1, 7, 0, 1, 2, 3, 4, 5, 6, 7) + READY_ALL + gen(2, 3, 0, 1, 2, 3) +
+    gen(1, 0, 5) + gen(3, 2, 0, 0, 1, 1, 0, 1, 2, 0, 0) + READY_ALL + gen16(4, 4000) +
+    gen16(4, 9) + gen(5, 9))
+put(D, "over-budget-pin-thread", dhdr(budget=1, threads=1) + gen(0) + gen(1, 1, 0, 1))
 put(D, "pin-all", dhdr(caps=3, flags=4) + gen(0) + gen16(4, 20) + READY_ALL + gen(5, 1))
 put(D, "auth", dhdr(caps=6, flags=5) + gen(6, 0) + honest)
 put(D, "auth-wrong-then-second", dhdr(caps=6, flags=13) + gen(6, 1) + b"\x06" + gen(6, 0) + honest)

@@ -65,10 +65,10 @@ dest_vs_peer() { # NAME PORT PEER-ARGS...: destination agent against agent_peer
 }
 
 t "destination rejects protocol version 1 (no completion binding)" dest_vs_peer ver 18510 --version 1
-t "the peer learns why (reason 1, version 2)" \
-	grep -q 'rejected: reason 1 (protocol version mismatch), detail 2' "$out/ver.peer.log"
+t "the peer learns why (reason 1, version 3)" \
+	grep -q 'rejected: reason 1 (protocol version mismatch), detail 3' "$out/ver.peer.log"
 t "the destination reports it" \
-	grep -q 'it speaks protocol version 1, this agent speaks 2' "$out/ver.dst.log"
+	grep -q 'it speaks protocol version 1, this agent speaks 3' "$out/ver.dst.log"
 t "destination rejects a chunk size of 4 MiB" dest_vs_peer pchunk 18511 --chunk 4194304
 
 src_vs_fake() {

@@ -19,6 +19,14 @@ mig_summary abtest
 
 mig_run random "--ram 32M --workload random --vcpus 2 --rate 1000"
 t "random-write VM migrates and verifies" mig_ok random
+# WR lists (--wr-list, default 16): the runs of a chunk go out chained,
+# one ibv_post_send for several WRITEs; the control posts each alone.
+t "random-write VM: WRITEs chained, fewer ibv_post_send calls than WRITEs" \
+	jf random src '.write_posts > 0 and .writes > .write_posts'
+mig_run random1 "--ram 32M --workload random --vcpus 2 --rate 1000 --agent-arg=--wr-list=1"
+t "control, --wr-list 1: migrates and verifies" mig_ok random1
+t "control, --wr-list 1: one ibv_post_send per WRITE" \
+	jf random1 src '.writes > 0 and .writes == .write_posts'
 mig_summary random
 
 mig_run regions "--ram 12M,4M,8M,8M --workload abtest --vcpus 3 --rate 1000"

@@ -1006,8 +1006,8 @@ struct hcase {
 static const struct hcase cases[] = {
 /* ---- fake source against a listening destination ---- */
 /* connect-time */
-{ "d-pd-version1", 'd', PD_VER1, 0, 0, S_NONE, .agent = "protocol version 1, this agent speaks 2", .peer = "version" },
-{ "d-pd-version3", 'd', PD_VER3, 0, 0, S_NONE, .agent = "protocol version 3", .peer = "version" },
+{ "d-pd-version1", 'd', PD_VER1, 0, 0, S_NONE, .agent = "protocol version 1, this agent speaks 3", .peer = "version" },
+{ "d-pd-version-next", 'd', PD_VER3, 0, 0, S_NONE, .agent = "protocol version 4", .peer = "version" },
 { "d-pd-version0", 'd', PD_VER0, 0, 0, S_NONE, .agent = "protocol version 0", .peer = "version" },
 { "d-pd-chunk-2M", 'd', PD_CHUNK2M, 0, 0, S_NONE, .agent = "chunk size 2097152 differs", .peer = "chunk size" },
 { "d-pd-chunk-not-pow2", 'd', PD_CHUNKBAD, 0, 0, S_NONE, .agent = "not a power of two", .peer = "power of two" },
@@ -1102,8 +1102,8 @@ static const struct hcase cases[] = {
 { "d-keeps-listening", 'd', PD_OK, 0, 0, S_KEEP, .agent = "cancelled", .opt = "--require-auth" },
 
 /* ---- fake destination against a source ---- */
-{ "s-acc-version1", 's', PD_VER1, 0, AT_EST, S_NONE, .agent = "destination speaks protocol version 1, this agent speaks 2", .peer = "DISCONNECT" },
-{ "s-acc-version3", 's', PD_VER3, 0, AT_EST, S_NONE, .agent = "protocol version 3", .peer = "DISCONNECT" },
+{ "s-acc-version1", 's', PD_VER1, 0, AT_EST, S_NONE, .agent = "destination speaks protocol version 1, this agent speaks 3", .peer = "DISCONNECT" },
+{ "s-acc-version-next", 's', PD_VER3, 0, AT_EST, S_NONE, .agent = "protocol version 4", .peer = "DISCONNECT" },
 { "s-acc-chunk-2M", 's', PD_CHUNK2M, 0, AT_EST, S_NONE, .agent = "chunk size 2097152 differs", .peer = "DISCONNECT" },
 { "s-acc-chunk-not-pow2", 's', PD_CHUNKBAD, 0, AT_EST, S_NONE, .agent = "not a power of two", .peer = "DISCONNECT" },
 { "s-acc-credits-0", 's', PD_CRED0, 0, AT_EST, S_NONE, .agent = "credits outside", .peer = "DISCONNECT" },
@@ -1135,7 +1135,8 @@ static const struct hcase cases[] = {
 { "s-ack-early-then-play", 's', PD_OK, X_ANSWER | X_CONTINUE, AT_BLOCKS, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 0, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = NULL },
 { "s-ack-early-at-reg", 's', PD_OK, X_ANSWER | X_CONTINUE, AT_REG, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 1, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = NULL },
 /* register results */
-{ "s-reg-short", 's', PD_OK, 0, AT_REG2, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .p = { 0, 0 }, .agent = "register result has 1 entries, the request it answers asked for", .peer = "asked for" },
+/* Protocol 3 allows a result for part of a request, but only its next entries. */
+{ "s-reg-part-skips", 's', PD_OK, 0, AT_REG2, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .p = { 0, 1 }, .agent = "the request asked for block 0 chunk", .peer = "the request asked for" },
 { "s-reg-long", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 8, 192, 192, .fill = F_REGRES, .p = { 0, 0 }, .agent = "register result has 8 entries", .peer = "asked for" },
 { "s-reg-wrong-chunk", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 0, 0, 0, .fill = F_REGRES, .p = { 0, 1 }, .agent = "the request asked for block 0 chunk 0", .peer = "the request asked for" },
 { "s-reg-block-oob", 's', PD_OK, 0, AT_REG, S_MSG, WIRE_REG_RES, 0, 0, 0, .fill = F_REGRES, .p = { 3, 0 }, .agent = "block index outside", .peer = "block index" },
@@ -1175,7 +1176,7 @@ static void make_pd(enum pdk k, uint8_t *b, uint8_t *len, bool accept)
 	switch (k) {
 	case PD_VER0: pd.version = 0; break;
 	case PD_VER1: pd.version = 1; break;
-	case PD_VER3: pd.version = 3; break;
+	case PD_VER3: pd.version = WIRE_VERSION + 1; break;	/* a future version */
 	case PD_CHUNK2M: pd.chunk_size = 2u << 20; break;
 	case PD_CHUNKBAD: pd.chunk_size = 3u << 19; break;
 	case PD_CRED0: pd.credits = 0; break;

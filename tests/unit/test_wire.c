@@ -237,7 +237,11 @@ static void test_private_data(void **st)
 	wire_pd_encode(b, &in);
 	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_VERSION);
 	assert_int_equal(out.version, 1);
-	in.version = 3;
+	/* version 2 sources refuse a register request answered in parts */
+	in.version = 2;
+	wire_pd_encode(b, &in);
+	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_VERSION);
+	in.version = 4;
 	wire_pd_encode(b, &in);
 	assert_int_equal(wire_pd_decode(b, sizeof(b), &out, &why), WIRE_REJ_VERSION);
 	in.version = WIRE_VERSION;
@@ -320,7 +324,7 @@ static void test_finished_nonce(void **st)
 	uint8_t *b;
 
 	(void)st;
-	assert_int_equal(WIRE_VERSION, 2);
+	assert_int_equal(WIRE_VERSION, 3);
 	assert_int_equal(WIRE_FINISHED_LEN, 24);
 	b = msg(WIRE_REG_FINISHED, 1, 24);
 	wire_put_finished(b + WIRE_HDR_LEN, &f);

@@ -22,6 +22,8 @@
 #define CONN_SEND_BUFS		16
 #define CONN_SQ_DEPTH		512
 #define CONN_WRITE_BATCH	32	/* one signaled WRITE per this many */
+#define CONN_WR_LIST_MAX	64	/* WRITEs chained into one ibv_post_send */
+#define CONN_WR_LIST_DEFAULT	16
 #define CONN_MAX_PENDING	4	/* connect requests held while authenticating */
 
 struct conn;
@@ -85,7 +87,19 @@ struct conn {
 	uint64_t posted;
 	uint64_t done;
 	uint64_t last_signaled;
+	uint64_t posted_signaled;	/* last signaled WR handed to the NIC */
 	uint32_t unsignaled_writes;
+	/*
+	 * WR list: WRITEs queued by conn_write() and posted as one chain
+	 * (one ibv_post_send, one doorbell) when @wr_list are queued, or
+	 * before anything else is posted or waited for, so they keep their
+	 * place in the QP's order. @wr_list <= 1 posts each WRITE at once.
+	 */
+	uint32_t wr_list;
+	uint32_t wl_n;
+	struct ibv_send_wr wl_wr[CONN_WR_LIST_MAX];
+	struct ibv_sge wl_sge[CONN_WR_LIST_MAX];
+	uint64_t writes, write_posts;	/* WRITEs, and ibv_post_send calls for them */
 
 	struct wire_pd local, peer;
 	uint32_t caps;		/* intersection */
@@ -196,7 +210,10 @@ void conn_send_error(struct conn *c, uint32_t code, const char *text);
  * @timeout_ms for something to happen. Returns 0 or -1 (failed).
  */
 int conn_progress(struct conn *c, int timeout_ms);
-/* Posts an RDMA WRITE; returns its sequence number or 0 on failure. */
+/*
+ * Queues an RDMA WRITE (posted with the WR list, see wr_list above);
+ * returns its sequence number or 0 on failure.
+ */
 uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 		    uint64_t raddr, uint32_t rkey);
 /*

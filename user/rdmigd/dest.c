@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The destination engine: accept one source, answer the RAM blocks
- * exchange, register chunks on request (under the pin budget), apply zero
+ * exchange, register chunks on request (under the pin budget, on the pin
+ * workers of pinpool.h, answering each request in parts), apply zero
  * ranges, collect the device state, and on the source's last
  * REGISTER_FINISHED release every registration, hand the state to the
  * VMM and acknowledge. Every index the source sends is checked against
@@ -20,6 +21,7 @@
 #include "chunks.h"
 #include "conn.h"
 #include "log.h"
+#include "pinpool.h"
 #include "rdmigd.h"
 #include "region.h"
 
@@ -34,6 +36,17 @@ struct dst {
 	struct ibv_mr *bmr[MAX_REGIONS];	/* per block (pin-all) */
 	uint8_t *touched;		/* per global chunk: ever registered */
 	struct chunk_lru lru;
+	/*
+	 * Registration on pin workers (pinpool.h, --pin-threads > 0): the
+	 * REGISTER_REQUESTs not fully answered, oldest first; per chunk,
+	 * whether a worker holds it and how many unanswered entries name it.
+	 */
+	struct pin_pool pool;
+	bool use_pool;
+	struct pend_req *pend_head, *pend_tail;
+	uint8_t *pinning;
+	uint32_t *awaiting;
+	struct pin_done *harv;
 	bool blocks_done;
 	bool state_started;		/* device state has begun: RAM is done */
 	bool finished;
@@ -44,6 +57,13 @@ struct dst {
 	uint64_t t0;
 	uint64_t *pm;			/* pagemap entries of one chunk */
 	uint8_t out[WIRE_MAX_DATA];
+};
+
+/* A REGISTER_REQUEST whose entries are answered in order, maybe in parts. */
+struct pend_req {
+	struct pend_req *next;
+	uint32_t n, answered;
+	struct wire_chunk e[];
 };
 
 static int proto_err(struct dst *d, uint32_t code, const char *fmt, ...)
@@ -61,10 +81,70 @@ static int proto_err(struct dst *d, uint32_t code, const char *fmt, ...)
 	return conn_fail(&d->c, "%s", buf);
 }
 
+/*
+ * Takes the workers' results: a pinned chunk becomes registered; a failed
+ * pin fails the connection (unless @quiet: at the end, when nobody needs
+ * the chunk any more). Returns 0 or -1.
+ */
+static int harvest(struct dst *d, bool quiet)
+{
+	uint32_t n, i;
+	int rc = 0;
+
+	if (!d->use_pool)
+		return 0;
+	while ((n = pin_pool_harvest(&d->pool, d->harv, 64))) {
+		for (i = 0; i < n; i++) {
+			const struct pin_done *o = &d->harv[i];
+			uint32_t b, c;
+
+			d->pinning[o->g] = 0;
+			if (o->mr) {
+				d->mr[o->g] = o->mr;
+				d->touched[o->g] = 1;
+				d->a->stats.registrations++;
+				continue;
+			}
+			chunk_lru_del(&d->lru, o->g);	/* its reservation */
+			b = chunk_block_of(&d->L, o->g, &c);
+			if (!quiet && !rc)
+				rc = proto_err(d, WIRE_E_RESOURCES,
+					       "registering block %u chunk %u: %s",
+					       b, c, strerror(o->err));
+		}
+	}
+	return rc;
+}
+
+/* Stops the pin workers' queue and forgets the unanswered requests. */
+static void pool_stop(struct dst *d)
+{
+	uint32_t *dropped = d->awaiting, n, i;
+
+	if (!d->use_pool)
+		return;
+	/* awaiting[] is scratch now: nothing will be answered any more. */
+	n = pin_pool_cancel(&d->pool, dropped, d->L.total);
+	for (i = 0; i < n; i++) {
+		d->pinning[dropped[i]] = 0;
+		chunk_lru_del(&d->lru, dropped[i]);
+	}
+	harvest(d, true);
+	memset(d->awaiting, 0, d->L.total * sizeof(*d->awaiting));
+	while (d->pend_head) {
+		struct pend_req *r = d->pend_head;
+
+		d->pend_head = r->next;
+		free(r);
+	}
+	d->pend_tail = NULL;
+}
+
 static void release_all(struct dst *d)
 {
 	uint32_t i;
 
+	pool_stop(d);	/* no worker pins anything after this */
 	if (d->mr) {
 		for (i = 0; i < d->L.total; i++) {
 			if (d->mr[i]) {
@@ -132,6 +212,115 @@ static int on_blocks(struct dst *d, const struct wire_hdr *h, const uint8_t *dat
 			 d->nb * WIRE_BLOCK_RES_LEN);
 }
 
+/*
+ * Sends what the workers have pinned: for the oldest unanswered requests,
+ * in order, the entries whose chunks are registered, as one
+ * REGISTER_RESULT per request part (protocol.md: a result answers the
+ * oldest request's next entries). The first rkey of a request thus
+ * leaves after its own pin, not after the request's last.
+ */
+static int answer(struct dst *d)
+{
+	struct pend_req *r;
+
+	if (harvest(d, false))
+		return -1;
+	while ((r = d->pend_head)) {
+		uint32_t k = r->answered, n = 0;
+
+		for (; k < r->n; k++, n++) {
+			uint32_t g = chunk_gidx(&d->L, r->e[k].block, r->e[k].chunk);
+			struct wire_reg_res res = {
+				.block = r->e[k].block, .chunk = r->e[k].chunk,
+			};
+
+			if (!d->mr[g])
+				break;
+			res.rkey = d->mr[g]->rkey;
+			res.addr = (uintptr_t)(d->r[res.block].mem +
+					       chunk_offset(&d->L, g));
+			wire_put_reg_res(d->out, n, &res);
+			d->awaiting[g]--;
+		}
+		if (!n)
+			return 0;
+		r->answered = k;
+		if (conn_send(&d->c, WIRE_REG_RES, n, d->out, n * WIRE_REG_RES_LEN))
+			return -1;
+		d->a->stats.register_results++;
+		if (k < r->n)
+			return 0;
+		d->pend_head = r->next;
+		if (!d->pend_head)
+			d->pend_tail = NULL;
+		free(r);
+	}
+	return 0;
+}
+
+/* A REGISTER_REQUEST handed to the pin workers (--pin-threads > 0). */
+static int on_register_async(struct dst *d, const struct wire_hdr *h,
+			     const uint8_t *data)
+{
+	uint32_t i, access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	struct pend_req *r = malloc(sizeof(*r) + h->repeat * sizeof(r->e[0]));
+	const char *why;
+	int rc;
+
+	if (!r)
+		return proto_err(d, WIRE_E_RESOURCES, "out of memory for a register request");
+	r->next = NULL;
+	r->n = h->repeat;
+	r->answered = 0;
+	for (i = 0; i < h->repeat; i++) {
+		struct wire_chunk *e = &r->e[i];
+		uint32_t g;
+		uint64_t len;
+
+		wire_get_chunk(data, i, e);
+		if (wire_check_chunk(&d->wl, e, &why)) {
+			rc = proto_err(d, WIRE_E_RANGE, "register request %u/%u: %s",
+				       e->block, e->chunk, why);
+			goto fail;
+		}
+		g = chunk_gidx(&d->L, e->block, e->chunk);
+		len = chunk_bytes(&d->L, g);
+		if (!d->mr[g] && !d->pinning[g]) {
+			struct pin_req pr = {
+				.g = g, .pd = d->c.pd, .len = len, .access = (int)access,
+				.addr = d->r[e->block].mem + chunk_offset(&d->L, g),
+			};
+
+			/* The budget counts a chunk from its submission on. */
+			if (!chunk_lru_fits(&d->lru, len)) {
+				rc = proto_err(d, WIRE_E_RESOURCES,
+					       "register request over the pin budget (%llu of %llu bytes pinned)",
+					       (unsigned long long)d->lru.pinned,
+					       (unsigned long long)d->lru.budget);
+				goto fail;
+			}
+			if (pin_pool_submit(&d->pool, &pr)) {
+				rc = proto_err(d, WIRE_E_INTERNAL, "pin queue full");
+				goto fail;
+			}
+			chunk_lru_add(&d->lru, g, len);
+			d->pinning[g] = 1;
+		}
+		d->awaiting[g]++;
+	}
+	if (d->pend_tail)
+		d->pend_tail->next = r;
+	else
+		d->pend_head = r;
+	d->pend_tail = r;
+	return answer(d);	/* chunks registered already go out at once */
+fail:
+	while (i--)
+		d->awaiting[chunk_gidx(&d->L, r->e[i].block, r->e[i].chunk)]--;
+	free(r);
+	return rc;
+}
+
 static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *data)
 {
 	uint32_t i, access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
@@ -140,7 +329,10 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	if (!d->blocks_done || (d->c.caps & WIRE_CAP_PIN_ALL))
 		return proto_err(d, WIRE_E_PROTO, "register request %s",
 				 d->blocks_done ? "under pin-all" : "before RAM blocks");
-	/* A batch pins up to WIRE_MAX_REPEAT chunks: the link stays alive. */
+	d->a->stats.register_requests++;
+	if (d->use_pool)
+		return on_register_async(d, h, data);
+	/* --pin-threads 0 (the old way): a batch pins up to WIRE_MAX_REPEAT chunks: the link stays alive. */
 	conn_busy_begin(&d->c);
 	for (i = 0; i < h->repeat; i++) {
 		struct wire_chunk e;
@@ -187,6 +379,7 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	conn_busy_end(&d->c);
 	if (d->c.failed)
 		return -1;
+	d->a->stats.register_results++;
 	return conn_send(&d->c, WIRE_REG_RES, h->repeat, d->out,
 			 h->repeat * WIRE_REG_RES_LEN);
 }
@@ -208,6 +401,10 @@ static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t 
 		if (!d->mr || !d->mr[g])
 			return proto_err(d, WIRE_E_PROTO,
 					 "unregister request for block %u chunk %u, which is not registered",
+					 e.block, e.chunk);
+		if (d->use_pool && d->awaiting[g])
+			return proto_err(d, WIRE_E_PROTO,
+					 "unregister request for block %u chunk %u before its register result",
 					 e.block, e.chunk);
 		ibv_dereg_mr(d->mr[g]);
 		d->mr[g] = NULL;
@@ -503,6 +700,22 @@ static int setup(struct dst *d)
 	d->pm = calloc(d->L.chunk_size / WIRE_PAGE_SIZE, 8);
 	if (!d->mr || !d->touched || !d->pm)
 		return conn_fail(&d->c, "out of memory");
+	if (a->pin_threads && d->L.total) {
+		int rc;
+
+		d->pinning = calloc(d->L.total, 1);
+		d->awaiting = calloc(d->L.total, sizeof(*d->awaiting));
+		d->harv = calloc(64, sizeof(*d->harv));
+		if (!d->pinning || !d->awaiting || !d->harv)
+			return conn_fail(&d->c, "out of memory");
+		rc = pin_pool_init(&d->pool, a->pin_threads, d->L.total);
+		if (rc)
+			return conn_fail(&d->c, "starting %u pin threads: %s",
+					 a->pin_threads, strerror(-rc));
+		d->use_pool = true;
+		/* A finished pin ends the engine's wait for the connection. */
+		d->c.wake_fd = d->pool.efd;
+	}
 	d->wl.nblocks = d->nb;
 	d->wl.lengths = d->L.lengths;
 	d->wl.chunk_size = d->L.chunk_size;
@@ -526,6 +739,8 @@ static int serve(struct dst *d)
 {
 	while (!d->finished) {
 		if (conn_progress(&d->c, 200))
+			return -1;
+		if (d->use_pool && !d->finished && answer(d))
 			return -1;
 		if (!d->trusted && d->c.auth &&
 		    conn_now_us() - d->c.accepted_us > AUTH_TIMEOUT_MS * 1000ull)
@@ -629,6 +844,11 @@ out:
 		region_close(&d->r[i]);
 	chunk_layout_free(&d->L);
 	chunk_lru_free(&d->lru);
+	if (d->use_pool)
+		pin_pool_destroy(&d->pool);
+	free(d->pinning);
+	free(d->awaiting);
+	free(d->harv);
 	free(d->mr);
 	free(d->touched);
 	free(d->pm);

@@ -63,8 +63,15 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 		ADD_U64(o, "compressed_pages", s->compressed_pages);
 	}
 	ADD_U64(o, "registrations", s->registrations);
-	if (source)
+	if (!source) {
+		ADD_U64(o, "register_requests", s->register_requests);
+		ADD_U64(o, "register_results", s->register_results);
+	}
+	if (source) {
 		ADD_U64(o, "registration_wait_ms", s->registration_wait_us / 1000);
+		ADD_U64(o, "writes", s->writes);
+		ADD_U64(o, "write_posts", s->write_posts);
+	}
 	ADD_U64(o, "unregistrations", s->unregistrations);
 	if (source)
 		ADD_U64(o, "throughput_mbps", s->throughput_mbps);

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "pinpool.h"
 #include "rdmigd.h"
 #include "wire.h"
 
@@ -32,6 +33,11 @@ static void usage(FILE *f)
 "  --pin-budget BYTES     pinned-bytes limit of this side, 0 = none (default\n"
 "                         256 MiB, or one chunk if that is larger)\n"
 "  --pin-all              register all memory up front (default: dynamic)\n"
+"  --wr-list N            source: chain up to N RDMA WRITEs into one ibv_post_send\n"
+"                         (1..64, default 16); 1 = one post per WRITE\n"
+"  --pin-threads N        destination: pin requested chunks on N worker threads and\n"
+"                         answer each as it is pinned (default 2, at most 16);\n"
+"                         0 = pin in the dispatch loop, one answer per request\n"
 "  --timeout-ms MS        abort when the connected peer is silent or work requests\n"
 "                         do not complete for MS ms, 0 = never (default 30000)\n"
 "  --pause-timeout-ms MS  source: fail (and let the VM run on) when the VMM has not\n"
@@ -90,7 +96,7 @@ int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
 	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH,
-	       O_ALLOW, O_STALL, O_HELP, O_VERSION };
+	       O_ALLOW, O_STALL, O_PTHREADS, O_WRLIST, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -102,6 +108,8 @@ int main(int argc, char **argv)
 		{ "chunk-size", required_argument, NULL, O_CHUNK },
 		{ "pin-budget", required_argument, NULL, O_BUDGET },
 		{ "pin-all", no_argument, NULL, O_PINALL },
+		{ "pin-threads", required_argument, NULL, O_PTHREADS },
+		{ "wr-list", required_argument, NULL, O_WRLIST },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
@@ -124,6 +132,8 @@ int main(int argc, char **argv)
 
 	a.state_fd = -1;
 	a.timeout_ms = CONN_DEFAULT_TIMEOUT_MS;
+	a.pin_threads = PIN_THREADS_DEFAULT;
+	a.wr_list = CONN_WR_LIST_DEFAULT;
 	a.defaults = (struct mig_params){
 		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
 		.pause_timeout_ms = DEFAULT_PAUSE_TIMEOUT_MS,
@@ -166,6 +176,28 @@ int main(int argc, char **argv)
 			budget_set = true;
 			break;
 		case O_PINALL: a.defaults.pin_all = true; break;
+		case O_PTHREADS: {
+			uint64_t v;
+
+			if (rdmig_parse_u64(optarg, &v) || v > PIN_THREADS_MAX) {
+				fprintf(stderr, "rdmigd: --pin-threads: '%s' is not a number from 0 to %d\n",
+					optarg, PIN_THREADS_MAX);
+				return 2;
+			}
+			a.pin_threads = (uint32_t)v;
+			break;
+		}
+		case O_WRLIST: {
+			uint64_t v;
+
+			if (rdmig_parse_u64(optarg, &v) || !v || v > CONN_WR_LIST_MAX) {
+				fprintf(stderr, "rdmigd: --wr-list: '%s' is not a number from 1 to %d\n",
+					optarg, CONN_WR_LIST_MAX);
+				return 2;
+			}
+			a.wr_list = (uint32_t)v;
+			break;
+		}
 		case O_ZSCAN: a.zero_scan = true; break;
 		case O_TIMEOUT: {
 			uint64_t v;

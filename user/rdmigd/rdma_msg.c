@@ -97,17 +97,47 @@ static uint32_t sq_room(const struct conn *c)
 	return CONN_SQ_DEPTH - (uint32_t)(c->posted - c->done);
 }
 
+/* Posts a chain of WRs (@n of them, linked), one doorbell. */
+static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
+{
+	struct ibv_send_wr *bad, *w;
+	uint64_t sig = 0;
+
+	for (w = wr; w; w = w->next)
+		if (w->send_flags & IBV_SEND_SIGNALED)
+			sig = WRID_SEQ(w->wr_id);
+	/* A signaled WR with none outstanding starts the completion clock. */
+	if (sig && c->done >= c->posted_signaled)
+		c->last_done_us = conn_now_us();
+	if (ibv_post_send(c->id->qp, wr, &bad))
+		return conn_fail(c, "ibv_post_send of %u WRs: %s", n, strerror(errno));
+	if (sig)
+		c->posted_signaled = sig;
+	return 0;
+}
+
+/* Posts the queued WRITEs, if any. 0, or -1 (failed). */
+static int post_write_list(struct conn *c)
+{
+	uint32_t n = c->wl_n, i;
+
+	if (!n || c->failed)
+		return c->failed ? -1 : 0;
+	for (i = 0; i + 1 < n; i++)
+		c->wl_wr[i].next = &c->wl_wr[i + 1];
+	c->wl_wr[n - 1].next = NULL;
+	c->wl_n = 0;
+	c->write_posts++;
+	return post_chain(c, c->wl_wr, n);
+}
+
 static int post_send_wr(struct conn *c, struct ibv_send_wr *wr)
 {
-	struct ibv_send_wr *bad;
-
-	/* A signaled WR with none outstanding starts the completion clock. */
-	if ((wr->send_flags & IBV_SEND_SIGNALED) && c->done >= c->last_signaled)
-		c->last_done_us = conn_now_us();
-
-	if (ibv_post_send(c->id->qp, wr, &bad))
-		return conn_fail(c, "ibv_post_send: %s", strerror(errno));
-	return 0;
+	/* What was queued before goes first: the QP's order is the wire's. */
+	if (post_write_list(c))
+		return -1;
+	wr->next = NULL;
+	return post_chain(c, wr, 1);
 }
 
 /* Posts a SEND from a free buffer; the caller checked credits/buffers. */
@@ -402,6 +432,9 @@ static int progress(struct conn *c, int timeout_ms)
 
 	if (c->cancel && atomic_load(c->cancel))
 		return conn_fail(c, "migration cancelled");
+	/* Nothing waits while WRITEs sit queued in the WR list. */
+	if (post_write_list(c))
+		return -1;
 	rc = poll_cq(c);
 	if (rc < 0)
 		return -1;
@@ -507,13 +540,8 @@ void conn_send_error(struct conn *c, uint32_t code, const char *text)
 uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 		    uint64_t raddr, uint32_t rkey)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr, .length = len, .lkey = lkey,
-	};
-	struct ibv_send_wr wr = {
-		.sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
-		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
-	};
+	struct ibv_send_wr *wr;
+	struct ibv_sge *sge;
 	uint64_t seq;
 
 	c->depth++;
@@ -523,17 +551,26 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	if (c->failed)
 		return 0;
 	seq = ++c->posted;
+	wr = &c->wl_wr[c->wl_n];
+	sge = &c->wl_sge[c->wl_n];
+	*sge = (struct ibv_sge){ .addr = (uintptr_t)laddr, .length = len, .lkey = lkey };
+	*wr = (struct ibv_send_wr){
+		.wr_id = WRID(KIND_WRITE, 0, seq), .sg_list = sge, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	};
 	/* Unsignaled WRs hold SQ slots until a later signaled one completes. */
 	if (++c->unsignaled_writes >= CONN_WRITE_BATCH ||
 	    seq - c->last_signaled >= CONN_SQ_DEPTH / 2) {
-		wr.send_flags = IBV_SEND_SIGNALED;
+		wr->send_flags = IBV_SEND_SIGNALED;
 		c->unsignaled_writes = 0;
-	}
-	wr.wr_id = WRID(KIND_WRITE, 0, seq);
-	if (post_send_wr(c, &wr))
-		return 0;
-	if (wr.send_flags & IBV_SEND_SIGNALED)
 		c->last_signaled = seq;
+	}
+	c->wl_n++;
+	c->writes++;
+	if (c->wl_n >= c->wr_list || c->wl_n >= CONN_WR_LIST_MAX)
+		if (post_write_list(c))
+			return 0;
 	return seq;
 }
 
@@ -564,6 +601,9 @@ static void *busy_main(void *arg)
 void conn_busy_begin(struct conn *c)
 {
 	if (c->busy || !c->connected || c->failed || !c->cq)
+		return;
+	/* The keepalive thread must not find WRITEs queued, never posted. */
+	if (post_write_list(c))
 		return;
 	if (c->busy_fd < 0) {
 		c->busy_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -74,6 +74,10 @@ struct mig_stats {
 	uint64_t compressed_pages;
 	uint64_t registrations;
 	uint64_t registration_wait_us;
+	/* destination: REGISTER_REQUESTs received, REGISTER_RESULTs sent */
+	uint64_t register_requests, register_results;
+	/* source: RDMA WRITEs, and the ibv_post_send calls that posted them */
+	uint64_t writes, write_posts;
 	uint64_t unregistrations;
 	uint64_t throughput_mbps;
 	uint64_t peak_pinned_bytes;
@@ -95,6 +99,8 @@ struct agent {
 	struct mig_params defaults;
 	uint32_t timeout_ms;	/* peer inactivity limit, 0 = none */
 	bool zero_scan;		/* source: zero scan before iteration 0 */
+	uint32_t pin_threads;	/* destination: pin workers, 0 = none (pinpool.h) */
+	uint32_t wr_list;	/* source: WRITEs per ibv_post_send (conn.h) */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -14,8 +14,9 @@
  *     measured bandwidth x registration latency (request to result,
  *     round trip included), refilled by one chunk per chunk written; a
  *     round's first requests ramp up (1, 2, 4 ... REQ_RAMP_MAX chunks a
- *     message) because the destination answers a request once all its
- *     chunks are pinned, so the first rkey waits for one pin, not for a
+ *     message) because a destination may answer a request only once all
+ *     its chunks are pinned (--pin-threads 0; with pin workers it answers
+ *     in parts), so the first rkey waits for one pin, not for a
  *     window's. Pinned chunks stay registered across
  *     rounds until the budget evicts the least recently used
  *     (UNREGISTER_REQUEST before the next REGISTER);
@@ -63,6 +64,7 @@ struct sent_req {
 	struct sent_req *next;
 	uint64_t sent_us;
 	uint32_t n;
+	uint32_t answered;	/* entries answered so far (REGISTER only) */
 	uint8_t e[];		/* n x WIRE_CHUNK_LEN, as sent */
 };
 
@@ -161,6 +163,7 @@ static int remember(struct src *s, struct sent_req **head, struct sent_req **tai
 	r->next = NULL;
 	r->sent_us = now_us();
 	r->n = n;
+	r->answered = 0;
 	memcpy(r->e, e, (size_t)n * WIRE_CHUNK_LEN);
 	if (*tail)
 		(*tail)->next = r;
@@ -193,24 +196,26 @@ static int on_reg_res(struct src *s, const struct wire_hdr *h, const uint8_t *da
 	uint32_t i;
 
 	/*
-	 * Each result answers the oldest request, entry for entry: a result
-	 * that is short, long or out of order would otherwise leave chunks
-	 * waiting for an rkey that never comes (a peer sending keepalives
-	 * meanwhile is never timed out).
+	 * Each result answers the oldest request's next entries, entry for
+	 * entry (protocol 3: a destination pinning on several threads
+	 * answers a request in parts, as its chunks are pinned). A result
+	 * that is long or out of order would otherwise leave chunks waiting
+	 * for an rkey that never comes (a peer sending keepalives meanwhile
+	 * is never timed out).
 	 */
 	if (!r)
 		return proto_err(s, WIRE_E_PROTO, "register result (%u chunks) with no register request outstanding",
 				 h->repeat);
-	if (h->repeat != r->n)
+	if (h->repeat > r->n - r->answered)
 		return proto_err(s, WIRE_E_PROTO,
-				 "register result has %u entries, the request it answers asked for %u chunks",
-				 h->repeat, r->n);
+				 "register result has %u entries, the request it answers asked for %u chunks, %u of them unanswered",
+				 h->repeat, r->n, r->n - r->answered);
 	for (i = 0; i < h->repeat; i++) {
 		struct wire_reg_res e;
 		struct wire_chunk ch, want;
 
 		wire_get_reg_res(data, i, &e);
-		wire_get_chunk(r->e, i, &want);
+		wire_get_chunk(r->e, r->answered + i, &want);
 		ch.block = e.block;
 		ch.chunk = e.chunk;
 		if (wire_check_chunk(&s->wl, &ch, &why))
@@ -219,20 +224,25 @@ static int on_reg_res(struct src *s, const struct wire_hdr *h, const uint8_t *da
 		if (ch.block != want.block || ch.chunk != want.chunk)
 			return proto_err(s, WIRE_E_PROTO,
 					 "register result entry %u names block %u chunk %u, the request asked for block %u chunk %u",
-					 i, e.block, e.chunk, want.block, want.chunk);
+					 r->answered + i, e.block, e.chunk, want.block, want.chunk);
 		if (chunk_result(&s->rm, chunk_gidx(&s->L, e.block, e.chunk),
 				 e.rkey, e.addr))
 			return proto_err(s, WIRE_E_PROTO,
 					 "register result for block %u chunk %u, which was not requested",
 					 e.block, e.chunk);
 	}
-	/* Latency per request (what the window must cover), 1/8 moving average. */
+	r->answered += h->repeat;
+	/*
+	 * Latency from request to each result (what the window must cover),
+	 * 1/8 moving average.
+	 */
 	{
 		uint64_t lat = now_us() - r->sent_us;
 
 		s->reg_lat_us = s->reg_lat_us ? (s->reg_lat_us * 7 + lat) / 8 : lat;
 	}
-	free(forget_oldest(&s->reg_head, &s->reg_tail));
+	if (r->answered == r->n)
+		free(forget_oldest(&s->reg_head, &s->reg_tail));
 	if (s->t_first_req && !s->a->stats.first_registration_ms) {
 		pthread_mutex_lock(&s->a->lock);
 		s->a->stats.first_registration_ms =
@@ -1238,6 +1248,8 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->stats.throughput_mbps = t > t_start ? a->stats.sent_bytes * 8 / (t - t_start) : 0;
 	a->stats.peak_pinned_bytes = s->llru.peak;
 	a->stats.remote_peak_pinned_bytes = s->rlru.peak;
+	a->stats.writes = s->c.writes;
+	a->stats.write_posts = s->c.write_posts;
 	pthread_mutex_unlock(&a->lock);
 	/* The VM now runs there; releasing here happens after. */
 	engine_report(a, true, NULL);
@@ -1264,6 +1276,7 @@ void *source_main(void *arg)
 	pthread_mutex_unlock(&a->lock);
 	conn_init(&s->c, &a->cancel, a->timeout_ms, on_msg, s);
 	s->c.wake_fd = a->engine_wake_fd;
+	s->c.wr_list = a->wr_list;
 	s->c.busy_tick = busy_tick;
 	s->c.busy_arg = s;
 	ok = migrate(s, t_start) == 0;

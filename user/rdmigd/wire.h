@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The rdmig wire protocol, version 2: connection private data and control
+ * The rdmig wire protocol, version 3: connection private data and control
  * messages. Everything here is pure (no I/O) so that hostile input can be
  * tested on the host. Documentation/protocol.md describes every byte.
  */
@@ -13,9 +13,13 @@
 /*
  * 2: REGISTER_FINISHED carries a nonce the acknowledgement must echo
  * (the completion is bound to the source's final round); entries'
- * reserved fields are checked. Version 1 peers are refused (reason 1).
+ * reserved fields are checked.
+ * 3: a REGISTER_RESULT answers the next entries of the oldest request, in
+ * order, so a request may be answered in several parts (the destination
+ * answers chunks as its pin workers finish them); a version 2 source
+ * would refuse a partial answer. Other versions are refused (reason 1).
  */
-#define WIRE_VERSION		2
+#define WIRE_VERSION		3
 #define WIRE_PAGE_SIZE		4096u
 
 /* Capability flags (private data word 1); the connection uses the AND. */
