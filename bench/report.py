@@ -110,8 +110,26 @@ def mline(scen, path):
         if r['system'] == 'module' and r['scenario'] == scen and r.get('path', 'new') == path:
             if r.get('result') != 'completed':
                 return 'FAILED: ' + r.get('reason', '')
-            return r.get('line', '').rstrip(';')
+            return msummary(r)
     return '-'
+
+
+def msummary(r):
+    """One readable cell: the figures a target reads, from the record's
+    KIND.key fields (bench/guest.sh mod_case); the raw line otherwise."""
+    def g(k):
+        return r.get(k)
+    parts = []
+    for kind, name in (('clear', 'bitmap'), ('clear_words', 'words')):
+        sc, de = g(kind + '.scattered_us_per_page'), g(kind + '.dense_us_per_page')
+        if sc is not None and de is not None:
+            parts.append(f'{name}: scattered {sc} / dense {de} us/page')
+    if g('write.ratio_on_off') is not None:
+        parts.append(f"tracked/untracked write rate {g('write.ratio_on_off')} "
+                     f"({g('write.tracked_mpages_s')} / {g('write.untracked_mpages_s')} Mpages/s)")
+    if g('track.track_on_ms') is not None:
+        parts.append(f"tracking on {g('track.region_mib')} MiB: {g('track.track_on_ms')} ms")
+    return '; '.join(parts) if parts else r.get('line', '').rstrip(';')
 
 
 mscens = []
@@ -205,7 +223,7 @@ def md(h, rs):
 
 
 th = ['target', 'verdict', 'ratio', 'module old path', 'note']
-mh = ['case', 'new path (rearm_span default, dirty_summary=1)', 'old path (rearm_span=0, dirty_summary=0)']
+mh = ['case', 'new path (rearm_span default, dirty_summary=1)', 'old path (rearm_span=0, dirty_summary=0, track_wp_all=0)']
 # Each case's wall time, boots included (case_s): where the run's time goes.
 times = [[r['system'], r['scenario'] + (f" ({r['path']})" if r.get('path') else ''),
           r.get('result', '?'), fmt(r.get('case_s'))] for r in recs]
