@@ -24,6 +24,17 @@
 #define CONN_WRITE_BATCH	32	/* one signaled WRITE per this many */
 #define CONN_WR_LIST_MAX	64	/* WRITEs chained into one ibv_post_send */
 #define CONN_WR_LIST_DEFAULT	16
+/*
+ * WRITE bytes in flight on the source's QP, at most (--max-inflight). The
+ * QP is in order, so a keepalive or any other message waits behind every
+ * WRITE posted before it, and the peer sees nothing of a WRITE: 512
+ * queued 1 MiB WRITEs at this machine's 5 MB/s took longer than the
+ * peer's 30 s inactivity limit (make bench's pin-all failures). 16 MiB
+ * drains in about 3 s here and is thousands of bandwidth-delay products
+ * of a real RDMA link, so it costs no throughput there.
+ */
+#define CONN_MAX_INFLIGHT_DEFAULT	(16ULL << 20)
+#define CONN_MAX_INFLIGHT_MIN		(4ULL << 20)
 #define CONN_MAX_PENDING	4	/* connect requests held while authenticating */
 
 struct conn;
@@ -100,6 +111,16 @@ struct conn {
 	struct ibv_send_wr wl_wr[CONN_WR_LIST_MAX];
 	struct ibv_sge wl_sge[CONN_WR_LIST_MAX];
 	uint64_t writes, write_posts;	/* WRITEs, and ibv_post_send calls for them */
+	/*
+	 * In-flight WRITE bytes (CONN_MAX_INFLIGHT_DEFAULT): @wbytes counts
+	 * every WRITE byte posted, @wbytes_at[seq % CONN_SQ_DEPTH] its value
+	 * when WR seq was posted, so posted less completed is
+	 * @wbytes - @wbytes_at[done % CONN_SQ_DEPTH]. 0 = no limit.
+	 */
+	uint64_t max_inflight;
+	uint64_t wbytes, wbytes_sig;
+	uint64_t wbytes_at[CONN_SQ_DEPTH];
+	uint64_t inflight_waits;	/* WRITEs that waited for the limit */
 
 	struct wire_pd local, peer;
 	uint32_t caps;		/* intersection */

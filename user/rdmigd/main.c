@@ -35,6 +35,9 @@ static void usage(FILE *f)
 "  --pin-all              register all memory up front (default: dynamic)\n"
 "  --wr-list N            source: chain up to N RDMA WRITEs into one ibv_post_send\n"
 "                         (1..64, default 16); 1 = one post per WRITE\n"
+"  --max-inflight BYTES   source: RDMA WRITE bytes in flight at most, so messages\n"
+"                         do not queue behind them (default 16 MiB, at least\n"
+"                         4 MiB); 0 = no limit\n"
 "  --pin-threads N        destination: pin requested chunks on N worker threads and\n"
 "                         answer each as it is pinned (default 2, at most 16);\n"
 "                         0 = pin in the dispatch loop, one answer per request\n"
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
 	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH,
-	       O_ALLOW, O_STALL, O_PTHREADS, O_WRLIST, O_HELP, O_VERSION };
+	       O_ALLOW, O_STALL, O_PTHREADS, O_WRLIST, O_INFLIGHT, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -110,6 +113,7 @@ int main(int argc, char **argv)
 		{ "pin-all", no_argument, NULL, O_PINALL },
 		{ "pin-threads", required_argument, NULL, O_PTHREADS },
 		{ "wr-list", required_argument, NULL, O_WRLIST },
+		{ "max-inflight", required_argument, NULL, O_INFLIGHT },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
@@ -134,6 +138,7 @@ int main(int argc, char **argv)
 	a.timeout_ms = CONN_DEFAULT_TIMEOUT_MS;
 	a.pin_threads = PIN_THREADS_DEFAULT;
 	a.wr_list = CONN_WR_LIST_DEFAULT;
+	a.max_inflight = CONN_MAX_INFLIGHT_DEFAULT;
 	a.defaults = (struct mig_params){
 		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
 		.pause_timeout_ms = DEFAULT_PAUSE_TIMEOUT_MS,
@@ -196,6 +201,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			a.wr_list = (uint32_t)v;
+			break;
+		}
+		case O_INFLIGHT: {
+			uint64_t v;
+
+			if (rdmig_parse_u64(optarg, &v) || (v && v < CONN_MAX_INFLIGHT_MIN)) {
+				fprintf(stderr, "rdmigd: --max-inflight: '%s' is not 0 or a byte count of at least %llu\n",
+					optarg, (unsigned long long)CONN_MAX_INFLIGHT_MIN);
+				return 2;
+			}
+			a.max_inflight = v;
 			break;
 		}
 		case O_ZSCAN: a.zero_scan = true; break;

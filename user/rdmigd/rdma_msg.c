@@ -97,6 +97,20 @@ static uint32_t sq_room(const struct conn *c)
 	return CONN_SQ_DEPTH - (uint32_t)(c->posted - c->done);
 }
 
+/* Takes the next WR sequence number, noting the WRITE bytes posted so far. */
+static uint64_t next_seq(struct conn *c)
+{
+	uint64_t seq = ++c->posted;
+
+	c->wbytes_at[seq % CONN_SQ_DEPTH] = c->wbytes;
+	return seq;
+}
+
+static uint64_t inflight_bytes(const struct conn *c)
+{
+	return c->wbytes - c->wbytes_at[c->done % CONN_SQ_DEPTH];
+}
+
 /* Posts a chain of WRs (@n of them, linked), one doorbell. */
 static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
 {
@@ -146,7 +160,7 @@ static int send_now(struct conn *c, uint32_t type, uint32_t repeat,
 {
 	uint32_t bi = c->sfree[--c->nsfree];
 	uint8_t *b = sbuf_at(c, bi);
-	uint64_t seq = ++c->posted;
+	uint64_t seq = next_seq(c);
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)b, .length = WIRE_HDR_LEN + len,
 		.lkey = c->smr->lkey,
@@ -542,15 +556,26 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 {
 	struct ibv_send_wr *wr;
 	struct ibv_sge *sge;
-	uint64_t seq;
+	uint64_t seq, lim = c->max_inflight;
 
+	/*
+	 * Completions come only for signaled WRs, and one is signaled
+	 * whenever lim / 4 bytes went unsignaled (below), so the wait for
+	 * the limit ends: lim >= 2 * len leaves room for that tail.
+	 */
+	if (lim && lim < 2ULL * len)
+		lim = 2ULL * len;
 	c->depth++;
-	while (!c->failed && sq_room(c) < 2)
+	if (lim && !c->failed && inflight_bytes(c) + len > lim)
+		c->inflight_waits++;
+	while (!c->failed && (sq_room(c) < 2 ||
+			      (lim && inflight_bytes(c) + len > lim)))
 		progress(c, 100);
 	c->depth--;
 	if (c->failed)
 		return 0;
-	seq = ++c->posted;
+	c->wbytes += len;
+	seq = next_seq(c);
 	wr = &c->wl_wr[c->wl_n];
 	sge = &c->wl_sge[c->wl_n];
 	*sge = (struct ibv_sge){ .addr = (uintptr_t)laddr, .length = len, .lkey = lkey };
@@ -561,8 +586,10 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	};
 	/* Unsignaled WRs hold SQ slots until a later signaled one completes. */
 	if (++c->unsignaled_writes >= CONN_WRITE_BATCH ||
-	    seq - c->last_signaled >= CONN_SQ_DEPTH / 2) {
+	    seq - c->last_signaled >= CONN_SQ_DEPTH / 2 ||
+	    (lim && c->wbytes - c->wbytes_sig >= lim / 4)) {
 		wr->send_flags = IBV_SEND_SIGNALED;
+		c->wbytes_sig = c->wbytes;
 		c->unsignaled_writes = 0;
 		c->last_signaled = seq;
 	}
@@ -654,7 +681,7 @@ int conn_signal_all(struct conn *c)
 	c->depth--;
 	if (c->failed)
 		return -1;
-	s = ++c->posted;
+	s = next_seq(c);
 	wr.wr_id = WRID(KIND_WRITE, 0, s);
 	c->unsignaled_writes = 0;
 	if (post_send_wr(c, &wr))

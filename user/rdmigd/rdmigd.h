@@ -78,6 +78,7 @@ struct mig_stats {
 	uint64_t register_requests, register_results;
 	/* source: RDMA WRITEs, and the ibv_post_send calls that posted them */
 	uint64_t writes, write_posts;
+	uint64_t inflight_waits;	/* WRITEs that waited for --max-inflight */
 	uint64_t unregistrations;
 	uint64_t throughput_mbps;
 	uint64_t peak_pinned_bytes;
@@ -101,6 +102,7 @@ struct agent {
 	bool zero_scan;		/* source: zero scan before iteration 0 */
 	uint32_t pin_threads;	/* destination: pin workers, 0 = none (pinpool.h) */
 	uint32_t wr_list;	/* source: WRITEs per ibv_post_send (conn.h) */
+	uint64_t max_inflight;	/* source: WRITE bytes in flight, 0 = no limit */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -1250,6 +1250,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->stats.remote_peak_pinned_bytes = s->rlru.peak;
 	a->stats.writes = s->c.writes;
 	a->stats.write_posts = s->c.write_posts;
+	a->stats.inflight_waits = s->c.inflight_waits;
 	pthread_mutex_unlock(&a->lock);
 	/* The VM now runs there; releasing here happens after. */
 	engine_report(a, true, NULL);
@@ -1277,6 +1278,7 @@ void *source_main(void *arg)
 	conn_init(&s->c, &a->cancel, a->timeout_ms, on_msg, s);
 	s->c.wake_fd = a->engine_wake_fd;
 	s->c.wr_list = a->wr_list;
+	s->c.max_inflight = a->max_inflight;
 	s->c.busy_tick = busy_tick;
 	s->c.busy_arg = s;
 	ok = migrate(s, t_start) == 0;
