@@ -95,7 +95,7 @@ before=$(res "$dpid")
 badpeers() {
 	local i
 	for i in $(seq 10); do
-		"$B/tests/guest/mig_badpeer" "$MIG_DST_ADDR" "$(cat "$MIG_DIR/leak/port")" "$MIG_SRC_ADDR" 2 1048576 || return 1
+		"$B/tests/guest/mig_badpeer" "$MIG_DST_ADDR" "$(cat "$MIG_DIR/leak/port")" "$MIG_SRC_ADDR" current 1048576 || return 1
 	done
 }
 t "ten refused connects while the destination is busy" badpeers

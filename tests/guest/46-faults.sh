@@ -137,7 +137,7 @@ others() {
 		mig_dst_stop badver
 		mig_dst_only badchunk "--ram 16M --workload idle"
 		t "a peer with a 2 MiB chunk size is refused by a 1 MiB destination" \
-			bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badchunk/port) $MIG_SRC_ADDR 2 2097152 | tee /dev/stderr | grep -qi chunk"
+			bash -c "$B/tests/guest/mig_badpeer $MIG_DST_ADDR \$(cat $MIG_DIR/badchunk/port) $MIG_SRC_ADDR current 2097152 | tee /dev/stderr | grep -qi chunk"
 		mig_dst_stop badchunk
 		mig_run chunk "--ram 16M --workload idle" "--chunk-size 1M" "--chunk-size 2M"
 		t "chunk-size mismatch: refused, source keeps running" mig_src_survived chunk

@@ -5,6 +5,7 @@
  * rejected with a reason.
  *
  *   mig_badpeer DST_ADDR PORT SRC_ADDR VERSION CHUNK_SIZE
+ * VERSION is a number or "current" (this tree's WIRE_VERSION).
  * Exit 0 when rejected (the reject text is printed), 1 when accepted,
  * 2 on any other failure.
  */
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include <rdma/rdma_cma.h>
+
+#include "../../user/rdmigd/wire.h"
 
 static void put32(uint8_t *b, uint32_t v)
 {
@@ -60,7 +63,9 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, argv[1], &dst.sin_addr);
 	dst.sin_port = htons(atoi(argv[2]));
 	inet_pton(AF_INET, argv[3], &src.sin_addr);
-	put32(pd, strtoul(argv[4], NULL, 0));
+	/* "current": this tree's version, so a test of another field does
+	 * not start failing on its version at the next protocol bump. */
+	put32(pd, strcmp(argv[4], "current") ? strtoul(argv[4], NULL, 0) : WIRE_VERSION);
 	put32(pd + 8, strtoul(argv[5], NULL, 0));
 	put32(pd + 12, 16);
 	cp.private_data = pd;
