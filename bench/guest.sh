@@ -445,12 +445,14 @@ profile_agent() { # AGENT-PIDFILE OUT
 		sleep 0.05
 	done
 	[ -s "$1" ] || { echo "profile: no rdmigd" >"$2.log"; return; }
-	# perf -p opens one event per thread of /proc/PID/task: a thread that
-	# ends in between fails it with ESRCH (seen once, as rdmigd started
-	# its threads), so it tries again while rdmigd lives.
+	# System-wide (-a), not -p: perf -p opens one event per thread of
+	# /proc/PID/task, and rdmigd's short-lived threads (keepalive, pin
+	# workers) failed every attempt with ESRCH in the guest. -a also shows
+	# soft-RoCE's own kernel threads, which move the bytes; the report
+	# splits by command.
 	for ((i = 0; i < 5; i++)); do
 		kill -0 "$(cat "$1")" 2>/dev/null || break
-		perf record -q -g -e cpu-clock -F 199 -p "$(cat "$1")" -o "$2" >>"$2.log" 2>&1 &
+		perf record -q -a -g -e cpu-clock -F 199 -o "$2" >>"$2.log" 2>&1 &
 		PERF_CHILD=$!
 		PERF_STOP=
 		# TERM: an asynchronous list has SIGINT ignored; perf's own
@@ -473,13 +475,16 @@ profile_report() { # PERF-DATA: bench/profile.txt (perf report --stdio, top 40)
 	wait "$PERF_PID" 2>/dev/null
 	if [ -s "$1" ]; then
 		{
-			echo "# perf record -g -e cpu-clock -F 199 of the source rdmigd, rdmig dynamic on (a)"
-			echo "# on-CPU samples only: its waits off the CPU are rdmigd's own counters (the record's rdmigd_waits)"
-			echo "## top 40 symbols (self)"
-			perf report -i "$1" --stdio --no-children -g none --sort dso,sym 2>/dev/null |
+			echo "# perf record -a -g -e cpu-clock -F 199 of the whole test guest while the source rdmigd ran, rdmig dynamic on (a)"
+			echo "# on-CPU samples only: rdmigd's waits off the CPU are its own counters (the record's rdmigd_waits)"
+			echo "## CPU by command (whole guest)"
+			perf report -i "$1" --stdio --no-children -g none --sort comm 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -n 15
+			echo "## top 40 symbols (self), every command"
+			perf report -i "$1" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null |
 				grep -v '^#' | grep -v '^$' | head -n 40
-			echo "## call graphs (callers) of entries >= 3%"
-			perf report -i "$1" --stdio --no-children -g caller --percent-limit 3 2>/dev/null |
+			echo "## rdmigd: call graphs (callers) of entries >= 3%"
+			perf report -i "$1" --stdio --no-children --comm rdmigd -g caller --percent-limit 3 2>/dev/null |
 				grep -v '^$' | head -n 200
 		} >"$O/profile.txt"
 		rm -f "$1"
