@@ -13,7 +13,9 @@
 # ("clear_words"); tracking-on for 1 GiB with a writer running; the
 # netlink path (bench_nl_dirty). Then, once: write throughput with
 # tracking on vs off and the faults it takes; the transfer view's first
-# read pass with fault-around off and on (bench_dirty tview). Ends with
+# read pass with fault-around off and on (bench_dirty tview); the
+# machine's floor, mprotect() read-only and back of 1000 dense pages
+# without and with the writer (bench_dirty floor). Ends with
 # the issue's targets as ratios (printed, not asserted): get-and-clear at
 # 64 GiB <= 1.2 x at 256 MiB, and per page with a writer running <= 2 x
 # without.
@@ -68,6 +70,8 @@ done
 build/tests/guest/bench_nl_dirty
 $b write 256 5
 $b tview 256
+$b floor 256 1000 $rounds
+$b floor 256 1000 $rounds writer
 GUEST
 )
 out=$(mktemp)
@@ -87,6 +91,7 @@ awk '
 	}
 }
 /^track / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "track_on_ms") tr[pass, round] = kv[2] } }
+/^floor / { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "writer") w = kv[2]; if (kv[1] == "mprotect_us_per_page") fl[w] = kv[2] } }
 /^nl_scale ratio/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); nl[pass, round, kv[1]] = kv[2] } }
 function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
 END {
@@ -111,5 +116,6 @@ END {
 			       ratio(v["after", round, "clear", 256, w, "scattered_us"], v["before", round, "clear", 256, w, "scattered_us"]),
 			       ratio(v["after", round, "clear", 256, w, "dense_us"], v["before", round, "clear", 256, w, "dense_us"])
 	}
+	printf "ratio floor (mprotect, no module code) writer/no-writer at 256m dense: %s\n", ratio(fl[1], fl[0])
 }' "$out"
 rm -f "$out"

@@ -21,6 +21,14 @@
  *       every pass) and off; then the minor faults the tracked passes
  *       took per page and per pass (1.0 is one write fault per page after
  *       each re-arm) and what each cost beyond an untracked store
+ *   bench_dirty floor MIB DIRTY ROUNDS [writer]
+ *       the machine's floor for re-arming: in a MAP_SHARED memfd mapping
+ *       of MIB MiB, DIRTY dense pages are stored to, then made read-only
+ *       and writable again with two mprotect() calls over their one
+ *       range (median of ROUNDS), with and without the writer thread.
+ *       No module code is involved: the TLB shootdown of the read-only
+ *       step is the part of a re-arm's cost that nothing can avoid, so
+ *       the writer/no-writer ratio of this line bounds the module's.
  *   bench_dirty tview MIB
  *       the agent's first pass: read one word of every page of a MIB MiB
  *       region (every page present) through a fresh mapping of the
@@ -286,6 +294,78 @@ static int bench_track(uint64_t mib)
 	return 0;
 }
 
+static int bench_floor(uint64_t mib, uint64_t ndirty, int rounds, int wr)
+{
+	uint64_t npages = mib * 256, i;
+	size_t len = npages * PG, dlen = ndirty * PG;
+	pthread_t th = { 0 };
+	double *ts, t;
+	char *p;
+	int fd, r;
+
+	fd = memfd_create("bench_floor", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, len)) {
+		perror("memfd");
+		return 2;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ts = calloc(rounds, sizeof(*ts));
+	if (p == MAP_FAILED || !ts) {
+		perror("mmap");
+		return 2;
+	}
+	if (wr)
+		th = start_writer(NULL, 0);
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < ndirty; i++)	/* writable, dirty PTEs */
+			p[i * PG] ^= 1;
+		t = now();
+		if (mprotect(p, dlen, PROT_READ) ||
+		    mprotect(p, dlen, PROT_READ | PROT_WRITE)) {
+			perror("mprotect");
+			return 2;
+		}
+		ts[r] = now() - t;
+	}
+	if (wr)
+		stop_writer(th);
+	qsort(ts, rounds, sizeof(*ts), cmp);
+	printf("floor mib=%lu dirty=%lu writer=%d mprotect_us_per_page=%.2f\n",
+	       (unsigned long)mib, (unsigned long)ndirty, wr,
+	       ts[rounds / 2] * 1e6 / ndirty);
+	free(ts);
+	munmap(p, len);
+	close(fd);
+	return 0;
+}
+
+/* A decimal count > 0 and <= @max, or 0 when @s is not one. */
+static uint64_t count_arg(const char *s, uint64_t max)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return 0;
+	return v;
+}
+
+static int floor_cmd(int argc, char **argv)
+{
+	uint64_t mib, dirty, rounds;
+
+	if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "writer")))
+		return -1;
+	mib = count_arg(argv[2], 1 << 20);
+	dirty = count_arg(argv[3], mib * 256);
+	rounds = count_arg(argv[4], 1000000);
+	if (!mib || !dirty || !rounds)
+		return -1;
+	return bench_floor(mib, dirty, rounds, argc == 6);
+}
+
 /* One read of every page through a new transfer-view mapping. */
 static int tview_pass(int tfd, uint64_t npages, long *faults, double *t)
 {
@@ -362,7 +442,13 @@ int main(int argc, char **argv)
 		return bench_write(strtoull(argv[2], NULL, 0), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "tview"))
 		return bench_tview(strtoull(argv[2], NULL, 0));
-	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS [writer] | track MIB | write MIB PASSES | tview MIB\n",
+	if (argc >= 2 && !strcmp(argv[1], "floor")) {
+		int rc = floor_cmd(argc, argv);
+
+		if (rc >= 0)
+			return rc;
+	}
+	fprintf(stderr, "usage: %s clear MIB DIRTY ROUNDS [writer] | track MIB | write MIB PASSES | tview MIB | floor MIB DIRTY ROUNDS [writer]\n",
 		argv[0]);
 	return 2;
 }
