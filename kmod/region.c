@@ -34,7 +34,8 @@
 /*
  * Re-arming write-protects dirty pages so that their next write faults.
  * Dirty pages no further apart than rearm_span pages are re-armed as one
- * span: their folios locked, their bits cleared, then one
+ * span (a dense run of any length, up to RDMIG_REARM_RUN_MAX folios):
+ * their folios locked, their bits cleared, then one
  * wp_shared_mapping_range() over the span, so one TLB flush (one IPI per
  * CPU running the VMM) instead of one per page. 0 selects the old path,
  * one folio_mkclean() per page, kept to measure against
@@ -46,14 +47,13 @@ MODULE_PARM_DESC(rearm_span,
 		 "dirty pages this close are write-protected with one flush (0 = folio_mkclean per page)");
 
 /*
- * 1: each span of several folios is write-protected by whichever way has
- * cost less per span lately in this region, measured: one
+ * 1: a span of several folios is write-protected with one
  * wp_shared_mapping_range() (one flush, but a page-table walk over the
- * whole span, and a full flush of every CPU when more than 33 pages wide)
- * or one folio_mkclean() per folio (a flush each, which is cheap when no
- * other CPU runs the mapping's threads and an IPI when one does). Which
- * holds depends on where the VMM's threads run, which the module cannot
- * see. 0: always the range.
+ * span's whole width) whenever a flush would interrupt another CPU (one
+ * runs a mm that maps the region: each flush is an IPI there); otherwise
+ * by whichever way has cost less lately in this region, per page of
+ * width for the range and per folio for one folio_mkclean() each (a
+ * local flush each, no walk of the gaps). 0: always the range.
  */
 static bool rdmig_rearm_adapt = true;
 module_param_named(rearm_adapt, rdmig_rearm_adapt, bool, 0644);
@@ -92,6 +92,42 @@ static unsigned int rdmig_rearm_delay_us;
 module_param_named(rearm_delay_us, rdmig_rearm_delay_us, uint, 0644);
 MODULE_PARM_DESC(rearm_delay_us,
 		 "test hook: delay between clearing and write-protecting (us)");
+
+/*
+ * Debug counter, read by tests/guest/16-dirty-words.sh and bench_dirty:
+ * TLB flushes the module's write-protects issued, one for each
+ * wp_shared_mapping_range() that changed a PTE (one per mapping it
+ * changed, a region mapped once here) and one for each PTE a
+ * folio_mkclean() cleaned.
+ */
+static atomic_long_t rdmig_tlb_flushes = ATOMIC_LONG_INIT(0);
+
+static int rdmig_tlb_flushes_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%ld\n",
+			 atomic_long_read(&rdmig_tlb_flushes));
+}
+
+static const struct kernel_param_ops rdmig_tlb_flushes_ops = {
+	.get = rdmig_tlb_flushes_get,
+};
+module_param_cb(tlb_flushes, &rdmig_tlb_flushes_ops, NULL, 0444);
+MODULE_PARM_DESC(tlb_flushes,
+		 "debug: TLB flushes issued by write-protecting region pages");
+
+static void rdmig_wp_range(struct rdmig_region *r, pgoff_t first, pgoff_t n)
+{
+	if (wp_shared_mapping_range(r->inode->i_mapping, first, n))
+		atomic_long_inc(&rdmig_tlb_flushes);
+}
+
+static void rdmig_mkclean(struct folio *folio)
+{
+	int cleaned = folio_mkclean(folio);
+
+	if (cleaned)
+		atomic_long_add(cleaned, &rdmig_tlb_flushes);
+}
 
 static DEFINE_XARRAY_ALLOC1(rdmig_regions);
 static atomic_t rdmig_generation = ATOMIC_INIT(0);
@@ -150,6 +186,7 @@ static void rdmig_region_free(struct rdmig_region *r)
 	bitmap_free(r->dsum);
 	kvfree(r->written);
 	kvfree(r->zeroed);
+	kvfree(r->run);
 	kfree(r);
 }
 
@@ -221,7 +258,9 @@ int rdmig_region_create(const struct rdmig_create_region *req,
 	r->written = rdmig_bitmap_alloc(r->npages);
 	r->zeroed = rdmig_bitmap_alloc(r->npages);
 	r->dsum = rdmig_bitmap_alloc(DIV_ROUND_UP(r->npages, 64));
-	if (!r->dirty || !r->written || !r->zeroed || !r->dsum) {
+	r->run = kvmalloc_array(RDMIG_REARM_RUN_MAX, sizeof(*r->run),
+				GFP_KERNEL_ACCOUNT);
+	if (!r->dirty || !r->written || !r->zeroed || !r->dsum || !r->run) {
 		rdmig_region_free(r);
 		return -ENOMEM;
 	}
@@ -653,7 +692,7 @@ static bool rdmig_rearm_one(struct rdmig_region *r, pgoff_t index)
 			 * would make unpin_user_pages_dirty_lock() skip us.
 			 */
 			folio_clear_dirty(folio);
-			folio_mkclean(folio);
+			rdmig_mkclean(folio);
 		}
 		folio_unlock(folio);
 		folio_put(folio);
@@ -708,38 +747,76 @@ static void rdmig_rearm_delay(void)
 		usleep_range(delay, delay + 1);
 }
 
-/* Moving averages of rearm_adapt, in ns: new = old + (sample - old) / 8. */
-static void rdmig_ewma(u64 *avg, u64 sample)
+/*
+ * Moving averages of rearm_adapt, in ns scaled by RDMIG_COST_SCALE (a
+ * range's cost per page of width is well under a ns natively):
+ * new = old + (sample - old) / 8.
+ */
+#define RDMIG_COST_SCALE	256
+
+static void rdmig_ewma(u64 *avg, u64 ns, u64 units)
 {
+	u64 sample = ns * RDMIG_COST_SCALE / units ?: 1;
+
 	*avg = *avg ? *avg - *avg / 8 + sample / 8 : sample;
 }
 
 /*
- * Whether a span of @n (> 1) locked folios is write-protected per folio:
- * when that has cost less lately (n times a folio's average against a
- * span's). Every RDMIG_ADAPT_PROBE-th span takes the other way, so that
- * both averages follow the current conditions (a writer thread that
- * started or stopped). Starts with the range, then one per-folio span.
+ * Whether a span of @n (> 1) locked folios over @width pages is
+ * write-protected per folio: when that has cost less lately, n times a
+ * folio's average against width times a range's per page. Each average
+ * is per unit, so spans of any density and width inform the same choice;
+ * each includes the IPIs its flushes cost when another CPU runs the
+ * VMM's threads, which is what the choice mostly turns on and what the
+ * module cannot see (mm_cpumask() also holds CPUs that only lazily keep
+ * the mm, which a flush skips).
  */
-#define RDMIG_ADAPT_PROBE	16
-
-static bool rdmig_span_per_folio(struct rdmig_region *r, unsigned int n)
+static bool rdmig_span_per_folio(struct rdmig_region *r, unsigned int n,
+				 u64 width)
 {
-	bool per_folio;
-
-	if (!READ_ONCE(rdmig_rearm_adapt))
-		return false;
-	per_folio = r->cost_folio * n < r->cost_span;
-	if (++r->adapt_spans % RDMIG_ADAPT_PROBE == 0)
-		per_folio = !per_folio;
-	return per_folio;
+	return r->cost_pte && r->cost_folio &&
+	       r->cost_folio * n < r->cost_pte * width;
 }
+
+/* Write-protect run[from, to) one folio at a time; timed for the average. */
+static void rdmig_wp_folios(struct rdmig_region *r, unsigned int from,
+			    unsigned int to)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = from; i < to; i++)
+		rdmig_mkclean(r->run[i]);
+	rdmig_ewma(&r->cost_folio, ktime_get_ns() - t0, to - from);
+}
+
+/* Write-protect run[from, to) with one range over their span; timed. */
+static void rdmig_wp_span(struct rdmig_region *r, unsigned int from,
+			  unsigned int to)
+{
+	pgoff_t first = r->run[from]->index;
+	u64 width = r->run[to - 1]->index - first + 1, t0 = ktime_get_ns();
+
+	rdmig_wp_range(r, first, width);
+	rdmig_ewma(&r->cost_pte, ktime_get_ns() - t0, width);
+}
+
+/*
+ * Every RDMIG_ADAPT_PROBE-th span of several folios (and the first, while
+ * an average is unknown) is a probe, so that both averages follow the
+ * current conditions (a writer thread that started or stopped): its first
+ * RDMIG_ADAPT_PROBE_FOLIOS folios at most, half of it at most, take the
+ * other way. Only a few folios, so that a probe per folio with a writer
+ * running costs a few IPIs, not one per dirty page.
+ */
+#define RDMIG_ADAPT_PROBE		64
+#define RDMIG_ADAPT_PROBE_FOLIOS	8
 
 static void rdmig_batch_flush(struct rdmig_region *r)
 {
-	unsigned int i, n = r->run_n;
+	unsigned int i, k = 0, n = r->run_n;
+	u64 width = r->run_last - r->run_first + 1;
 	bool per_folio;
-	u64 t0;
 
 	if (!n)
 		return;
@@ -749,17 +826,28 @@ static void rdmig_batch_flush(struct rdmig_region *r)
 	 * way; folio_mkclean() finds its PTEs by rmap, without the page
 	 * table walk and notifier round of a range.
 	 */
-	per_folio = n == 1 || rdmig_span_per_folio(r, n);
-	t0 = ktime_get_ns();
-	if (per_folio) {
-		for (i = 0; i < n; i++)
-			folio_mkclean(r->run[i]);
-		rdmig_ewma(&r->cost_folio, (ktime_get_ns() - t0) / n);
-	} else {
-		wp_shared_mapping_range(r->inode->i_mapping, r->run_first,
-					r->run_last - r->run_first + 1);
-		rdmig_ewma(&r->cost_span, ktime_get_ns() - t0);
+	if (n == 1) {
+		rdmig_wp_folios(r, 0, 1);
+		goto unlock;
 	}
+	if (!READ_ONCE(rdmig_rearm_adapt)) {
+		rdmig_wp_range(r, r->run_first, width);
+		goto unlock;
+	}
+	per_folio = rdmig_span_per_folio(r, n, width);
+	if (!r->cost_pte || !r->cost_folio ||
+	    ++r->adapt_spans % RDMIG_ADAPT_PROBE == 0)
+		k = min_t(unsigned int, n / 2, RDMIG_ADAPT_PROBE_FOLIOS);
+	if (per_folio) {
+		if (k)
+			rdmig_wp_span(r, 0, k);
+		rdmig_wp_folios(r, k, n);
+	} else {
+		if (k)
+			rdmig_wp_folios(r, 0, k);
+		rdmig_wp_span(r, k, n);
+	}
+unlock:
 	for (i = 0; i < r->run_n; i++) {
 		folio_unlock(r->run[i]);
 		folio_put(r->run[i]);
@@ -778,7 +866,7 @@ static bool rdmig_batch_add(struct rdmig_region *r, pgoff_t index, bool all)
 	bool was;
 
 	if (r->run_n && (r->run_n == RDMIG_REARM_RUN_MAX ||
-			 index - r->run_first >= READ_ONCE(rdmig_rearm_span)))
+			 index - r->run_last > READ_ONCE(rdmig_rearm_span)))
 		rdmig_batch_flush(r);
 	folio = filemap_lock_folio(r->inode->i_mapping, index);
 	was = test_and_clear_bit(index, r->dirty);
@@ -823,7 +911,7 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 	u64 cleared = 0;
 
 	if (batched) {
-		wp_shared_mapping_range(mapping, 0, r->npages);
+		rdmig_wp_range(r, 0, r->npages);
 		rdmig_rearm_delay();
 	}
 	folio_batch_init(&fbatch);
@@ -841,7 +929,7 @@ static void rdmig_rearm_all(struct rdmig_region *r)
 				if (test_and_clear_bit(folio->index, r->dirty))
 					cleared++;
 				folio_clear_dirty(folio);
-				folio_mkclean(folio);
+				rdmig_mkclean(folio);
 			}
 			folio_unlock(folio);
 		}
@@ -939,7 +1027,7 @@ static void rdmig_track_on(struct rdmig_region *r)
 
 	atomic64_sub(cleared, &r->ndirty);
 	rdmig_rearm_delay();
-	wp_shared_mapping_range(r->inode->i_mapping, 0, r->npages);
+	rdmig_wp_range(r, 0, r->npages);
 	rdmig_clear_pg_dirty(r);
 	clear_bit(RDMIG_R_WM_FIRED, &r->flags);
 }
@@ -1231,7 +1319,7 @@ int rdmig_region_zero_scan(struct rdmig_region *r, u64 first, u64 npages,
 		 * the old PTE; its reference is visible afterwards.
 		 */
 		was_dirty = test_bit(idx, r->dirty);
-		folio_mkclean(folio);
+		rdmig_mkclean(folio);
 		if (rdmig_folio_busy(folio) || !rdmig_folio_is_zero(folio))
 			goto next;
 		/*

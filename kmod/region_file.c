@@ -371,7 +371,12 @@ static long rdmig_ioc_set(struct rdmig_ucmd *ucmd)
 				set->tracking, set->dirty_watermark);
 }
 
-/* Words of a get-and-clear result held at first; doubled as needed. */
+/*
+ * Words of a get-and-clear result held at first: as many as there are
+ * dirty pages now (a dirty word holds one at least), at least this many;
+ * doubled as needed. Each growth ends one walk and starts another, which
+ * ends a span of re-armed pages and its flush early.
+ */
 #define RDMIG_DIRTY_WORDS_INIT	256
 
 /*
@@ -385,7 +390,8 @@ static int rdmig_collect_words(struct rdmig_region *r, u64 first, u64 npages,
 			       struct rdmig_dirty_word **wordsp,
 			       unsigned int *nwords, u64 *next, u64 *ndirty)
 {
-	unsigned int cap = min_t(u64, max, RDMIG_DIRTY_WORDS_INIT), n = 0;
+	u64 want = max_t(u64, atomic64_read(&r->ndirty), RDMIG_DIRTY_WORDS_INIT);
+	unsigned int cap = min_t(u64, max, want), n = 0;
 	struct rdmig_dirty_word *words, *more;
 	unsigned int got, i;
 	u64 pos = first, end = first + npages, nd;

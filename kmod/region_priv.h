@@ -17,9 +17,11 @@
 
 /*
  * Most folios held locked by one batched re-arm: they are write-protected
- * with one wp_shared_mapping_range(), one TLB flush (region.c).
+ * with one wp_shared_mapping_range(), one TLB flush (region.c). Enough for
+ * a get-and-clear of 16 MiB of dense dirty pages to flush once; the array
+ * (32 KiB) is allocated with the region.
  */
-#define RDMIG_REARM_RUN_MAX	256
+#define RDMIG_REARM_RUN_MAX	4096
 
 /* Write faults through the transfer view remembered at once (hashed). */
 #define RDMIG_TX_SLOTS		16
@@ -115,12 +117,16 @@ struct rdmig_region {
 	atomic64_t zero_reclaimed;
 
 	/* Folios of the span being re-armed in one batch, under r->lock. */
-	struct folio *run[RDMIG_REARM_RUN_MAX];
+	struct folio **run;
 	unsigned int run_n;
 	pgoff_t run_first;
 	pgoff_t run_last;
-	/* rearm_adapt: recent cost of a span by range and of one folio. */
-	u64 cost_span;
+	/*
+	 * rearm_adapt, with no other CPU to interrupt: recent cost of a span
+	 * by range per page of its width, and per folio one by one, in ns
+	 * scaled by RDMIG_COST_SCALE.
+	 */
+	u64 cost_pte;
 	u64 cost_folio;
 	unsigned long adapt_spans;
 

@@ -5,7 +5,13 @@
  * report exactly the pages the bitmap ioctl reports, resume where the
  * room ran out without splitting or losing a word, refuse bad input,
  * and set the pages dirty again when the words cannot be delivered.
+ * And a get-and-clear of a dense run of dirty pages write-protects them
+ * with one TLB flush (the module's tlb_flushes counter), with and without
+ * a writer thread of the same mm on the other CPU.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -199,6 +205,145 @@ static void test_netlink_words(void **state)
 	rdmig_nl_close(nl);
 }
 
+#define PARAMS "/sys/module/rdmig/parameters/"
+#define DENSE_FIRST 1024UL
+#define DENSE_N 1000UL
+
+/* A counter, or a bool parameter (Y/N) as 1/0. */
+static uint64_t read_param(const char *name)
+{
+	char path[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	if (buf[0] == 'Y' || buf[0] == 'N')
+		return buf[0] == 'Y';
+	return strtoull(buf, NULL, 10);
+}
+
+static void write_param(const char *name, uint64_t v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fprintf(f, "%llu\n", (unsigned long long)v) > 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Dirties DENSE_N pages in a row and gets-and-clears them, through the
+ * bitmap ioctl (@words false) or the sparse result: the TLB flushes that
+ * took, which the caller compares.
+ */
+static uint64_t dense_clear_flushes(struct fix *f, bool words)
+{
+	struct rdmig_dirty_word w[64];
+	struct rdmig_dirty_words d = { .size = sizeof(d),
+				       .flags = RDMIG_DIRTY_F_CLEAR,
+				       .words = (uintptr_t)w,
+				       .max_words = 64 };
+	uint64_t before, n = 0, i;
+
+	for (i = 0; i < DENSE_N; i++)
+		f->mem[(DENSE_FIRST + i) * PG]++;
+	before = read_param("tlb_flushes");
+	if (words) {
+		d.npages = NPAGES;
+		assert_int_equal(ioctl(f->fd, RDMIG_GET_DIRTY_WORDS, &d), 0);
+		assert_int_equal(d.out_next_page, NPAGES);
+		n = d.out_dirty;
+	} else {
+		assert_int_equal(ru_get_dirty(f->fd, 0, NPAGES,
+					      RDMIG_DIRTY_F_CLEAR, f->bm, &n),
+				 0);
+	}
+	assert_int_equal(n, DENSE_N);
+	return read_param("tlb_flushes") - before;
+}
+
+static atomic_bool wstop;
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/* A thread of the same mm storing without pause on the other CPU. */
+static void *writer(void *arg)
+{
+	volatile char *mem = arg;
+	uint64_t i = 0;
+
+	pin_cpu(1);
+	while (!atomic_load_explicit(&wstop, memory_order_relaxed))
+		mem[(i++ % 64) * PG]++;
+	return NULL;
+}
+
+/*
+ * Always by range (rearm_adapt=0): exactly one flush per call, where the
+ * old spans (256 folios, 512 pages wide at most) took four.
+ */
+static void test_dense_one_flush(void **state)
+{
+	struct fix *f = *state;
+	uint64_t adapt = read_param("rearm_adapt"), fb, fw;
+
+	write_param("rearm_adapt", 0);
+	fb = dense_clear_flushes(f, false);
+	fw = dense_clear_flushes(f, true);
+	write_param("rearm_adapt", adapt);
+	print_message("dense get-and-clear of %lu pages: bitmap %lu flushes, words %lu flushes\n",
+		      DENSE_N, (unsigned long)fb, (unsigned long)fw);
+	assert_int_equal(fb, 1);
+	assert_int_equal(fw, 1);
+}
+
+/*
+ * rearm_adapt=1 with a writer running, where every flush is an IPI: the
+ * range is chosen, one flush a call; a probe (the first span, then one
+ * in 64) takes up to 8 folios one by one. 8 calls: at most 8 + 8.
+ */
+static void test_dense_writer_flushes(void **state)
+{
+	struct fix *f = *state;
+	uint64_t adapt = read_param("rearm_adapt"), total = 0;
+	pthread_t th;
+	char *wmem;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	wmem = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(wmem != MAP_FAILED);
+	write_param("rearm_adapt", 1);
+	pin_cpu(0);
+	atomic_store(&wstop, false);
+	assert_int_equal(pthread_create(&th, NULL, writer, wmem), 0);
+	usleep(20000);
+	for (i = 0; i < 8; i++)
+		total += dense_clear_flushes(f, i % 2);
+	atomic_store(&wstop, true);
+	pthread_join(th, NULL);
+	write_param("rearm_adapt", adapt);
+	munmap(wmem, 64 * PG);
+	print_message("8 dense get-and-clears with a writer: %lu flushes\n",
+		      (unsigned long)total);
+	assert_true(total <= 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +353,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netlink_words, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dense_one_flush, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dense_writer_flushes,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

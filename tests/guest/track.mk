@@ -9,4 +9,4 @@ $(B)/tests/guest/test_track_race: $(B)/tests/guest/test_track_race.o
 GUEST_BINS += $(B)/tests/guest/test_dirty_words
 $(B)/tests/guest/test_dirty_words: $(B)/tests/guest/test_dirty_words.o $(LIBRDMIG)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) -lcmocka
+	$(CC) -o $@ $^ $(LIBRDMIG_LIBS) -lcmocka -lpthread
