@@ -5,7 +5,9 @@
 # from its seed corpus (tests/fuzz/corpus/HARNESS/), and writes
 # OUT/HARNESS.tap with one line: "ok" when the replay was clean and the
 # fuzzer ran its whole time without a crash, leak, UB or timeout, "not
-# ok" (with the reason and the input that did it) otherwise.
+# ok" (with the reason and the input that did it) otherwise, and
+# OUT/HARNESS.seconds with its wall-clock seconds (replay and fuzzing;
+# tests/run.sh prints them).
 #
 #   tests/fuzz/run.sh [-t SECONDS] [-o OUT] [-c CORPUS] [HARNESS...]
 #   tests/fuzz/run.sh --list
@@ -48,8 +50,9 @@ if ! make --no-print-directory -s fuzz-build >"$out/build.log" 2>&1; then
 	exit 1
 fi
 
-failed=0
-for h in "${hs[@]}"; do
+# one_harness H: replay and fuzz H, write OUT/H.tap; fails if not ok.
+one_harness() {
+	local h=$1
 	bin=build/fuzz/$h
 	tap=$out/$h.tap
 	art=$out/$h/
@@ -57,8 +60,7 @@ for h in "${hs[@]}"; do
 	mkdir -p "$art"
 	if [ ! -x "$bin" ]; then
 		echo "not ok 1 - $h: no such harness ($bin)" | tee "$tap"
-		failed=1
-		continue
+		return 1
 	fi
 	# The harness's own options: libFuzzer flags, one per line.
 	opts=()
@@ -76,8 +78,7 @@ for h in "${hs[@]}"; do
 			echo "not ok 1 - $h: regression input $which fails again (exit $rc, log $out/$h.regress.log)" | tee "$tap"
 			grep -E 'ERROR|SUMMARY|runtime error|invariant|fuzz_[a-z]+:' "$out/$h.regress.log" |
 				head -n 5 | sed 's/^/# /' | tee -a "$tap"
-			failed=1
-			continue
+			return 1
 		fi
 	fi
 	# 2. Fuzzing from the seeds for the time asked.
@@ -99,9 +100,15 @@ for h in "${hs[@]}"; do
 		echo "not ok 1 - $h: ${crash:+input $art$crash, }fuzzer exited $rc after ${took}s (log $out/$h.log)" | tee "$tap"
 		grep -E 'ERROR|SUMMARY|runtime error|invariant|fuzz_[a-z]+:' "$out/$h.log" |
 			head -n 5 | sed 's/^/# /' | tee -a "$tap"
-		failed=1
-		continue
+		return 1
 	fi
 	echo "ok 1 - $h: ${secs}s, ${runs:-?} runs (${eps:-?}/s), $cov; ${#regs[@]} regression input(s) replayed" | tee "$tap"
+}
+
+failed=0
+for h in "${hs[@]}"; do
+	h_t0=$(date +%s%N)
+	one_harness "$h" || failed=1
+	awk -v a="$h_t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f\n", (b - a) / 1e9 }' >"$out/$h.seconds"
 done
 exit "$failed"
