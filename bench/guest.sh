@@ -429,6 +429,8 @@ rdmig_case() { # SYS SCEN
 		src_peak_pinned_bytes: .rdmig.peak_pinned_bytes, registration_wait_ms, registrations,
 		unregistrations: .rdmig.unregistrations, dst_registrations: $dj.rdmig.registrations,
 		rdmigd_options: (if $vo == "" then null else $vo end),
+		phases_ms: (.rdmig.phases_ms // .phases_ms), rounds: (.rdmig.rounds // .rounds),
+		dst_phases_ms: ($dj.rdmig.phases_ms // $dj.phases_ms),
 		rdmigd_waits: (.rdmig | if . == null then null else with_entries(select(.key | test("wait|stall|credit|busy"))) end)}
 		| with_entries(select(.value != null)) + $cpu' "$d/mig.json")"
 	said "$sys $scen: $(tail -n 1 "$REC" | jq -r '"\(.result) \(.total_ms) ms, downtime \(.downtime_ms // "-") ms, verified \(.verified)\(if .reason then ": " + .reason else "" end)"')"
