@@ -108,6 +108,8 @@ def mget(scen, path, key):
 def mline(scen, path):
     for r in recs:
         if r['system'] == 'module' and r['scenario'] == scen and r.get('path', 'new') == path:
+            if r.get('result') == 'unsupported':
+                return 'unsupported: ' + r.get('reason', '')
             if r.get('result') != 'completed':
                 return 'FAILED: ' + r.get('reason', '')
             return msummary(r)
@@ -127,6 +129,9 @@ def msummary(r):
     if g('write.ratio_on_off') is not None:
         parts.append(f"tracked/untracked write rate {g('write.ratio_on_off')} "
                      f"({g('write.tracked_mpages_s')} / {g('write.untracked_mpages_s')} Mpages/s)")
+    if g('floor.mprotect_us_per_page') is not None:
+        parts.append(f"mprotect() floor {g('floor.mprotect_us_per_page')} us/page "
+                     f"({g('floor.dirty')} pages of {g('floor.mib')} MiB, writer={g('floor.writer')})")
     if g('track.track_on_ms') is not None:
         parts.append(f"tracking on {g('track.region_mib')} MiB: {g('track.track_on_ms')} ms")
     return '; '.join(parts) if parts else r.get('line', '').rstrip(';')
@@ -146,16 +151,54 @@ def ratio_of(num, den):
     return None if num is None or den is None or den == 0 else num / den
 
 
-def target(name, num, den, limit, cmp='<=', why='', old=None):
-    """old: (num, den) of the module's old path, printed beside."""
+def target(name, num, den, limit, cmp='<=', why='', old=None, limit_of=None):
+    """old: (num, den) of the module's old path, printed beside.
+    limit_of: a function of the verdict ('met', 'not met', 'not measured')
+    giving the "limit (measured)" cell: what bounds the figure."""
     o = ratio_of(*old) if old else None
     ostr = f'{o:.2f}' if o is not None else '-'
     ratio = ratio_of(num, den)
     if ratio is None:
-        targets.append((name, 'not measured', '-', ostr, why or 'a case it needs failed or is missing'))
-        return
-    met = ratio <= limit if cmp == '<=' else (ratio >= limit if cmp == '>=' else ratio < limit)
-    targets.append((name, 'met' if met else 'not met', f'{ratio:.2f} ({cmp} {limit})', ostr, why))
+        verdict, rstr = 'not measured', '-'
+        why = why or 'a case it needs failed or is missing'
+    else:
+        met = ratio <= limit if cmp == '<=' else (ratio >= limit if cmp == '>=' else ratio < limit)
+        verdict, rstr = ('met' if met else 'not met'), f'{ratio:.2f} ({cmp} {limit})'
+    lim = (limit_of(verdict) if limit_of else None) or '-'
+    targets.append((name, verdict, rstr, ostr, lim, why))
+
+
+# ---- where rdmig's time goes: the phases_ms of rdmigd's report (source,
+# and the destination's pin/answer), every field optional: an rdmigd
+# without them gives "-" (the contract: Documentation/bench.md).
+SRC_PHASES = ['classify', 'register', 'rkey_wait', 'post', 'cq_wait', 'inflight_wait',
+              'sync', 'switchover', 'other']
+DST_PHASES = ['pin', 'answer']
+
+
+def phases(r):
+    p = r.get('phases_ms') if r else None
+    return p if isinstance(p, dict) else {}
+
+
+def largest_phase(r):
+    """'cq_wait 61 % of 13.2 s': the record's largest source phase and its
+    share of total_ms, or None when the record has no phases."""
+    p = {k: v for k, v in phases(r).items() if isinstance(v, (int, float))}
+    tot = r.get('total_ms') if r else None
+    if not p or not tot:
+        return None
+    k = max(p, key=lambda x: p[x])
+    return f'{k} {100 * p[k] / tot:.0f} % of {tot / 1000:.1f} s'
+
+
+def phase_limit(sys_, scen):
+    """limit_of for an rdmig target: the largest phase when not met."""
+    def f(verdict):
+        if verdict != 'not met':
+            return None
+        return largest_phase(get(sys_, scen)) or 'no phases_ms in rdmigd\'s report'
+    return f
 
 
 def val(sys_, scen, key):
@@ -167,35 +210,79 @@ ib = get('ib_write_bw', 'link-1024k-1qp')
 ibg = ib.get('gbps') if ok(ib) else None
 target('rdmig dynamic data rate >= 0.95 x ib_write_bw 1 MiB 1 QP, (a)',
        val('rdmig', 'a', 'data_gbps'), ibg, 0.95, '>=',
-       'data phase (total less setup); overall: %s Gb/s' % fmt(val('rdmig', 'a', 'gbps'), 3))
+       'data phase (total less setup); overall: %s Gb/s' % fmt(val('rdmig', 'a', 'gbps'), 3),
+       limit_of=phase_limit('rdmig', 'a'))
 target('rdmig dynamic total <= 1.0 x rdmig pin-all, (a)',
-       val('rdmig', 'a', 'total_ms'), val('rdmig-pinall', 'a', 'total_ms'), 1.0)
+       val('rdmig', 'a', 'total_ms'), val('rdmig-pinall', 'a', 'total_ms'), 1.0,
+       limit_of=phase_limit('rdmig', 'a'))
 target('rdmig dynamic total < rdmig pin-all, (b)',
-       val('rdmig', 'b', 'total_ms'), val('rdmig-pinall', 'b', 'total_ms'), 1.0, '<')
+       val('rdmig', 'b', 'total_ms'), val('rdmig-pinall', 'b', 'total_ms'), 1.0, '<',
+       limit_of=phase_limit('rdmig', 'b'))
 target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (a)',
-       val('rdmig', 'a', 'total_ms'), val('qemu-rdma', 'a', 'total_ms'), 0.5)
+       val('rdmig', 'a', 'total_ms'), val('qemu-rdma', 'a', 'total_ms'), 0.5,
+       limit_of=phase_limit('rdmig', 'a'))
 target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (b)',
-       val('rdmig', 'b', 'total_ms'), val('qemu-rdma', 'b', 'total_ms'), 0.5)
+       val('rdmig', 'b', 'total_ms'), val('qemu-rdma', 'b', 'total_ms'), 0.5,
+       limit_of=phase_limit('rdmig', 'b'))
 target('(b) 2 GiB, 128 MiB written <= 1.2 x the 128 MiB guest alone (rdmig)',
-       val('rdmig', 'b', 'total_ms'), val('rdmig', 'b128', 'total_ms'), 1.2)
-target('get-and-clear 1000 scattered pages: 64 GiB <= 1.2 x 256 MiB region',
-       mget('clear-65536m', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us'), 1.2,
-       why='bitmap ioctl; the sparse result (words): %s' % fmt(ratio_of(
-           mget('clear-65536m', 'new', 'clear_words.scattered_us'),
-           mget('clear-256m', 'new', 'clear_words.scattered_us')), 2),
-       old=(mget('clear-65536m', 'old', 'clear.scattered_us'), mget('clear-256m', 'old', 'clear.scattered_us')))
+       val('rdmig', 'b', 'total_ms'), val('rdmig', 'b128', 'total_ms'), 1.2,
+       limit_of=phase_limit('rdmig', 'b'))
+
+
+def per_page(scen, kind):
+    v = mget(scen, 'new', kind + '.scattered_us_per_page')
+    return f'{v} us/page' if v is not None else '-'
+
+
+# Judged on the words path (RDMIG_GET_DIRTY_WORDS, what rdmigd uses); the
+# bitmap ioctl's ratio is an (info) row below.
+target('get-and-clear 1000 scattered pages: 64 GiB <= 1.2 x 256 MiB region (words path)',
+       mget('clear-65536m', 'new', 'clear_words.scattered_us'), mget('clear-256m', 'new', 'clear_words.scattered_us'),
+       1.2, why='RDMIG_GET_DIRTY_WORDS, the path rdmigd takes',
+       old=(mget('clear-65536m', 'old', 'clear_words.scattered_us'),
+            mget('clear-256m', 'old', 'clear_words.scattered_us')),
+       limit_of=lambda v: None if v == 'met' else
+       f"words: 64 GiB {per_page('clear-65536m', 'clear_words')}, 256 MiB {per_page('clear-256m', 'clear_words')}")
+
+
+def floor_cell(_verdict):
+    """The machine's floor for the writer ratio: the same page protection
+    by plain mprotect() in userspace (bench_dirty floor), with a writer
+    against without; 'unsupported' when that bench_dirty lacks it."""
+    fw, f0 = get('module', 'floor-256m-w'), get('module', 'floor-256m')
+    if fw is None and f0 is None:
+        return 'floor not measured'
+    if any(r is not None and r.get('result') == 'unsupported' for r in (fw, f0)):
+        return 'floor: unsupported by this bench_dirty'
+    w = fw.get('floor.mprotect_us_per_page') if ok(fw) else None
+    n = f0.get('floor.mprotect_us_per_page') if ok(f0) else None
+    if w is None or n is None:
+        return 'floor: a floor case failed'
+    fr = ratio_of(w, n)
+    return (f'mprotect floor {fr:.2f} ({w} / {n} us/page)' if fr is not None
+            else f'mprotect floor: {w} / {n} us/page')
+
+
 target('get-and-clear per page, 1000 dense pages, writer thread <= 2 x without (256 MiB)',
        mget('clear-256m-w', 'new', 'clear.dense_us'), mget('clear-256m', 'new', 'clear.dense_us'), 2.0,
        why='scattered (one page a span, no batching): %s' % fmt(ratio_of(
            mget('clear-256m-w', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us')), 2),
-       old=(mget('clear-256m-w', 'old', 'clear.dense_us'), mget('clear-256m', 'old', 'clear.dense_us')))
+       old=(mget('clear-256m-w', 'old', 'clear.dense_us'), mget('clear-256m', 'old', 'clear.dense_us')),
+       limit_of=floor_cell)
 t64 = mget('track-64m', 'old', 'track.track_on_ms')
 target('tracking on for 1 GiB with a writer thread < 1 s (ratio: seconds)',
        mget('track-1g', 'new', 'track.track_on_ms'), 1000.0, 1.0, '<',
        why='old path timed on 64 MiB, x16 beside',
        old=(t64 * 16 if t64 is not None else None, 1000.0))
 target('rdmig dynamic downtime on (d) <= the limit asked',
-       val('rdmig', 'd', 'downtime_ms'), val('rdmig', 'd', 'downtime_limit_ms'), 1.0)
+       val('rdmig', 'd', 'downtime_ms'), val('rdmig', 'd', 'downtime_limit_ms'), 1.0,
+       limit_of=lambda v: None if v != 'not met' else
+       (f"switchover {phases(get('rdmig', 'd')).get('switchover')} ms"
+        if phases(get('rdmig', 'd')).get('switchover') is not None else largest_phase(get('rdmig', 'd'))))
+target('(info) get-and-clear 1000 scattered pages: 64 GiB <= 1.2 x 256 MiB region (bitmap ioctl)',
+       mget('clear-65536m', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us'), 1.2,
+       why='RDMIG_GET_DIRTY bitmap: walks the whole range',
+       old=(mget('clear-65536m', 'old', 'clear.scattered_us'), mget('clear-256m', 'old', 'clear.scattered_us')))
 variants = sorted({r['system'] for r in recs if r['system'].startswith('rdmig[')})
 for v in variants:
     for c in ('a', 'd'):
@@ -206,6 +293,26 @@ for v in variants:
 for s in ('qemu-tcp', 'qemu-multifd', 'qemu-rdma', 'qemu-rdma-pinall', 'rdmig-pinall'):
     target(f'(info) {s} downtime on (d) <= the limit asked',
            val(s, 'd', 'downtime_ms'), val(s, 'd', 'downtime_limit_ms'), 1.0)
+
+
+# "Where rdmig's time goes": one row per rdmig record (source phases,
+# then the destination's), ms and share of total_ms.
+ph_head = ['system', 'scenario', 'total ms'] + SRC_PHASES + ['dst ' + k for k in DST_PHASES]
+
+
+def phase_cell(v, tot):
+    if not isinstance(v, (int, float)):
+        return '-'
+    return f'{v} ({100 * v / tot:.0f}%)' if tot else str(v)
+
+
+ph_rows = []
+for r in recs:
+    if not r['system'].startswith('rdmig') or r.get('result') != 'completed':
+        continue
+    p, dp, tot = phases(r), r.get('dst_phases_ms') or {}, r.get('total_ms')
+    ph_rows.append([r['system'], r['scenario'], fmt(tot)] + [phase_cell(p.get(k), tot) for k in SRC_PHASES] +
+                   [phase_cell(dp.get(k) if isinstance(dp, dict) else None, None) for k in DST_PHASES])
 
 
 def table(h, rs):
@@ -222,7 +329,7 @@ def md(h, rs):
     return '\n'.join(out)
 
 
-th = ['target', 'verdict', 'ratio', 'module old path', 'note']
+th = ['target', 'verdict', 'ratio', 'module old path', 'limit (measured)', 'note']
 mh = ['case', 'new path (rearm_span default, dirty_summary=1)', 'old path (rearm_span=0, dirty_summary=0, track_wp_all=0)']
 # Each case's wall time, boots included (case_s): where the run's time goes.
 times = [[r['system'], r['scenario'] + (f" ({r['path']})" if r.get('path') else ''),
@@ -233,12 +340,15 @@ walls = f' Whole run (boot, build check, report): {wall}.' if wall else ''
 text = (f'make bench, {date} (`{command}`)\n\nmigrations\n' + table(head, rows) +
         '\n\nlink (ib_write_bw rxe0 -> rxe1, ~64 MiB a case)\n' + table(['case', 'result', 'Gb/s'], link) +
         '\n\nmodule (scenario e)\n' + table(mh, mod) +
+        "\n\nwhere rdmig's time goes (ms, share of total; rdmigd's phases_ms)\n" + table(ph_head, ph_rows) +
         '\n\ntargets (issues 12, 13)\n' + table(th, targets) +
         '\n\nwall time per case (s)' + walls + '\n' + table(['system', 'scenario', 'result', 's'], times) + '\n')
-print(text)
 body = ('Scenarios and columns: Documentation/bench.md.\n\n### Migrations\n\n' + md(head, rows) +
         '\n\n### Link\n\n' + md(['case', 'result', 'Gb/s'], link) +
         '\n\n### Module (scenario e)\n\n' + md(mh, mod) +
+        "\n\n### Where rdmig's time goes (ms, share of total)\n\n"
+        "rdmigd's `phases_ms` (source; `dst` columns: the destination's); "
+        "`-`: that rdmigd does not report it.\n\n" + md(ph_head, ph_rows) +
         '\n\n### Targets (issues 12, 13)\n\n' + md(th, targets) +
         '\n\n### Wall time per case (s)\n\n' + walls.strip() + ('\n\n' if walls else '') +
         md(['system', 'scenario', 'result', 's'], times) + '\n')
@@ -262,7 +372,7 @@ with open(os.path.join(outdir, 'latest.md'), 'w') as f:
     f.write(f'# make bench, {date}\n\nCommand: `{command}`. ' + body)
 with open(os.path.join(outdir, 'latest.json'), 'w') as f:
     json.dump({'date': date, 'command': command, 'wall': wall, 'records': recs,
-               'targets': [dict(zip(('target', 'verdict', 'ratio', 'module_old_path', 'note'), t))
+               'targets': [dict(zip(('target', 'verdict', 'ratio', 'module_old_path', 'limit', 'note'), t))
                            for t in targets]},
               f, indent=1)
 
@@ -307,11 +417,33 @@ with open(os.path.join(outdir, 'timeline-qemu-tcp.dat'), 'w') as out:
             pts.append((float(t), int(rem) / 1048576, float(rate) * 4096 / 1048576))
     for t, rem, rate in pts:
         out.write(f'{t - pts[0][0]:.2f} {rem:.2f} {rate:.2f}\n')
+# rdmig: its record's "rounds" (rdmigd's per-round figures: t_ms,
+# remaining_bytes, dirty_bytes), the dirty rate being a round's
+# dirty_bytes over its length; an rdmigd without them: rdmig-qemu's
+# progress lines, time stamped as they came.
+def rounds_points(r):
+    """[(s, remaining MiB, dirty MiB/s)] from r['rounds'], [] if none."""
+    pts, prev = [], 0
+    rs = [x for x in (r or {}).get('rounds') or [] if isinstance(x, dict)]
+    # The start: what the first round had to send (sent + left after it).
+    if rs and all(isinstance(rs[0].get(k), (int, float)) for k in ('sent_bytes', 'remaining_bytes')):
+        pts.append((0.0, (rs[0]['sent_bytes'] + rs[0]['remaining_bytes']) / 1048576, 0.0))
+    for x in rs:
+        if not isinstance(x.get('t_ms'), (int, float)) or not isinstance(x.get('remaining_bytes'), (int, float)):
+            continue
+        dt = (x['t_ms'] - prev) / 1000
+        d = x.get('dirty_bytes')
+        rate = d / 1048576 / dt if isinstance(d, (int, float)) and dt > 0 else 0.0
+        pts.append((x['t_ms'] / 1000, x['remaining_bytes'] / 1048576, rate))
+        prev = x['t_ms']
+    return pts
+
+
 pat = re.compile(r'^(\S+) rdmig-qemu: iteration \d+: ([\d.]+) MiB left, .*dirtied (\d+) pages/s')
 with open(os.path.join(outdir, 'timeline-rdmig.dat'), 'w') as out:
-    pts = []
+    pts = rounds_points(get('rdmig', 'd'))
     p = os.path.join(raw, 'qmig', 'rdmig-d', 'progress.txt')
-    if os.path.exists(p):
+    if not pts and os.path.exists(p):
         for line in open(p):
             m = pat.match(line)
             if m:
