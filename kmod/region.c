@@ -47,13 +47,12 @@ MODULE_PARM_DESC(rearm_span,
 		 "dirty pages this close are write-protected with one flush (0 = folio_mkclean per page)");
 
 /*
- * 1: a span of several folios is write-protected with one
- * wp_shared_mapping_range() (one flush, but a page-table walk over the
- * span's whole width) whenever a flush would interrupt another CPU (one
- * runs a mm that maps the region: each flush is an IPI there); otherwise
- * by whichever way has cost less lately in this region, per page of
- * width for the range and per folio for one folio_mkclean() each (a
- * local flush each, no walk of the gaps). 0: always the range.
+ * 1: a span of several folios is write-protected by whichever way has
+ * cost less lately in this region: one wp_shared_mapping_range() (one
+ * flush, but a page-table walk over the span's whole width), averaged per
+ * page of width, or one folio_mkclean() per folio (a flush each, an IPI
+ * each when another CPU runs the VMM's threads; no walk of the gaps),
+ * averaged per folio. 0: always the range.
  */
 static bool rdmig_rearm_adapt = true;
 module_param_named(rearm_adapt, rdmig_rearm_adapt, bool, 0644);

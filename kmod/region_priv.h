@@ -122,9 +122,8 @@ struct rdmig_region {
 	pgoff_t run_first;
 	pgoff_t run_last;
 	/*
-	 * rearm_adapt, with no other CPU to interrupt: recent cost of a span
-	 * by range per page of its width, and per folio one by one, in ns
-	 * scaled by RDMIG_COST_SCALE.
+	 * rearm_adapt: recent cost of a span by range per page of its width,
+	 * and per folio one by one, in ns scaled by RDMIG_COST_SCALE.
 	 */
 	u64 cost_pte;
 	u64 cost_folio;
