@@ -17,6 +17,6 @@ $(B)/tests/unit/test_qmp: $(B)/san/tests/unit/test_qmp.o $(B)/san/user/rdmigd/qm
 # The destination's pin workers, over a stand-in ibv_reg_mr().
 TEST_BINS += $(B)/tests/unit/test_pinpool
 $(B)/tests/unit/test_pinpool: $(B)/san/tests/unit/test_pinpool.o $(B)/san/user/rdmigd/pinpool.o \
-		$(B)/san/user/rdmigd/log.o
+		$(B)/san/user/rdmigd/log.o $(B)/san/user/lib/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(UNIT_LIBS) -lpthread

@@ -121,6 +121,11 @@ struct conn {
 	uint64_t wbytes, wbytes_sig;
 	uint64_t wbytes_at[CONN_SQ_DEPTH];
 	uint64_t inflight_waits;	/* WRITEs that waited for the limit */
+	/*
+	 * conn_write()'s time (us), for the source's phases_ms: waiting for
+	 * the in-flight limit, waiting for SQ room, and in ibv_post_send().
+	 */
+	uint64_t inflight_wait_us, sq_wait_us, post_us;
 
 	struct wire_pd local, peer;
 	uint32_t caps;		/* intersection */

@@ -99,6 +99,7 @@ static int harvest(struct dst *d, bool quiet)
 			uint32_t b, c;
 
 			d->pinning[o->g] = 0;
+			d->a->stats.pin_us += o->us;
 			if (o->mr) {
 				d->mr[o->g] = o->mr;
 				d->touched[o->g] = 1;
@@ -222,6 +223,8 @@ static int on_blocks(struct dst *d, const struct wire_hdr *h, const uint8_t *dat
 static int answer(struct dst *d)
 {
 	struct pend_req *r;
+	uint64_t t0;
+	int rc;
 
 	if (harvest(d, false))
 		return -1;
@@ -245,7 +248,10 @@ static int answer(struct dst *d)
 		if (!n)
 			return 0;
 		r->answered = k;
-		if (conn_send(&d->c, WIRE_REG_RES, n, d->out, n * WIRE_REG_RES_LEN))
+		t0 = now_us();
+		rc = conn_send(&d->c, WIRE_REG_RES, n, d->out, n * WIRE_REG_RES_LEN);
+		d->a->stats.answer_us += now_us() - t0;
+		if (rc)
 			return -1;
 		d->a->stats.register_results++;
 		if (k < r->n)
@@ -325,6 +331,8 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 {
 	uint32_t i, access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
 	const char *why;
+	uint64_t t0;
+	int rc;
 
 	if (!d->blocks_done || (d->c.caps & WIRE_CAP_PIN_ALL))
 		return proto_err(d, WIRE_E_PROTO, "register request %s",
@@ -357,7 +365,9 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 						 (unsigned long long)d->lru.pinned,
 						 (unsigned long long)d->lru.budget);
 			}
+			t0 = now_us();
 			d->mr[g] = ibv_reg_mr(d->c.pd, d->r[e.block].mem + off, len, access);
+			d->a->stats.pin_us += now_us() - t0;
 			if (!d->mr[g]) {
 				int err = errno;
 
@@ -380,8 +390,11 @@ static int on_register(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	if (d->c.failed)
 		return -1;
 	d->a->stats.register_results++;
-	return conn_send(&d->c, WIRE_REG_RES, h->repeat, d->out,
-			 h->repeat * WIRE_REG_RES_LEN);
+	t0 = now_us();
+	rc = conn_send(&d->c, WIRE_REG_RES, h->repeat, d->out,
+		       h->repeat * WIRE_REG_RES_LEN);
+	d->a->stats.answer_us += now_us() - t0;
+	return rc;
 }
 
 static int on_unregister(struct dst *d, const struct wire_hdr *h, const uint8_t *data)

@@ -39,6 +39,48 @@ const char *status_name(enum mig_status s)
 
 #define ADD_U64(o, k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
 
+/*
+ * "phases_ms" and "rounds" of a finished source migration. Each phase is
+ * rounded down to ms and "other" is the rest of total_ms, so the parts
+ * sum to total_ms exactly.
+ */
+static void add_phases(json_object *o, const struct mig_stats *s)
+{
+	static const char *const names[PH_N] = {
+		[PH_SETUP] = "setup", [PH_CLASSIFY] = "classify",
+		[PH_REGISTER] = "register", [PH_RKEY_WAIT] = "rkey_wait",
+		[PH_POST] = "post", [PH_CQ_WAIT] = "cq_wait",
+		[PH_INFLIGHT_WAIT] = "inflight_wait", [PH_SYNC] = "sync",
+		[PH_SWITCHOVER] = "switchover", [PH_OTHER] = "other",
+	};
+	json_object *ph = json_object_new_object(), *rounds = json_object_new_array();
+	uint64_t sum = 0, ms;
+	uint32_t i;
+
+	for (i = 0; i < PH_N; i++) {
+		if (i == PH_OTHER)
+			continue;
+		ms = s->phase_us[i] / 1000;
+		/* Never more than the whole: a clock step cannot make it so. */
+		if (sum + ms > s->total_ms)
+			ms = s->total_ms - sum;
+		sum += ms;
+		ADD_U64(ph, names[i], ms);
+	}
+	ADD_U64(ph, names[PH_OTHER], s->total_ms - sum);
+	json_object_object_add(o, "phases_ms", ph);
+	for (i = 0; i < s->nrounds; i++) {
+		json_object *r = json_object_new_object();
+
+		ADD_U64(r, "t_ms", s->rounds[i].t_ms);
+		ADD_U64(r, "sent_bytes", s->rounds[i].sent_bytes);
+		ADD_U64(r, "dirty_bytes", s->rounds[i].dirty_bytes);
+		ADD_U64(r, "remaining_bytes", s->rounds[i].remaining_bytes);
+		json_object_array_add(rounds, r);
+	}
+	json_object_object_add(o, "rounds", rounds);
+}
+
 json_object *stats_json(const struct mig_stats *s, bool source)
 {
 	json_object *o = json_object_new_object();
@@ -80,6 +122,15 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 	if (source)
 		ADD_U64(o, "remote_peak_pinned_bytes", s->remote_peak_pinned_bytes);
 	ADD_U64(o, "state_bytes", s->state_bytes);
+	if (source && s->phases_done)
+		add_phases(o, s);
+	if (!source && s->total_ms) {
+		json_object *ph = json_object_new_object();
+
+		ADD_U64(ph, "pin", s->pin_us / 1000);
+		ADD_U64(ph, "answer", s->answer_us / 1000);
+		json_object_object_add(o, "phases_ms", ph);
+	}
 	return o;
 }
 

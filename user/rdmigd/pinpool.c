@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "../lib/util.h"
 #include "log.h"
 #include "pinpool.h"
 
@@ -24,6 +25,7 @@ static void *worker(void *arg)
 		struct pin_req r;
 		struct pin_done *o;
 		struct ibv_mr *mr;
+		uint64_t t0;
 		int err;
 
 		while (!p->stop && !p->qlen)
@@ -36,14 +38,17 @@ static void *worker(void *arg)
 		p->running++;
 		pthread_mutex_unlock(&p->lock);
 
+		t0 = rdmig_now_us();
 		mr = ibv_reg_mr(r.pd, r.addr, r.len, r.access);
 		err = mr ? 0 : (errno ? errno : ENOMEM);
+		t0 = rdmig_now_us() - t0;
 
 		pthread_mutex_lock(&p->lock);
 		o = &p->d[(p->dhead + p->dlen) % p->cap];
 		o->g = r.g;
 		o->mr = mr;
 		o->err = err;
+		o->us = t0;
 		p->dlen++;
 		p->running--;
 		pthread_cond_broadcast(&p->idle);

@@ -25,6 +25,7 @@
 struct pin_done {
 	uint32_t g;
 	struct ibv_mr *mr;	/* NULL: failed with @err */
+	uint64_t us;		/* how long ibv_reg_mr() took */
 	int err;
 };
 

@@ -134,6 +134,8 @@ static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
 static int post_write_list(struct conn *c)
 {
 	uint32_t n = c->wl_n, i;
+	uint64_t t0;
+	int rc;
 
 	if (!n || c->failed)
 		return c->failed ? -1 : 0;
@@ -142,7 +144,10 @@ static int post_write_list(struct conn *c)
 	c->wl_wr[n - 1].next = NULL;
 	c->wl_n = 0;
 	c->write_posts++;
-	return post_chain(c, c->wl_wr, n);
+	t0 = conn_now_us();
+	rc = post_chain(c, c->wl_wr, n);
+	c->post_us += conn_now_us() - t0;
+	return rc;
 }
 
 static int post_send_wr(struct conn *c, struct ibv_send_wr *wr)
@@ -556,7 +561,7 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 {
 	struct ibv_send_wr *wr;
 	struct ibv_sge *sge;
-	uint64_t seq, lim = c->max_inflight;
+	uint64_t seq, lim = c->max_inflight, t0, *waited = NULL;
 
 	/*
 	 * Completions come only for signaled WRs, and one is signaled
@@ -566,11 +571,19 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	if (lim && lim < 2ULL * len)
 		lim = 2ULL * len;
 	c->depth++;
-	if (lim && !c->failed && inflight_bytes(c) + len > lim)
+	if (lim && !c->failed && inflight_bytes(c) + len > lim) {
 		c->inflight_waits++;
-	while (!c->failed && (sq_room(c) < 2 ||
-			      (lim && inflight_bytes(c) + len > lim)))
-		progress(c, 100);
+		waited = &c->inflight_wait_us;
+	}
+	if (!waited && !c->failed && sq_room(c) < 2)
+		waited = &c->sq_wait_us;
+	if (waited) {
+		t0 = conn_now_us();
+		while (!c->failed && (sq_room(c) < 2 ||
+				      (lim && inflight_bytes(c) + len > lim)))
+			progress(c, 100);
+		*waited += conn_now_us() - t0;
+	}
 	c->depth--;
 	if (c->failed)
 		return 0;

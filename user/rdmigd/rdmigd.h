@@ -60,8 +60,35 @@ enum mig_status {
 	ST_FAILED, ST_CANCELLED,
 };
 
+/*
+ * Where the source's time goes ("phases_ms", Documentation/control.md):
+ * each phase sums the wall time of the calls it names between the start of
+ * the first round and the moment the engine saw the VMM pause; before is
+ * PH_SETUP, after is PH_SWITCHOVER, and what no phase names is "other".
+ */
+enum mig_phase {
+	PH_SETUP, PH_CLASSIFY, PH_REGISTER, PH_RKEY_WAIT, PH_POST, PH_CQ_WAIT,
+	PH_INFLIGHT_WAIT, PH_SYNC, PH_SWITCHOVER, PH_OTHER, PH_N
+};
+
+/* One round of the source ("rounds"): at most MIG_ROUNDS_MAX kept. */
+#define MIG_ROUNDS_MAX	256
+struct mig_round {
+	uint64_t t_ms;		/* since the migration's start, at the round's end */
+	uint64_t sent_bytes;	/* written in the round */
+	uint64_t dirty_bytes;	/* found dirty by the get-and-clear after it */
+	uint64_t remaining_bytes;	/* still to send after it */
+};
+
 struct mig_stats {
 	uint64_t total_ms, downtime_ms, setup_ms;
+	/* source: phases in us (valid once @phases_done); rounds */
+	uint64_t phase_us[PH_N];
+	bool phases_done;
+	uint32_t nrounds;
+	struct mig_round rounds[MIG_ROUNDS_MAX];
+	/* destination: pinning (summed over pin workers) and answering, in us */
+	uint64_t pin_us, answer_us;
 	/* setup_ms in phases (Documentation/control.md) */
 	uint64_t connect_ms, ram_blocks_ms, tracking_on_ms, first_registration_ms;
 	uint64_t last_round_pages;	/* pages written after the pause */

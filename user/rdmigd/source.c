@@ -118,6 +118,17 @@ struct src {
 	uint8_t compbuf[WIRE_MAX_REPEAT * WIRE_RANGE_LEN];
 	struct wire_range pend;	/* zero range being coalesced */
 	bool have_pend;
+	/*
+	 * phases_ms (rdmigd.h): while @ph_on, the time since @ph_t belongs to
+	 * @ph_cur, except what conn_write() counted meanwhile (@ph_conn: its
+	 * post, in-flight and SQ-room counters when @ph_t was taken).
+	 */
+	bool ph_on;
+	enum mig_phase ph_cur;
+	uint64_t ph_t, ph_conn[3];
+	uint64_t ph_us[PH_N];
+	uint64_t last_fresh;	/* pages the last collect_dirty() found dirty */
+	uint64_t t_start;	/* the migration's start (now_us()) */
 };
 
 static int proto_err(struct src *s, uint32_t code, const char *fmt, ...)
@@ -133,6 +144,48 @@ static int proto_err(struct src *s, uint32_t code, const char *fmt, ...)
 	if (!s->err_code)
 		s->err_code = code;
 	return conn_fail(&s->c, "%s", buf);
+}
+
+/*
+ * Ends the current phase's span and starts one of @to; returns the phase
+ * it ended, to switch back to. conn_write()'s own counters go to post,
+ * inflight_wait and cq_wait (SQ room), whichever phase was current.
+ */
+static enum mig_phase ph_switch(struct src *s, enum mig_phase to)
+{
+	static const enum mig_phase conn_ph[3] = { PH_POST, PH_INFLIGHT_WAIT, PH_CQ_WAIT };
+	uint64_t t = now_us(), cur[3] = { s->c.post_us, s->c.inflight_wait_us, s->c.sq_wait_us };
+	uint64_t dt = t - s->ph_t, inner = 0;
+	enum mig_phase prev = s->ph_cur;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t d = cur[i] - s->ph_conn[i];
+
+		inner += d;
+		if (s->ph_on)
+			s->ph_us[conn_ph[i]] += d;
+		s->ph_conn[i] = cur[i];
+	}
+	if (s->ph_on)
+		s->ph_us[prev] += dt > inner ? dt - inner : 0;
+	s->ph_t = t;
+	s->ph_cur = to;
+	return prev;
+}
+
+/* Appends a round to the statistics: the first MIG_ROUNDS_MAX - 1 and the last. */
+static void add_round(struct src *s, uint64_t t_start, uint64_t sent, uint64_t remaining)
+{
+	struct mig_stats *st = &s->a->stats;
+	struct mig_round r = {
+		.t_ms = (now_us() - t_start) / 1000, .sent_bytes = sent,
+		.dirty_bytes = s->last_fresh * PAGE, .remaining_bytes = remaining * PAGE,
+	};
+
+	pthread_mutex_lock(&s->a->lock);
+	st->rounds[st->nrounds < MIG_ROUNDS_MAX ? st->nrounds++ : MIG_ROUNDS_MAX - 1] = r;
+	pthread_mutex_unlock(&s->a->lock);
 }
 
 static inline bool bit(const uint64_t *bm, uint64_t i)
@@ -550,6 +603,7 @@ static int wait_rkey(struct src *s, uint32_t g)
 static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 {
 	uint64_t bytes = chunk_bytes(&s->L, g);
+	enum mig_phase prev;
 
 	if (s->pin_all) {
 		*out = s->bmr[b];
@@ -566,14 +620,19 @@ static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 		if (v == CHUNK_NIL)
 			return proto_err(s, WIRE_E_RESOURCES, "source pin budget cannot hold one chunk");
 		/* The NIC may still be reading it. */
+		prev = ph_switch(s, PH_CQ_WAIT);
 		if (conn_wait_seq(&s->c, s->lseq[v]))
 			return -1;
+		ph_switch(s, PH_REGISTER);
 		ibv_dereg_mr(s->lmr[v]);
+		ph_switch(s, prev);
 		s->lmr[v] = NULL;
 		chunk_lru_del(&s->llru, v);
 	}
+	prev = ph_switch(s, PH_REGISTER);
 	s->lmr[g] = ibv_reg_mr(s->c.pd, s->r[b].mem + chunk_offset(&s->L, g), bytes,
 			       SRC_MR_ACCESS);
+	ph_switch(s, prev);
 	if (!s->lmr[g])
 		return proto_err(s, WIRE_E_RESOURCES, "registering source block %u: %s",
 				 b, strerror(errno));
@@ -819,8 +878,10 @@ static int write_chunk(struct src *s, uint32_t g)
  */
 static int send_round(struct src *s, bool until_paused)
 {
+	enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
 	uint32_t b, w, next = 0;
 	uint64_t left;
+	int rc;
 
 	s->nwork = 0;
 	s->round_left = 0;
@@ -839,8 +900,10 @@ static int send_round(struct src *s, bool until_paused)
 			}
 		}
 	}
+	ph_switch(s, PH_SYNC);
 	if (flush_comp(s))
 		return -1;
+	ph_switch(s, PH_OTHER);
 	for (w = 0; w < s->nwork; w++) {
 		uint32_t g = s->work[w];
 
@@ -852,19 +915,34 @@ static int send_round(struct src *s, bool until_paused)
 				s->inwin[s->work[w]] = 0;
 			break;
 		}
-		if (!s->pin_all && (request_ahead(s, w, &next) || wait_rkey(s, g)))
+		if (!s->pin_all) {
+			ph_switch(s, PH_REGISTER);
+			if (request_ahead(s, w, &next))
+				return -1;
+			ph_switch(s, PH_RKEY_WAIT);
+			if (wait_rkey(s, g))
+				return -1;
+		}
+		ph_switch(s, PH_POST);
+		if (write_chunk(s, g))
 			return -1;
-		if (write_chunk(s, g) || (w == 0 && engine_stall_round(s->a, &s->c, s->iteration)))
+		ph_switch(s, PH_OTHER);
+		if (w == 0 && engine_stall_round(s->a, &s->c, s->iteration))
 			return -1;
 		s->inwin[g] = 0;
 		/* Keep the receive side drained and credits flowing. */
+		ph_switch(s, PH_CQ_WAIT);
 		if (conn_progress(&s->c, 0))
 			return -1;
+		ph_switch(s, PH_OTHER);
 		rate_limit(s);
 		if (now_us() - s->last_progress_us > 1000000)
 			emit_progress(s, s->round_left, s->a->stats.dirty_rate_pps, false);
 	}
-	return conn_flush(&s->c);
+	ph_switch(s, PH_CQ_WAIT);
+	rc = conn_flush(&s->c);
+	ph_switch(s, prev);
+	return rc;
 }
 
 /*
@@ -875,8 +953,9 @@ static int send_round(struct src *s, bool until_paused)
  */
 static int64_t collect_dirty(struct src *s)
 {
+	enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
 	int64_t total = 0, n;
-	uint64_t w, words;
+	uint64_t w, words, fresh = 0;
 	uint32_t b;
 
 	for (b = 0; b < s->nb; b++) {
@@ -888,10 +967,13 @@ static int64_t collect_dirty(struct src *s)
 		}
 		words = (s->r[b].npages + 63) / 64;
 		for (w = 0; w < words; w++) {
+			fresh += __builtin_popcountll(s->fresh[b][w]);
 			s->todo[b][w] |= s->fresh[b][w];
 			total += __builtin_popcountll(s->todo[b][w]);
 		}
 	}
+	s->last_fresh = fresh;
+	ph_switch(s, prev);
 	return total;
 }
 
@@ -995,6 +1077,18 @@ void engine_wake(struct agent *a)
  * past it the migration fails, the VMM is told, and (had it not paused)
  * the VM never stopped.
  */
+/* Pages still to send: what a round left (the pause stopped it) or found. */
+static uint64_t todo_pages(const struct src *s)
+{
+	uint64_t n = 0, w;
+	uint32_t b;
+
+	for (b = 0; b < s->nb; b++)
+		for (w = 0; w < (s->r[b].npages + 63) / 64; w++)
+			n += __builtin_popcountll(s->todo[b][w]);
+	return n;
+}
+
 static int until_paused(struct src *s)
 {
 	struct agent *a = s->a;
@@ -1023,6 +1117,8 @@ static int until_paused(struct src *s)
 			if (dirty > 0) {
 				if (send_round(s, true))
 					return -1;
+				add_round(s, s->t_start, (a->stats.pages_sent - p0) * PAGE,
+					  todo_pages(s));
 				s->iteration++;
 				pthread_mutex_lock(&a->lock);
 				a->stats.iterations = s->iteration;
@@ -1036,8 +1132,10 @@ static int until_paused(struct src *s)
 			}
 		}
 		/* A short pause between small rounds; "paused" ends it at once. */
+		ph_switch(s, PH_SYNC);
 		if (conn_progress(&s->c, 20))
 			return -1;
+		ph_switch(s, PH_OTHER);
 	}
 	if (a->state_err[0])
 		return proto_err(s, WIRE_E_INTERNAL, "%s", a->state_err);
@@ -1087,11 +1185,12 @@ static int migrate(struct src *s, uint64_t t_start)
 		.credits = CONN_RECV_DEPTH,
 		.pin_budget = s->p.pin_budget,
 	};
-	uint64_t prev_dirty = UINT64_MAX, t_pause, t, t_phase, p0;
+	uint64_t prev_dirty = UINT64_MAX, t_pause, t, t_phase, p0, t_active, t_freeze;
 	struct timespec rt;
 	int64_t dirty;
 	uint32_t b;
 
+	s->t_start = t_start;
 	pthread_mutex_lock(&a->lock);
 	s->c.key = a->secret;
 	pthread_mutex_unlock(&a->lock);
@@ -1168,6 +1267,10 @@ static int migrate(struct src *s, uint64_t t_start)
 	pthread_mutex_unlock(&a->lock);
 	s->rate_t0 = now_us();
 	s->rate_b0 = 0;
+	s->ph_cur = PH_OTHER;
+	ph_switch(s, PH_OTHER);
+	s->ph_on = true;
+	t_active = s->ph_t;
 	for (;;) {
 		uint64_t t0 = now_us(), b0 = a->stats.sent_bytes, dt, bytes, est_us;
 		uint64_t dirty_pps;
@@ -1184,6 +1287,7 @@ static int migrate(struct src *s, uint64_t t_start)
 		dirty = collect_dirty(s);
 		if (dirty < 0)
 			return -1;
+		add_round(s, t_start, bytes, (uint64_t)dirty);
 		dirty_pps = dt ? (uint64_t)dirty * 1000000 / dt : 0;
 		est_us = !dirty ? 0 : s->bw_bps ? (uint64_t)dirty * PAGE * 1000000 / s->bw_bps
 					       : UINT64_MAX;
@@ -1216,6 +1320,10 @@ static int migrate(struct src *s, uint64_t t_start)
 	ctl_sync_status(a);
 	if (until_paused(s))
 		return -1;
+	/* From here on everything is the switchover's (phases_ms). */
+	ph_switch(s, PH_OTHER);
+	s->ph_on = false;
+	t_freeze = s->ph_t;
 	/*
 	 * Downtime runs from the moment the VMM said it paused (the time
 	 * "paused" arrived, taken by the thread that read it; it wakes this
@@ -1230,6 +1338,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	/* vCPUs are stopped: what is dirty now is the last of it. */
 	if (collect_dirty(s) < 0 || send_round(s, false))
 		return -1;
+	add_round(s, t_start, (a->stats.pages_sent - p0) * PAGE, todo_pages(s));
 	s->iteration++;
 	a->stats.iterations = s->iteration;
 	if (engine_stall(a, &s->c, "device"))
@@ -1251,6 +1360,10 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->stats.writes = s->c.writes;
 	a->stats.write_posts = s->c.write_posts;
 	a->stats.inflight_waits = s->c.inflight_waits;
+	memcpy(a->stats.phase_us, s->ph_us, sizeof(s->ph_us));
+	a->stats.phase_us[PH_SETUP] = t_active - t_start;
+	a->stats.phase_us[PH_SWITCHOVER] = t - t_freeze;
+	a->stats.phases_done = true;
 	pthread_mutex_unlock(&a->lock);
 	/* The VM now runs there; releasing here happens after. */
 	engine_report(a, true, NULL);
