@@ -138,6 +138,9 @@ survived() {
 	t "$r: rdmig-qemu migrate fails" failed_rc "$d/mig.pid"
 	t "$r: its report says failed, with a reason" \
 		jq_ok "$d/mig.json" '.result == "failed" and (.reason | length) > 0'
+	# rdmigd's own failure, not rdmig-qemu's deadline (400 s) running out.
+	t "$r: the failure is rdmigd's, not rdmig-qemu's deadline" \
+		jq_ok "$d/mig.json" '(.reason | test("deadline") | not)'
 	echo "# $r: reason: $(jq -r .reason "$d/mig.json" 2>/dev/null)"
 	t "$r: the source guest is running (not left paused)" qemu_qmp2 "$SRC" '@status running timeout=30'
 	t "$r: its RAM keeps changing in order, consistent" qemu_check moving "$SRC" --ms 1000
@@ -176,6 +179,9 @@ t "dst-agent: a destination waits" dst_start dst-agent 3
 migrate_bg dst-agent
 t "dst-agent: the migration is under way (iteration 0)" at_iteration dst-agent 0
 kill -KILL "$(cat "$D/dst-agent/dst.agent")"
+# A WRITE waiting for --max-inflight room once waited on forever here.
+t "dst-agent: the source sees the destination rdmigd's death within 60 s" \
+	wait_for 60 gone "$D/dst-agent/mig.pid"
 survived dst-agent
 
 

@@ -580,8 +580,19 @@ uint64_t conn_write(struct conn *c, void *laddr, uint32_t len, uint32_t lkey,
 	if (waited) {
 		t0 = conn_now_us();
 		while (!c->failed && (sq_room(c) < 2 ||
-				      (lim && inflight_bytes(c) + len > lim)))
+				      (lim && inflight_bytes(c) + len > lim))) {
+			/*
+			 * As in conn_wait_seq(): a peer that disconnected
+			 * completes nothing more, and check_silence() no longer
+			 * runs once the connection is down.
+			 */
+			if (c->peer_gone && poll_cq(c) == 0) {
+				c->peer_error = true;
+				conn_fail(c, "peer disconnected");
+				break;
+			}
 			progress(c, 100);
+		}
 		*waited += conn_now_us() - t0;
 	}
 	c->depth--;
