@@ -171,7 +171,7 @@ def target(name, num, den, limit, cmp='<=', why='', old=None, limit_of=None):
 # ---- where rdmig's time goes: the phases_ms of rdmigd's report (source,
 # and the destination's pin/answer), every field optional: an rdmigd
 # without them gives "-" (the contract: Documentation/bench.md).
-SRC_PHASES = ['setup', 'classify', 'register', 'rkey_wait', 'post', 'cq_wait', 'inflight_wait',
+SRC_PHASES = ['setup', 'classify', 'register', 'request', 'rkey_wait', 'post', 'cq_wait', 'inflight_wait',
               'sync', 'switchover', 'other']
 DST_PHASES = ['pin', 'answer']
 

@@ -29,7 +29,7 @@ def module(scen, path, **kw):
     return r
 
 
-PH_A = {'setup': 0, 'classify': 500, 'register': 300, 'rkey_wait': 200, 'post': 1000, 'cq_wait': 8052,
+PH_A = {'setup': 0, 'classify': 500, 'register': 300, 'request': 0, 'rkey_wait': 200, 'post': 1000, 'cq_wait': 8052,
         'inflight_wait': 0, 'sync': 400, 'switchover': 700, 'other': 48}
 ROUNDS_D = [{'t_ms': 1000, 'sent_bytes': 128 * MIB, 'dirty_bytes': 4 * MIB, 'remaining_bytes': 4 * MIB},
             {'t_ms': 1500, 'sent_bytes': 4 * MIB, 'dirty_bytes': MIB, 'remaining_bytes': MIB},
@@ -91,7 +91,7 @@ class ReportTest(unittest.TestCase):
     def phase_row(self, system, scen):
         for line in self.md.splitlines():
             if line.startswith(f'| {system} | {scen} | ') and '%' in line or \
-                    line.startswith(f'| {system} | {scen} | ') and line.count(' - ') >= 10:
+                    line.startswith(f'| {system} | {scen} | ') and line.count(' - ') >= 11:
                 return [c.strip() for c in line.strip('|').split('|')]
         self.fail(f'no phases row for {system} {scen}:\n{self.md}')
 
@@ -99,12 +99,12 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Where rdmig's time goes", self.md)
         row = self.phase_row('rdmig', 'a')
         self.assertEqual(row[2], '13200')
-        self.assertEqual(row[3 + 5], '8052 (61%)')  # cq_wait
+        self.assertEqual(row[3 + 6], '8052 (61%)')  # cq_wait
         self.assertEqual(row[-2:], ['900', '120'])  # dst pin, answer
 
     def test_phases_absent_prints_dash(self):
         row = self.phase_row('rdmig-pinall', 'a')
-        self.assertEqual(row[3:], ['-'] * 12)
+        self.assertEqual(row[3:], ['-'] * 13)
 
     def test_limit_column_largest_phase(self):
         t = target(self.js, 'rdmig dynamic total <= 1.0 x rdmig pin-all, (a)')

@@ -17,9 +17,9 @@ t "abtest VM migrates, verifies and runs on" mig_ok abtest
 t "abtest: destination check of the migrated positions" jf abtest dst '.abtest == "ok"'
 # phases_ms and rounds (Documentation/control.md): where the source's
 # time went, and one entry per round (bench's trace and timeline).
-PHASES_SUM='(.phases_ms | keys) == (["cq_wait","classify","inflight_wait","other","post","register","rkey_wait","setup","switchover","sync"] | sort) and ([.phases_ms[] | select(type != "number" or . < 0)] | length) == 0 and ([.phases_ms[]] | add) == .total_ms'
+PHASES_SUM='(.phases_ms | keys) == (["cq_wait","classify","inflight_wait","other","post","register","request","rkey_wait","setup","switchover","sync"] | sort) and ([.phases_ms[] | select(type != "number" or . < 0)] | length) == 0 and ([.phases_ms[]] | add) == .total_ms'
 ROUNDS_OK='(.rounds | length) == .iterations and (.rounds | last.remaining_bytes) == 0 and ([.rounds[].t_ms] | . == sort) and ([.rounds[].sent_bytes] | add) == .sent_bytes'
-t "abtest: the source's phases_ms are its ten phases and sum to total_ms" jf abtest src "$PHASES_SUM"
+t "abtest: the source's phases_ms are its eleven phases and sum to total_ms" jf abtest src "$PHASES_SUM"
 t "abtest: one entry per round in rounds, in time order, the last leaves nothing" jf abtest src "$ROUNDS_OK"
 t "abtest: the destination reports its pin and answer time" \
 	jf abtest dst '(.phases_ms.pin | type) == "number" and (.phases_ms.answer | type) == "number"'

@@ -48,7 +48,8 @@ static void add_phases(json_object *o, const struct mig_stats *s)
 {
 	static const char *const names[PH_N] = {
 		[PH_SETUP] = "setup", [PH_CLASSIFY] = "classify",
-		[PH_REGISTER] = "register", [PH_RKEY_WAIT] = "rkey_wait",
+		[PH_REGISTER] = "register", [PH_REQUEST] = "request",
+		[PH_RKEY_WAIT] = "rkey_wait",
 		[PH_POST] = "post", [PH_CQ_WAIT] = "cq_wait",
 		[PH_INFLIGHT_WAIT] = "inflight_wait", [PH_SYNC] = "sync",
 		[PH_SWITCHOVER] = "switchover", [PH_OTHER] = "other",

@@ -67,7 +67,7 @@ enum mig_status {
  * PH_SETUP, after is PH_SWITCHOVER, and what no phase names is "other".
  */
 enum mig_phase {
-	PH_SETUP, PH_CLASSIFY, PH_REGISTER, PH_RKEY_WAIT, PH_POST, PH_CQ_WAIT,
+	PH_SETUP, PH_CLASSIFY, PH_REGISTER, PH_REQUEST, PH_RKEY_WAIT, PH_POST, PH_CQ_WAIT,
 	PH_INFLIGHT_WAIT, PH_SYNC, PH_SWITCHOVER, PH_OTHER, PH_N
 };
 

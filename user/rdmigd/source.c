@@ -916,7 +916,7 @@ static int send_round(struct src *s, bool until_paused)
 			break;
 		}
 		if (!s->pin_all) {
-			ph_switch(s, PH_REGISTER);
+			ph_switch(s, PH_REQUEST);
 			if (request_ahead(s, w, &next))
 				return -1;
 			ph_switch(s, PH_RKEY_WAIT);
