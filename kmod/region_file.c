@@ -373,9 +373,10 @@ static long rdmig_ioc_set(struct rdmig_ucmd *ucmd)
 
 /*
  * Words of a get-and-clear result held at first: as many as there are
- * dirty pages now (a dirty word holds one at least), at least this many;
- * doubled as needed. Each growth ends one walk and starts another, which
- * ends a span of re-armed pages and its flush early.
+ * dirty pages now (a dirty word holds one at least), no more than the
+ * range has words, at least this many; doubled as needed. Each growth
+ * ends one walk and starts another, which ends a span of re-armed pages
+ * and its flush early.
  */
 #define RDMIG_DIRTY_WORDS_INIT	256
 
@@ -390,7 +391,9 @@ static int rdmig_collect_words(struct rdmig_region *r, u64 first, u64 npages,
 			       struct rdmig_dirty_word **wordsp,
 			       unsigned int *nwords, u64 *next, u64 *ndirty)
 {
-	u64 want = max_t(u64, atomic64_read(&r->ndirty), RDMIG_DIRTY_WORDS_INIT);
+	u64 want = max_t(u64, min_t(u64, atomic64_read(&r->ndirty),
+				    DIV_ROUND_UP(npages, 64)),
+			 RDMIG_DIRTY_WORDS_INIT);
 	unsigned int cap = min_t(u64, max, want), n = 0;
 	struct rdmig_dirty_word *words, *more;
 	unsigned int got, i;
