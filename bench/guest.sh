@@ -595,7 +595,9 @@ module_cases() {
 
 # ---- the run ------------------------------------------------------------------
 # BENCH_RDMIG_VARIANTS="NAME:RDMIGD-OPTIONS;NAME2:OPTIONS": extra rdmig
-# dynamic cases "rdmig[NAME]" on a and d (before/after figures of one run).
+# dynamic cases "rdmig[NAME]" on the scenarios of BENCH_VARIANT_SCENARIOS
+# (default "a d"; b includes b128) for before/after figures of one run;
+# OPTIONS may start with @PATH, another rdmigd binary (bench/rdmigd.sh).
 declare -A VARIANT_OPTS=()
 VARIANTS=()
 IFS=';' read -r -a _vs <<<"${BENCH_RDMIG_VARIANTS:-}"
@@ -635,7 +637,7 @@ run_scenario() { # SCEN
 	bq_stop src
 	QEMU_SRC_UP=
 	for sys in rdmig rdmig-pinall; do rdmig_case "$sys" "$1"; done
-	if [ "$1" = a ] || [ "$1" = d ]; then
+	if [[ " ${BENCH_VARIANT_SCENARIOS:-a d} " == *" $1 "* ]]; then
 		for v in "${VARIANTS[@]}"; do rdmig_case "rdmig[$v]" "$1"; done
 	fi
 	# BENCH_PROFILE=1: one more rdmig dynamic case on a under perf, apart
@@ -648,6 +650,9 @@ run_scenario() { # SCEN
 run_scenario a
 run_scenario b
 rdmig_case rdmig b128
+if [[ " ${BENCH_VARIANT_SCENARIOS:-a d} " == *" b "* ]]; then
+	for v in "${VARIANTS[@]}"; do rdmig_case "rdmig[$v]" b128; done
+fi
 module_cases
 run_scenario d
 run_scenario c

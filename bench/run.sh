@@ -29,6 +29,7 @@ follow=$!
 # The guest's command gets no environment of ours: the knobs go by env(1).
 scripts/guest.sh -q --mem 6144 --timeout "${BENCH_TIMEOUT:-3000}" --out "$out" -- \
 	env BENCH_RDMIG_VARIANTS="${BENCH_RDMIG_VARIANTS:-}" BENCH_PROFILE="${BENCH_PROFILE:-0}" \
+	BENCH_VARIANT_SCENARIOS="${BENCH_VARIANT_SCENARIOS:-a d}" \
 	bash bench/guest.sh "${1:-.}"
 grc=$?
 sleep 1

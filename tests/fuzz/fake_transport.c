@@ -346,10 +346,11 @@ int region_set_tracking(struct region *r, bool on)
 	return 0;
 }
 
-int64_t region_dirty(struct region *r, uint64_t first, uint64_t n, uint64_t *bitmap)
+int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n, uint64_t *bitmap,
+			   uint64_t *added)
 {
 	struct fake_region *f = by_fd(r->fd);
-	uint64_t i, count = 0;
+	uint64_t i, count = 0, fresh = 0;
 
 	FAKE_CHECK(f && f->open && f->tracking, "dirty get of a region not tracked");
 	FAKE_CHECK(first <= f->npages && n <= f->npages - first,
@@ -358,17 +359,20 @@ int64_t region_dirty(struct region *r, uint64_t first, uint64_t n, uint64_t *bit
 		   (unsigned long long)f->npages);
 	if (fake_fail_dirty)
 		return -EIO;
-	memset(bitmap, 0, (n + 63) / 64 * 8);
 	for (i = 0; i < n; i++) {
 		uint64_t p = first + i;
 
 		if (f->dirty[p / 64] >> (p % 64) & 1) {
+			if (!(bitmap[i / 64] >> (i % 64) & 1))
+				fresh++;
 			bitmap[i / 64] |= 1ull << (i % 64);
 			f->dirty[p / 64] &= ~(1ull << (p % 64));
 			f->pm[p] &= ~RDMIG_PM_DIRTY;
 			count++;
 		}
 	}
+	if (added)
+		*added = fresh;
 	return (int64_t)count;
 }
 

@@ -51,6 +51,32 @@ t "dynamic registration (the abtest VM) registered chunks on demand" \
 	jf abtest src '.registrations > 0'
 t "pin-all registered its one region up front, not chunk by chunk" \
 	jf pinall src '.registrations == 1'
+# The source registers its own chunks on a worker as they enter the
+# registration window, not on the write path (protocol.md, "Chunks and
+# registration"); under pin-all there is nothing to register ahead.
+t "dynamic: the source's chunk MRs were registered ahead, by its worker" \
+	jf abtest src '.registered_ahead > 0 and .registered_ahead <= .registrations and (.register_ahead_ms | type) == "number"'
+t "pin-all: nothing registered ahead" jf pinall src '.registered_ahead == 0'
+
+# Iteration 0's first REGISTER_REQUESTs go out before dirty tracking is
+# turned on: while the source holds at "setup" (tracking on, before the
+# first round), the destination has already received and answered one.
+mig prefetch "--ram 32M --workload abtest --vcpus 2 --rate 1000" \
+	"--agent-arg=--debug-stall=setup:4000" "--agent-arg=-v"
+prefetch_seen() {
+	local d=$MIG_DIR/prefetch i
+	for i in $(seq 300); do
+		grep -q 'debug stall: holding at setup' "$d/src.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'debug stall: holding at setup' "$d/src.err" || { echo "the source never held at setup"; return 1; }
+	sleep 1
+	grep -q 'recv REGISTER_REQUEST' "$d/dst.err" || { echo "no REGISTER_REQUEST at the destination while the source holds at setup:"; tail -n 20 "$d/dst.err"; return 1; }
+	grep -q 'send REGISTER_RESULT' "$d/dst.err" || { echo "no REGISTER_RESULT sent while the source holds at setup"; return 1; }
+}
+t "the first registrations are requested and answered before iteration 0 (tracking-on)" prefetch_seen
+mig_wait prefetch
+t "that migration verifies" mig_ok prefetch
 
 t "no VMM or agent left running" bash -c '! pgrep -x rdmigd && ! pgrep -x rdmig-vmm'
 t "dmesg has no warning, bug or oops" dmesg_clean

@@ -46,11 +46,13 @@ t "destination budget 8 MiB: destination peak pinned <= 16 MiB" \
 t "destination budget 8 MiB: the source kept to it" \
 	jf dsmall src ".remote_peak_pinned_bytes <= $((8 * MiB)) and .unregistrations > 0"
 # Pin workers (--pin-threads, default 2) answer a request in parts as its
-# chunks are pinned: more results than requests. Every request of more
-# than one chunk would have to finish all its pins before the engine
-# thread woke once for this to fail with workers.
+# chunks are pinned: more results than requests. Judged on the 320 MiB
+# run, whose requests ramp up to 16 chunks (about 40 parts in 200
+# requests); under an 8 MiB budget a request holds at most 4 chunks and
+# its parts depend on scheduling (5 in 232 requests on a loaded machine,
+# none in another run).
 t "pin workers: the destination answered register requests in parts (results > requests)" \
-	jf dsmall dst ".register_requests > 0 and .register_results > .register_requests"
+	jf def dst ".register_requests > 0 and .register_results > .register_requests"
 mig_summary dsmall
 
 # Control: --pin-threads 0 pins in the dispatch loop, one answer per request.

@@ -112,6 +112,8 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 	}
 	if (source) {
 		ADD_U64(o, "registration_wait_ms", s->registration_wait_us / 1000);
+		ADD_U64(o, "registered_ahead", s->registered_ahead);
+		ADD_U64(o, "register_ahead_ms", s->register_ahead_us / 1000);
 		ADD_U64(o, "writes", s->writes);
 		ADD_U64(o, "write_posts", s->write_posts);
 		ADD_U64(o, "inflight_waits", s->inflight_waits);

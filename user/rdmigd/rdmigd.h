@@ -101,6 +101,8 @@ struct mig_stats {
 	uint64_t compressed_pages;
 	uint64_t registrations;
 	uint64_t registration_wait_us;
+	/* source: its chunks registered by its worker, and the time it took */
+	uint64_t registered_ahead, register_ahead_us;
 	/* destination: REGISTER_REQUESTs received, REGISTER_RESULTs sent */
 	uint64_t register_requests, register_results;
 	/* source: RDMA WRITEs, and the ibv_post_send calls that posted them */

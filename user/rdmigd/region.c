@@ -84,9 +84,9 @@ int region_set_tracking(struct region *r, bool on)
  * sides; the reply says where to ask again when it was full.
  */
 int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n,
-			   uint64_t *bitmap)
+			   uint64_t *bitmap, uint64_t *added)
 {
-	uint64_t pos = first, end = first + n, next, total = 0;
+	uint64_t pos = first, end = first + n, next, total = 0, new_bits = 0;
 	uint32_t nw, i;
 	int64_t got;
 
@@ -102,20 +102,18 @@ int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n,
 					       &next);
 		if (got < 0)
 			return got;
-		for (i = 0; i < nw; i++)
-			bitmap[(pos - first) / 64 + r->words[i].index] |=
-				r->words[i].bits;
+		for (i = 0; i < nw; i++) {
+			uint64_t *w = &bitmap[(pos - first) / 64 + r->words[i].index];
+
+			new_bits += (uint64_t)__builtin_popcountll(r->words[i].bits & ~*w);
+			*w |= r->words[i].bits;
+		}
 		total += (uint64_t)got;
 		pos = next;
 	}
+	if (added)
+		*added = new_bits;
 	return (int64_t)total;
-}
-
-int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
-		     uint64_t *bitmap)
-{
-	memset(bitmap, 0, (n + 63) / 64 * sizeof(*bitmap));
-	return region_dirty_merge(r, first, n, bitmap);
 }
 
 int region_zero_scan(struct region *r, uint64_t *zero)

@@ -33,14 +33,12 @@ int region_set_tracking(struct region *r, bool on);
 /*
  * Dirty get-and-clear of [first, first + n) through the sparse reply: the
  * dirty words are ORed into @bitmap (word 0 is page @first), nothing else
- * of it is touched; returns the pages reported or -errno. The cost follows
- * the dirty pages, not n.
+ * of it is touched; returns the pages reported or -errno, and in *@added
+ * (if not NULL) how many of their bits were not already set. The cost
+ * follows the dirty pages, not n.
  */
 int64_t region_dirty_merge(struct region *r, uint64_t first, uint64_t n,
-			   uint64_t *bitmap);
-/* The same into a bitmap it zeroes first; returns count. */
-int64_t region_dirty(struct region *r, uint64_t first, uint64_t n,
-		     uint64_t *bitmap);
+			   uint64_t *bitmap, uint64_t *added);
 /* Marks the region's all-zero WRITTEN pages ZERO (nothing given back). */
 int region_zero_scan(struct region *r, uint64_t *zero);
 /* @n pagemap entries from page @first; returns 0 or -errno. */

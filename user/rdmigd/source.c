@@ -5,10 +5,15 @@
  * Iteration 0 turns dirty tracking on first and only then looks at the
  * pages (so a write racing with the first pass is reported by the next
  * get-and-clear), and sends every page the module reports WRITTEN and not
- * known ZERO. Later rounds send what get-and-clear reports. Each round:
- *  1. classify: per chunk with pages to send, read the pagemap; known-zero
- *     pages, and written pages that hold only zeroes, are skipped, or sent
- *     as zero ranges if they were sent before;
+ * known ZERO; its first registration requests go out before tracking is
+ * turned on (prefetch_requests()), so the destination pins meanwhile.
+ * Later rounds send what get-and-clear reports, merged sparsely: what a
+ * sync costs here follows the dirty pages, not the region. Each round:
+ *  1. classify, one window ahead of the writes (never a whole pass before
+ *     the first): per chunk with pages to send, read the pagemap;
+ *     known-zero pages, and written pages that hold only zeroes, are
+ *     skipped, or sent as zero ranges if they were sent before; a chunk
+ *     left with nothing to write is neither registered nor written;
  *  2. pipeline: registration requests for the next chunks go out ahead
  *     of the writes that need them, in a window sized in bytes from the
  *     measured bandwidth x registration latency (request to result,
@@ -19,7 +24,9 @@
  *     in parts), so the first rkey waits for one pin, not for a
  *     window's. Pinned chunks stay registered across
  *     rounds until the budget evicts the least recently used
- *     (UNREGISTER_REQUEST before the next REGISTER);
+ *     (UNREGISTER_REQUEST before the next REGISTER). The source's own
+ *     MR of a chunk is registered as the chunk enters the window, on a
+ *     worker thread (local_ahead()), not on the write path;
  *  3. write: one RDMA WRITE per run of contiguous pages, one signaled
  *     completion per CONN_WRITE_BATCH writes.
  */
@@ -38,6 +45,7 @@
 #include "chunks.h"
 #include "conn.h"
 #include "log.h"
+#include "pinpool.h"
 #include "rdmigd.h"
 #include "region.h"
 
@@ -89,12 +97,24 @@ struct src {
 	struct chunk_lru llru;
 	struct ibv_mr *bmr[MAX_REGIONS];
 	uint8_t *inwin;		/* in the pipeline window: not evictable */
+	/*
+	 * The source's own registrations on a worker (local_ahead()): @lpend
+	 * marks a chunk submitted and not yet harvested; it is in @llru (its
+	 * bytes count against the budget) with no MR yet.
+	 */
+	struct pin_pool lpool;
+	bool lpool_on;
+	uint8_t *lpend;
 	uint64_t *todo[MAX_REGIONS];
-	uint64_t *fresh[MAX_REGIONS];	/* one get-and-clear, merged into todo */
 	uint64_t *sent[MAX_REGIONS];
 	uint64_t *pm;
+	/*
+	 * This round's chunks: work[0..nwork) classified, each with pages to
+	 * write; work[scan..nraw) not yet classified (in layout order).
+	 */
 	uint32_t *work;
-	uint32_t nwork;
+	uint32_t nwork, scan, nraw;
+	uint64_t ntodo;		/* bits set in todo[], all regions */
 	bool pin_all, zero_range;
 	bool blocks_sent, blocks_done, got_ack;
 	bool sent_last;		/* REGISTER_FINISHED LAST has gone */
@@ -102,7 +122,6 @@ struct src {
 	struct sent_req *reg_head, *reg_tail;	/* unanswered REGISTER_REQUESTs */
 	struct sent_req *unreg_head, *unreg_tail;	/* unanswered UNREGISTER_REQUESTs */
 	uint32_t err_code;
-	uint64_t round_left;	/* pages of this round not yet written */
 	uint64_t last_progress_us;
 	uint64_t bw_bps;	/* bytes per second, estimate */
 	uint64_t rate_t0, rate_b0;
@@ -528,23 +547,144 @@ static int request_chunk(struct src *s, uint32_t g)
 	return 0;
 }
 
+/* ---- the source's own registrations ------------------------------------ */
+
+/* Takes the worker's finished registrations; @report: a failure fails the migration. */
+static int harvest_local(struct src *s, bool report)
+{
+	struct pin_done d[16];
+	uint32_t n, i;
+	int rc = 0;
+
+	if (!s->lpool_on)
+		return 0;
+	while ((n = pin_pool_harvest(&s->lpool, d, 16)) > 0)
+		for (i = 0; i < n; i++) {
+			uint32_t g = d[i].g;
+
+			s->lpend[g] = 0;
+			s->a->stats.register_ahead_us += d[i].us;
+			if (d[i].mr) {
+				s->lmr[g] = d[i].mr;
+				s->a->stats.registered_ahead++;
+				continue;
+			}
+			chunk_lru_del(&s->llru, g);
+			if (report && !rc)
+				rc = proto_err(s, WIRE_E_RESOURCES, "registering source chunk %u: %s",
+					       g, strerror(d[i].err));
+		}
+	return rc;
+}
+
+/* Not evictable now: in the window, registering, or still read by a WRITE. */
+static bool local_busy(uint32_t v, void *arg)
+{
+	struct src *s = arg;
+
+	return s->inwin[v] || s->lpend[v] || s->lseq[v] > s->c.done;
+}
+
+static void drop_local(struct src *s, uint32_t v)
+{
+	enum mig_phase prev = ph_switch(s, PH_REGISTER);
+
+	ibv_dereg_mr(s->lmr[v]);
+	ph_switch(s, prev);
+	s->lmr[v] = NULL;
+	chunk_lru_del(&s->llru, v);
+}
+
+/*
+ * Chunk @g entered the window: its source MR is registered on the worker
+ * while the writes before it go out, so ibv_reg_mr() (pinning a chunk's
+ * pages: milliseconds) leaves the write path. Only if it fits the source's
+ * budget now, evicting only chunks nothing waits for; otherwise local_mr()
+ * does it at write time, waiting for a victim, as without the worker.
+ */
+static int local_ahead(struct src *s, uint32_t g)
+{
+	uint64_t bytes = chunk_bytes(&s->L, g);
+	uint32_t b = chunk_block_of(&s->L, g, &(uint32_t){ 0 });
+	struct pin_req r = {
+		.g = g, .pd = s->c.pd, .addr = s->r[b].mem + chunk_offset(&s->L, g),
+		.len = bytes, .access = SRC_MR_ACCESS,
+	};
+	int rc;
+
+	if (!s->lpool_on || s->lmr[g] || s->lpend[g])
+		return 0;
+	while (!chunk_lru_fits(&s->llru, bytes)) {
+		uint32_t v = chunk_lru_victim(&s->llru, local_busy, s);
+
+		if (v == CHUNK_NIL)
+			return 0;
+		drop_local(s, v);
+	}
+	rc = pin_pool_submit(&s->lpool, &r);
+	if (rc)
+		return proto_err(s, WIRE_E_INTERNAL, "queueing the registration of source chunk %u: %s",
+				 g, strerror(-rc));
+	s->lpend[g] = 1;
+	chunk_lru_add(&s->llru, g, bytes);
+	return 0;
+}
+
+/*
+ * Waits for the worker's registration of @g; g = CHUNK_NIL: for a while
+ * (at most a millisecond) if nothing finished yet, the caller loops.
+ */
+static int wait_local(struct src *s, uint32_t g)
+{
+	enum mig_phase prev = ph_switch(s, PH_REGISTER);
+	uint32_t before = pin_pool_outstanding(&s->lpool);
+	int rc;
+
+	do {
+		rc = harvest_local(s, true);
+		if (!rc && (g == CHUNK_NIL ? pin_pool_outstanding(&s->lpool) == before
+					   : s->lpend[g]))
+			rc = conn_progress(&s->c, 1);
+	} while (!rc && g != CHUNK_NIL && s->lpend[g]);
+	ph_switch(s, prev);
+	return rc ? -1 : 0;
+}
+
+static int classify_upto(struct src *s, uint32_t want, uint32_t *scan_budget);
+
 /*
  * Requests registration of work[*next...] up to the window ahead of @w,
  * evicting least recently used chunks outside the window when the
  * destination's budget is reached. Called once per chunk written, so
- * the window is refilled chunk by chunk.
+ * the window is refilled chunk by chunk. The chunks entering it are
+ * classified here (at most a few per call, so the first writes never
+ * wait for a window's classification) and their source MRs queued.
  */
 static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 {
-	uint32_t k, win = window_chunks(s);
+	uint32_t k, win = window_chunks(s), scan_budget = 8;
 
-	for (k = *next; k < s->nwork && k < w + win; k++) {
-		uint32_t g = s->work[k];
-		uint64_t bytes = chunk_bytes(&s->L, g);
+	for (k = *next; k < w + win; k++) {
+		uint32_t g;
+		uint64_t bytes;
 
+		if (k >= s->nwork) {
+			enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
+			int rc = classify_upto(s, k + 1, &scan_budget);
+
+			ph_switch(s, prev);
+			if (rc)
+				return -1;
+			if (k >= s->nwork)
+				break;
+		}
+		g = s->work[k];
+		bytes = chunk_bytes(&s->L, g);
 		if (s->rm.state[g] == CHUNK_RKEY || s->rm.state[g] == CHUNK_NO_RKEY) {
 			s->inwin[g] = 1;
 			chunk_lru_touch(&s->rlru, g);
+			if (local_ahead(s, g))
+				return -1;
 			continue;
 		}
 		while (!chunk_lru_fits(&s->rlru, bytes)) {
@@ -558,7 +698,7 @@ static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 		if (!chunk_lru_fits(&s->rlru, bytes))
 			break;	/* the window fills the budget: write first */
 		s->inwin[g] = 1;
-		if (request_chunk(s, g))
+		if (request_chunk(s, g) || local_ahead(s, g))
 			return -1;
 	}
 	if (*next < k)
@@ -600,6 +740,11 @@ static int wait_rkey(struct src *s, uint32_t g)
 	return 0;
 }
 
+static bool local_pending(uint32_t v, void *arg)
+{
+	return ((struct src *)arg)->lpend[v];
+}
+
 static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 {
 	uint64_t bytes = chunk_bytes(&s->L, g);
@@ -609,14 +754,22 @@ static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 		*out = s->bmr[b];
 		return 0;
 	}
+	if (s->lpend[g] && wait_local(s, g))
+		return -1;
 	if (s->lmr[g]) {
 		chunk_lru_touch(&s->llru, g);
 		*out = s->lmr[g];
 		return 0;
 	}
 	while (!chunk_lru_fits(&s->llru, bytes)) {
-		uint32_t v = chunk_lru_victim(&s->llru, NULL, NULL);
+		uint32_t v = chunk_lru_victim(&s->llru, local_pending, s);
 
+		if (v == CHUNK_NIL && s->lpool_on && pin_pool_outstanding(&s->lpool)) {
+			/* Only registrations in progress hold the budget. */
+			if (wait_local(s, CHUNK_NIL))
+				return -1;
+			continue;
+		}
 		if (v == CHUNK_NIL)
 			return proto_err(s, WIRE_E_RESOURCES, "source pin budget cannot hold one chunk");
 		/* The NIC may still be reading it. */
@@ -645,6 +798,18 @@ static void release_local(struct src *s)
 {
 	uint32_t i;
 
+	if (s->lpool_on) {
+		/* After it no worker touches memory; what it finished is released below. */
+		pin_pool_cancel(&s->lpool, NULL, 0);
+		harvest_local(s, false);
+		pin_pool_destroy(&s->lpool);
+		s->lpool_on = false;
+		for (i = 0; i < s->L.total; i++)
+			if (s->lpend[i]) {
+				s->lpend[i] = 0;
+				chunk_lru_del(&s->llru, i);
+			}
+	}
 	if (s->lmr)
 		for (i = 0; i < s->L.total; i++) {
 			if (s->lmr[i])
@@ -723,7 +888,7 @@ static int tick(struct src *s)
 		return -1;
 	if (t - s->last_progress_us > 1000000) {
 		s->phase = "classify";
-		emit_progress(s, s->round_left, s->a->stats.dirty_rate_pps, false);
+		emit_progress(s, s->ntodo, s->a->stats.dirty_rate_pps, false);
 		s->phase = NULL;
 	}
 	return 0;
@@ -778,6 +943,7 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 		    page_is_zero(s->r[b].mem + pg * PAGE)) {
 			if (!bit(s->sent[b], pg)) {
 				clear_bit(s->todo[b], pg);
+				s->ntodo--;
 				s->a->stats.zero_pages_skipped++;
 				/*
 				 * The destination's page may not be zero (its
@@ -793,6 +959,7 @@ static int classify(struct src *s, uint32_t g, uint64_t *left)
 			}
 			if (s->zero_range) {
 				clear_bit(s->todo[b], pg);
+				s->ntodo--;
 				clear_bit(s->sent[b], pg);
 				s->a->stats.compressed_pages++;
 				if (add_zero_page(s, b, pg))
@@ -853,6 +1020,7 @@ static int write_chunk(struct src *s, uint32_t g)
 			clear_bit(s->todo[b], p0 + j);
 			set_bit(s->sent[b], p0 + j);
 		}
+		s->ntodo -= j - i;
 		seq = conn_write(&s->c, s->r[b].mem + (p0 + i) * PAGE,
 				 (uint32_t)((j - i) * PAGE), mr->lkey,
 				 raddr + i * PAGE, rkey);
@@ -867,24 +1035,69 @@ static int write_chunk(struct src *s, uint32_t g)
 	s->a->stats.pages_sent += pages;
 	s->a->stats.sent_bytes += pages * PAGE;
 	pthread_mutex_unlock(&s->a->lock);
-	s->round_left -= pages < s->round_left ? pages : s->round_left;
+	return 0;
+}
+
+/* Whether chunk @g has a page in todo (a word at a time where it can). */
+static bool chunk_has_todo(const struct src *s, uint32_t g)
+{
+	uint32_t c, b = chunk_block_of(&s->L, g, &c);
+	uint64_t p = chunk_offset(&s->L, g) / PAGE;
+	uint64_t end = p + chunk_bytes(&s->L, g) / PAGE;
+
+	while (p < end) {
+		if (!(p % 64) && p + 64 <= end) {
+			if (s->todo[b][p / 64])
+				return true;
+			p += 64;
+			continue;
+		}
+		if (bit(s->todo[b], p))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/*
+ * Classifies the round's chunks in order until @want of them have pages
+ * to write (work[0..nwork)), or every chunk is classified; @scan_budget,
+ * if given, bounds how many it looks at in this call.
+ */
+static int classify_upto(struct src *s, uint32_t want, uint32_t *scan_budget)
+{
+	uint64_t left;
+
+	while (s->nwork < want && s->scan < s->nraw) {
+		uint32_t g = s->work[s->scan];
+
+		if (scan_budget && !(*scan_budget)--)
+			break;
+		s->scan++;
+		if (classify(s, g, &left) || tick(s))
+			return -1;
+		if (left)
+			s->work[s->nwork++] = g;
+	}
 	return 0;
 }
 
 /*
  * One round. @until_paused: a round between switchover-ready and the
  * pause, which stops as soon as the VMM says it paused (what it did not
- * write stays in todo for the last round).
+ * write stays in todo for the last round). Chunks are classified as the
+ * window reaches them (request_ahead(); under pin-all just before their
+ * write), so the first WRITE goes out after one chunk's classification.
  */
 static int send_round(struct src *s, bool until_paused)
 {
 	enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
 	uint32_t b, w, next = 0;
-	uint64_t left;
 	int rc;
 
 	s->nwork = 0;
-	s->round_left = 0;
+	s->scan = 0;
+	s->nraw = 0;
 	s->req_ramp = 1;
 	for (b = 0; b < s->nb; b++) {
 		uint32_t c, nch = wire_nchunks(&s->wl, b);
@@ -892,21 +1105,24 @@ static int send_round(struct src *s, bool until_paused)
 		for (c = 0; c < nch; c++) {
 			uint32_t g = chunk_gidx(&s->L, b, c);
 
-			if (classify(s, g, &left) || tick(s))
-				return -1;
-			if (left) {
-				s->work[s->nwork++] = g;
-				s->round_left += left;
-			}
+			if (chunk_has_todo(s, g))
+				s->work[s->nraw++] = g;
 		}
 	}
-	ph_switch(s, PH_SYNC);
-	if (flush_comp(s))
-		return -1;
 	ph_switch(s, PH_OTHER);
-	for (w = 0; w < s->nwork; w++) {
-		uint32_t g = s->work[w];
+	for (w = 0;; w++) {
+		uint32_t g;
 
+		if (w >= s->nwork) {
+			ph_switch(s, PH_CLASSIFY);
+			rc = classify_upto(s, w + 1, NULL);
+			ph_switch(s, PH_OTHER);
+			if (rc)
+				return -1;
+			if (w >= s->nwork)
+				break;
+		}
+		g = s->work[w];
 		if (atomic_load(&s->a->cancel))
 			return conn_fail(&s->c, "migration cancelled");
 		if (until_paused && atomic_load(&s->a->paused)) {
@@ -937,8 +1153,12 @@ static int send_round(struct src *s, bool until_paused)
 		ph_switch(s, PH_OTHER);
 		rate_limit(s);
 		if (now_us() - s->last_progress_us > 1000000)
-			emit_progress(s, s->round_left, s->a->stats.dirty_rate_pps, false);
+			emit_progress(s, s->ntodo, s->a->stats.dirty_rate_pps, false);
 	}
+	/* Zero ranges go before the round ends: the next round's WRITEs follow them. */
+	ph_switch(s, PH_SYNC);
+	if (flush_comp(s))
+		return -1;
 	ph_switch(s, PH_CQ_WAIT);
 	rc = conn_flush(&s->c);
 	ph_switch(s, prev);
@@ -949,32 +1169,31 @@ static int send_round(struct src *s, bool until_paused)
  * Get-and-clear of every region, merged into todo: the kernel has forgotten
  * what it reported, so a page still unsent from an earlier collection (the
  * one that found the migration converged, before the pause) must stay in
- * todo. Returns the number of pages left to send.
+ * todo. The module's sparse reply is ORed straight into todo, word by
+ * dirty word, and ntodo counts what is new: nothing here (or in the
+ * round's work list but a word test per chunk) walks the clean part of a
+ * region. Returns the number of pages left to send.
  */
 static int64_t collect_dirty(struct src *s)
 {
 	enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
-	int64_t total = 0, n;
-	uint64_t w, words, fresh = 0;
+	uint64_t fresh = 0, added;
+	int64_t n;
 	uint32_t b;
 
 	for (b = 0; b < s->nb; b++) {
-		n = region_dirty(&s->r[b], 0, s->r[b].npages, s->fresh[b]);
+		n = region_dirty_merge(&s->r[b], 0, s->r[b].npages, s->todo[b], &added);
 		if (n < 0) {
 			proto_err(s, WIRE_E_INTERNAL, "dirty get-and-clear of region %u: %s",
 				  s->r[b].id, strerror((int)-n));
 			return -1;
 		}
-		words = (s->r[b].npages + 63) / 64;
-		for (w = 0; w < words; w++) {
-			fresh += __builtin_popcountll(s->fresh[b][w]);
-			s->todo[b][w] |= s->fresh[b][w];
-			total += __builtin_popcountll(s->todo[b][w]);
-		}
+		fresh += (uint64_t)n;
+		s->ntodo += added;
 	}
 	s->last_fresh = fresh;
 	ph_switch(s, prev);
-	return total;
+	return (int64_t)s->ntodo;
 }
 
 /* ---- setup and the whole migration ----------------------------------- */
@@ -1003,9 +1222,8 @@ static int setup(struct src *s)
 		a->stats.ram_bytes += s->r[b].length;
 		a->stats.total_pages += s->r[b].npages;
 		s->todo[b] = calloc((s->r[b].npages + 63) / 64, 8);
-		s->fresh[b] = calloc((s->r[b].npages + 63) / 64, 8);
 		s->sent[b] = calloc((s->r[b].npages + 63) / 64, 8);
-		if (!s->todo[b] || !s->fresh[b] || !s->sent[b])
+		if (!s->todo[b] || !s->sent[b])
 			return conn_fail(&s->c, "out of memory for page bitmaps");
 	}
 	if (chunk_layout_init(&s->L, s->nb, lens, s->p.chunk_size) ||
@@ -1016,9 +1234,10 @@ static int setup(struct src *s)
 	s->lmr = calloc(s->L.total, sizeof(*s->lmr));
 	s->lseq = calloc(s->L.total, sizeof(*s->lseq));
 	s->inwin = calloc(s->L.total, 1);
+	s->lpend = calloc(s->L.total, 1);
 	s->work = calloc(s->L.total, sizeof(*s->work));
 	s->pm = calloc(s->p.chunk_size / PAGE, 8);
-	if (!s->lmr || !s->lseq || !s->inwin || !s->work || !s->pm)
+	if (!s->lmr || !s->lseq || !s->inwin || !s->lpend || !s->work || !s->pm)
 		return conn_fail(&s->c, "out of memory");
 	s->wl.nblocks = s->nb;
 	s->wl.lengths = s->L.lengths;
@@ -1060,6 +1279,51 @@ static int exchange_blocks(struct src *s)
 	return 0;
 }
 
+/* Chunks requested before tracking is on, at most, and chunks looked at for them. */
+#define PREFETCH_MAX	32u
+#define PREFETCH_SCAN	(4 * PREFETCH_MAX)
+
+/*
+ * Iteration 0's first registration requests go out before dirty tracking
+ * is turned on, so the destination pins them (and the worker registers
+ * the source's side) while this side write-protects the region: the
+ * chunks, in layout order, with a page the module says was written and
+ * is not known zero. A request is only a head start: a chunk the first
+ * round then finds empty stays registered until the budget evicts it,
+ * and a write racing this look is tracking's to catch, as ever.
+ */
+static int prefetch_requests(struct src *s)
+{
+	uint32_t b, c, n = 0, looked = 0;
+
+	s->req_ramp = 1;
+	for (b = 0; b < s->nb; b++) {
+		uint32_t nch = wire_nchunks(&s->wl, b);
+
+		for (c = 0; c < nch && n < PREFETCH_MAX && looked < PREFETCH_SCAN; c++, looked++) {
+			uint32_t g = chunk_gidx(&s->L, b, c);
+			uint64_t np = chunk_bytes(&s->L, g) / PAGE, i;
+			bool want = false;
+			int rc;
+
+			if (!chunk_lru_fits(&s->rlru, chunk_bytes(&s->L, g)))
+				return flush_req(s);
+			rc = region_pagemap(&s->r[b], chunk_offset(&s->L, g) / PAGE, np, s->pm);
+			if (rc)
+				return proto_err(s, WIRE_E_INTERNAL, "reading the pagemap of region %u: %s",
+						 s->r[b].id, strerror(-rc));
+			for (i = 0; i < np && !want; i++)
+				want = (s->pm[i] & RDMIG_PM_WRITTEN) && !(s->pm[i] & RDMIG_PM_ZERO);
+			if (!want)
+				continue;
+			if (request_chunk(s, g) || local_ahead(s, g))
+				return -1;
+			n++;
+		}
+	}
+	return flush_req(s);
+}
+
 void engine_wake(struct agent *a)
 {
 	uint64_t one = 1;
@@ -1077,18 +1341,6 @@ void engine_wake(struct agent *a)
  * past it the migration fails, the VMM is told, and (had it not paused)
  * the VM never stopped.
  */
-/* Pages still to send: what a round left (the pause stopped it) or found. */
-static uint64_t todo_pages(const struct src *s)
-{
-	uint64_t n = 0, w;
-	uint32_t b;
-
-	for (b = 0; b < s->nb; b++)
-		for (w = 0; w < (s->r[b].npages + 63) / 64; w++)
-			n += __builtin_popcountll(s->todo[b][w]);
-	return n;
-}
-
 static int until_paused(struct src *s)
 {
 	struct agent *a = s->a;
@@ -1118,7 +1370,7 @@ static int until_paused(struct src *s)
 				if (send_round(s, true))
 					return -1;
 				add_round(s, s->t_start, (a->stats.pages_sent - p0) * PAGE,
-					  todo_pages(s));
+					  s->ntodo);
 				s->iteration++;
 				pthread_mutex_lock(&a->lock);
 				a->stats.iterations = s->iteration;
@@ -1217,6 +1469,16 @@ static int migrate(struct src *s, uint64_t t_start)
 				 (unsigned long long)s->rlru.budget);
 	if (exchange_blocks(s))
 		return -1;
+	if (!s->pin_all) {
+		int rc = pin_pool_init(&s->lpool, 1, s->L.total);
+
+		s->lpool_on = !rc;
+		if (rc)
+			log_info("no registration worker (%s): the source registers its chunks on the write path",
+				 strerror(-rc));
+		if (prefetch_requests(s))
+			return -1;
+	}
 	/* Tracking first, then look: nothing written meanwhile can be lost. */
 	pthread_mutex_lock(&a->lock);
 	a->stats.ram_blocks_ms = (now_us() - t_phase) / 1000;
@@ -1257,6 +1519,7 @@ static int migrate(struct src *s, uint64_t t_start)
 		memset(s->todo[b], 0xff, (s->r[b].npages + 63) / 64 * 8);
 		if (s->r[b].npages % 64)
 			s->todo[b][s->r[b].npages / 64] = (1ull << (s->r[b].npages % 64)) - 1;
+		s->ntodo += s->r[b].npages;
 	}
 	if (engine_stall(a, &s->c, "setup"))
 		return -1;
@@ -1338,7 +1601,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	/* vCPUs are stopped: what is dirty now is the last of it. */
 	if (collect_dirty(s) < 0 || send_round(s, false))
 		return -1;
-	add_round(s, t_start, (a->stats.pages_sent - p0) * PAGE, todo_pages(s));
+	add_round(s, t_start, (a->stats.pages_sent - p0) * PAGE, s->ntodo);
 	s->iteration++;
 	a->stats.iterations = s->iteration;
 	if (engine_stall(a, &s->c, "device"))
@@ -1421,7 +1684,6 @@ void *source_main(void *arg)
 	for (b = 0; b < s->nb; b++) {
 		region_close(&s->r[b]);
 		free(s->todo[b]);
-		free(s->fresh[b]);
 		free(s->sent[b]);
 	}
 	forget_all(&s->reg_head, &s->reg_tail);
@@ -1433,6 +1695,7 @@ void *source_main(void *arg)
 	free(s->lmr);
 	free(s->lseq);
 	free(s->inwin);
+	free(s->lpend);
 	free(s->work);
 	free(s->pm);
 	free(s);
