@@ -132,13 +132,28 @@ t "its reason says authentication is required" \
 t "destination still listening after the source without secret" dst_alive main
 
 # An impostor with the wrong secret connects just before the real source
-# and holds the destination for 4 s; the real one's request is held
-# meanwhile (not turned away as busy), then it migrates.
+# and holds the destination; the real one's request is held meanwhile
+# (not turned away as busy), then it migrates. The order is made, not
+# hoped for: the real source (VM booted, regions open) holds for 3 s
+# before its connect request (--debug-stall connect), the impostor
+# connects in that time, and it ends its hold (at most 4.5 s, under the
+# destination's 5 s authentication limit) once the destination says it
+# holds a request. (Started 0.5 s apart, a loaded machine booted the real
+# VM after the impostor's 4 s were over: nothing was held.)
+src_start main main "--secret-file $S/a --agent-arg --debug-stall=connect:3000"
+for i in $(seq 1200); do
+	grep -q 'debug stall: holding at connect' "$MIG_DIR/main/src.err" 2>/dev/null && break
+	kill -0 "$(cat "$MIG_DIR/main/src.pid")" 2>/dev/null || break
+	sleep 0.1
+done
 "$AP" "$MIG_DST_ADDR" "$(cat "$MIG_DIR/main/port")" "$MIG_SRC_ADDR" hold "$S/b" \
-	--hold-ms 4000 --blocks $ram >"$MIG_DIR/main/race.out" 2>&1 &
+	--hold-ms 4500 --blocks $ram >"$MIG_DIR/main/race.out" 2>&1 &
 race=$!
-sleep 0.5
-src_start main main "--secret-file $S/a"
+for i in $(seq 100); do
+	grep -q 'holding a connect request' "$MIG_DIR/main/dst.err" 2>/dev/null && break
+	sleep 0.1
+done
+kill -USR1 $race 2>/dev/null
 wait $race
 echo $? >"$MIG_DIR/main/race.rc"
 mig_wait main

@@ -13,7 +13,8 @@
  *            connection without sending it, then replays the same request
  *            and that proof in a second connection (a recorded exchange)
  *   reflect  answers the destination's own proof back to it
- *   hold     offers authentication, then says nothing for --hold-ms
+ *   hold     offers authentication, then says nothing for --hold-ms (or
+ *            until SIGUSR1: the test saw what it waited for meanwhile)
  * After its AUTH (if any) it asks for the RAM blocks and a registration,
  * as a source does, and watches for an rkey.
  * Exit 0: refused (the reason is printed); 1: it got an rkey or was
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +308,24 @@ static int watch(struct peer *p, int ms, bool *asked)
  * Acts as a source after its AUTH: RAM blocks, then a register request.
  * 0: refused (ERROR or disconnect), 1: got an rkey.
  */
+static volatile sig_atomic_t released;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	released = 1;
+}
+
+/* Says nothing for @ms, or until SIGUSR1. */
+static void hold(int ms)
+{
+	struct timespec step = { .tv_nsec = 20 * 1000000L };
+	int i;
+
+	for (i = 0; i < ms / 20 && !released; i++)
+		nanosleep(&step, NULL);
+}
+
 static int try_for_rkey(struct peer *p)
 {
 	uint8_t d[16 * WIRE_BLOCK_REQ_LEN];
@@ -344,6 +364,8 @@ int main(int argc, char **argv)
 	struct peer p;
 	char err[512];
 	int i, rc, hold_ms = 8000;
+
+	signal(SIGUSR1, on_usr1);
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: %s DST PORT SRC MODE [SECRET_FILE] [--blocks L,..] [--hold-ms MS]\n",
@@ -386,7 +408,7 @@ int main(int argc, char **argv)
 		rc = connect_peer(&p, ns, true);
 		if (rc)
 			return rc < 0 ? 2 : 0;
-		usleep((useconds_t)hold_ms * 1000);
+		hold(hold_ms);
 		if (k.set && p.auth) {
 			auth_mac(&k, AUTH_ROLE_SRC, &p.at, mac);
 			send_msg(&p, WIRE_AUTH, 1, mac, sizeof(mac));

@@ -322,6 +322,7 @@ static const struct {
 	const char *name;
 	bool source;	/* the role that passes this point */
 } stall_points[] = {
+	{ "connect", true },	/* regions open; before the connect request */
 	{ "setup", true },	/* connected, RAM blocks agreed, tracking on; before iteration 0 */
 	{ "iteration0", true },	/* iteration 0 under way: its first chunk written */
 	{ "iteration3", true },	/* a later round (iteration 3): its first chunk written */
@@ -354,7 +355,7 @@ int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len
 		stall_ms = (unsigned int)ms;
 		return 0;
 	}
-	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT setup, iteration0, iteration3, device (source) or completion (destination), got '%s'",
+	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT connect, setup, iteration0, iteration3, device (source) or completion (destination), got '%s'",
 		 arg);
 	return -1;
 }

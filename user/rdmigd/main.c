@@ -54,10 +54,10 @@ static void usage(FILE *f)
 "                         (by --secret-file or the control channel)\n"
 "  --allow ADDR[/PREFIX]  destination: accept sources from these addresses only\n"
 "                         (repeatable)\n"
-"  --debug-stall POINT:MS for tests: hold MS ms at POINT (setup, iteration0,\n"
-"                         iteration3, device on the source; completion on the\n"
-"                         destination) so a fault can be injected there; off\n"
-"                         by default\n"
+"  --debug-stall POINT:MS for tests: hold MS ms at POINT (connect, setup,\n"
+"                         iteration0, iteration3, device on the source;\n"
+"                         completion on the destination) so a fault can be\n"
+"                         injected there; off by default\n"
 "  -v, --verbose          debug messages on stderr\n"
 "  --help, --version\n");
 }

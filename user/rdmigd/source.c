@@ -1448,7 +1448,8 @@ static int migrate(struct src *s, uint64_t t_start)
 	pthread_mutex_unlock(&a->lock);
 	if (s->c.key.set)
 		pd.caps |= WIRE_CAP_AUTH;
-	if (setup(s) || conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
+	if (setup(s) || engine_stall(a, &s->c, "connect") ||
+	    conn_connect(&s->c, a->addr, a->port, a->bind, &pd))
 		return -1;
 	/* Not a byte of RAM or state before the destination proved itself. */
 	if (conn_auth_source(&s->c)) {
