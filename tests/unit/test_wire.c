@@ -184,7 +184,7 @@ static void test_fixed_lengths_and_reserved(void **st)
 	free(b);
 }
 
-/* AUTH (13): exactly 32 bytes, repeat 1; 14 is unknown. */
+/* AUTH (13): exactly 32 bytes, repeat 1. */
 static void test_auth_message(void **st)
 {
 	struct wire_hdr h;
@@ -192,7 +192,6 @@ static void test_auth_message(void **st)
 	uint8_t *b;
 
 	(void)st;
-	assert_int_equal(WIRE_TYPE_MAX, 13);
 	assert_string_equal(wire_type_name(WIRE_AUTH), "AUTH");
 	b = msg(WIRE_AUTH, 1, WIRE_AUTH_LEN);
 	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN, &h, &why), 0);
@@ -208,13 +207,127 @@ static void test_auth_message(void **st)
 	b = msg(WIRE_AUTH, 2, 2 * WIRE_AUTH_LEN);
 	assert_int_equal(check(b, WIRE_HDR_LEN + 2 * WIRE_AUTH_LEN, &h, &why), -1);
 	free(b);
-	b = msg(14, 1, WIRE_AUTH_LEN);
+	b = msg(WIRE_TYPE_MAX + 1, 1, WIRE_AUTH_LEN);
 	assert_int_equal(check(b, WIRE_HDR_LEN + WIRE_AUTH_LEN, &h, &why), -1);
 	free(b);
 	/* the capability survives decoding, the reject reasons have names */
 	assert_true(WIRE_CAPS_KNOWN & WIRE_CAP_AUTH);
 	assert_non_null(strstr(wire_rej_reason_str(WIRE_REJ_AUTH), "authentication"));
 	assert_non_null(strstr(wire_rej_reason_str(WIRE_REJ_NOT_ALLOWED), "allowed"));
+}
+
+/*
+ * QPS_REQUEST (14) 4 bytes, QPS_RESULT (15) 36, BARRIER (16) and
+ * BARRIER_RESULT (17) 8, each repeat 1; 18 is unknown.
+ */
+static void test_qps_messages(void **st)
+{
+	static const struct { uint32_t type, len; const char *name; } t[] = {
+		{ WIRE_QPS_REQ, WIRE_QPS_REQ_LEN, "QPS_REQUEST" },
+		{ WIRE_QPS_RES, WIRE_QPS_RES_LEN, "QPS_RESULT" },
+		{ WIRE_BARRIER, WIRE_BARRIER_LEN, "BARRIER" },
+		{ WIRE_BARRIER_RES, WIRE_BARRIER_LEN, "BARRIER_RESULT" },
+	};
+	struct wire_hdr h;
+	const char *why;
+	uint8_t *b;
+	size_t i;
+
+	(void)st;
+	assert_int_equal(WIRE_TYPE_MAX, 17);
+	assert_int_equal(WIRE_QPS_REQ_LEN, 4);
+	assert_int_equal(WIRE_QPS_RES_LEN, 36);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_string_equal(wire_type_name(t[i].type), t[i].name);
+		b = msg(t[i].type, 1, t[i].len);
+		assert_int_equal(check(b, WIRE_HDR_LEN + t[i].len, &h, &why), 0);
+		assert_int_equal(h.type, t[i].type);
+		free(b);
+		b = msg(t[i].type, 1, t[i].len - 1);
+		assert_int_equal(check(b, WIRE_HDR_LEN + t[i].len - 1, &h, &why), -1);
+		free(b);
+		b = msg(t[i].type, 1, t[i].len + 1);
+		assert_int_equal(check(b, WIRE_HDR_LEN + t[i].len + 1, &h, &why), -1);
+		free(b);
+		b = msg(t[i].type, 2, 2 * t[i].len);
+		assert_int_equal(check(b, WIRE_HDR_LEN + 2 * t[i].len, &h, &why), -1);
+		free(b);
+	}
+	b = msg(18, 1, 8);
+	assert_int_equal(check(b, WIRE_HDR_LEN + 8, &h, &why), -1);
+	free(b);
+	assert_true(WIRE_CAPS_KNOWN & WIRE_CAP_QPS);
+	/* never offered or granted on a first QP */
+	assert_false(WIRE_CAPS_KNOWN & WIRE_CAP_JOIN);
+	assert_string_equal(wire_rej_reason_str(WIRE_REJ_JOIN), "data QP join refused");
+}
+
+/*
+ * JOIN records: round trip; not a JOIN (another version or caps word,
+ * a normal request); malformed ones (short, n, index); an old
+ * destination's decoder refuses one (its index read as a chunk size).
+ */
+static void test_join_record(void **st)
+{
+	uint8_t buf[WIRE_JOIN_LEN + 8];
+	struct wire_join j = { .index = 3, .n = 4 }, o;
+	struct wire_pd pd = { .version = WIRE_VERSION, .caps = WIRE_CAP_QPS,
+			      .chunk_size = 1 << 20, .credits = 32 };
+	const char *why = NULL;
+	uint32_t i;
+
+	(void)st;
+	assert_true(WIRE_JOIN_LEN <= 56);
+	for (i = 0; i < WIRE_MAC_LEN; i++)
+		j.token[i] = (uint8_t)(i * 7 + 1);
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 0);
+	assert_int_equal(o.index, 3);
+	assert_int_equal(o.n, 4);
+	assert_memory_equal(o.token, j.token, WIRE_MAC_LEN);
+	/* padded by the transport */
+	memset(buf + WIRE_JOIN_LEN, 0, 8);
+	assert_int_equal(wire_join_decode(buf, sizeof(buf), &o, &why), 0);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN - 1, &o, &why), 1);
+	assert_non_null(strstr(why, "shorter"));
+	assert_int_equal(wire_join_decode(NULL, 0, &o, &why), -1);
+	assert_int_equal(wire_join_decode(buf, 4, &o, &why), -1);
+	/* an old destination's decoder refuses it: chunk size 3 */
+	assert_int_equal(wire_pd_decode(buf, WIRE_JOIN_LEN, &pd, &why), WIRE_REJ_CHUNK_SIZE);
+	/* a first QP's request is not a JOIN */
+	pd = (struct wire_pd){ .version = WIRE_VERSION, .caps = WIRE_CAP_QPS,
+			       .chunk_size = 1 << 20, .credits = 32 };
+	wire_pd_encode(buf, &pd);
+	assert_int_equal(wire_join_decode(buf, WIRE_PD_LEN, &o, &why), -1);
+	/* another version */
+	wire_join_encode(buf, &j);
+	wire_put32(buf, WIRE_VERSION + 1);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), -1);
+	/* the caps word must be JOIN alone */
+	wire_join_encode(buf, &j);
+	wire_put32(buf + 4, WIRE_CAP_JOIN | WIRE_CAP_AUTH);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), -1);
+	/* n and index */
+	j.n = 1;
+	j.index = 0;
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 1);
+	j.n = WIRE_QPS_MAX + 1;
+	j.index = 1;
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 1);
+	j.n = 4;
+	j.index = 0;	/* QP 0 never joins */
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 1);
+	assert_non_null(strstr(why, "index"));
+	j.index = 4;
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 1);
+	j.index = 3;
+	j.n = WIRE_QPS_MAX;
+	wire_join_encode(buf, &j);
+	assert_int_equal(wire_join_decode(buf, WIRE_JOIN_LEN, &o, &why), 0);
 }
 
 static void test_private_data(void **st)
@@ -403,6 +516,8 @@ int main(void)
 		cmocka_unit_test(test_repeat_limits),
 		cmocka_unit_test(test_fixed_lengths_and_reserved),
 		cmocka_unit_test(test_auth_message),
+		cmocka_unit_test(test_qps_messages),
+		cmocka_unit_test(test_join_record),
 		cmocka_unit_test(test_private_data),
 		cmocka_unit_test(test_reject_data),
 		cmocka_unit_test(test_layout_checks),

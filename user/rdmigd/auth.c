@@ -130,6 +130,24 @@ int auth_hmac(const void *key, size_t klen, const void *msg, size_t mlen,
 	return 0;
 }
 
+int auth_join_token(const uint8_t key[AUTH_JOIN_KEY_LEN], uint32_t index,
+		    uint32_t n, uint8_t out[AUTH_MAC_LEN])
+{
+	static const char label[] = "rdmig-join-v1";
+	uint8_t msg[sizeof(label) - 1 + 8], *p = msg + sizeof(label) - 1;
+
+	memcpy(msg, label, sizeof(label) - 1);
+	p[0] = index >> 24;
+	p[1] = index >> 16;
+	p[2] = index >> 8;
+	p[3] = index;
+	p[4] = n >> 24;
+	p[5] = n >> 16;
+	p[6] = n >> 8;
+	p[7] = n;
+	return auth_hmac(key, AUTH_JOIN_KEY_LEN, msg, sizeof(msg), out);
+}
+
 static uint8_t *put_ep(uint8_t *p, const struct auth_endpoint *ep)
 {
 	memcpy(p, ep->addr, 16);

@@ -73,6 +73,14 @@ int auth_nonce(uint8_t n[AUTH_NONCE_LEN]);
 /* HMAC-SHA256 of @msg under @key. Returns 0 or -1. */
 int auth_hmac(const void *key, size_t klen, const void *msg, size_t mlen,
 	      uint8_t out[AUTH_MAC_LEN]);
+/*
+ * A data QP's JOIN token (protocol.md, "Several QPs"): HMAC-SHA256 under
+ * the destination's per-migration join key of "rdmig-join-v1" || be32
+ * @index || be32 @n. Returns 0 or -1.
+ */
+#define AUTH_JOIN_KEY_LEN	32
+int auth_join_token(const uint8_t key[AUTH_JOIN_KEY_LEN], uint32_t index,
+		    uint32_t n, uint8_t out[AUTH_MAC_LEN]);
 /* The exact bytes @role signs (AUTH_TRANSCRIPT_LEN of them). */
 void auth_transcript_encode(const struct auth_transcript *t,
 			    enum auth_role role,

@@ -94,6 +94,44 @@ int wire_pd_decode(const void *buf, size_t len, struct wire_pd *pd,
 	return 0;
 }
 
+void wire_join_encode(void *buf, const struct wire_join *j)
+{
+	uint8_t *b = buf;
+
+	wire_put32(b, WIRE_VERSION);
+	wire_put32(b + 4, WIRE_CAP_JOIN);
+	wire_put32(b + 8, j->index);
+	wire_put32(b + 12, j->n);
+	memcpy(b + 16, j->token, WIRE_MAC_LEN);
+}
+
+int wire_join_decode(const void *buf, size_t len, struct wire_join *j,
+		     const char **why)
+{
+	const uint8_t *b = buf;
+
+	memset(j, 0, sizeof(*j));
+	if (!buf || len < 8 || wire_get32(b) != WIRE_VERSION ||
+	    wire_get32(b + 4) != WIRE_CAP_JOIN)
+		return -1;
+	if (len < WIRE_JOIN_LEN) {
+		*why = "JOIN record shorter than 48 bytes";
+		return 1;
+	}
+	j->index = wire_get32(b + 8);
+	j->n = wire_get32(b + 12);
+	memcpy(j->token, b + 16, WIRE_MAC_LEN);
+	if (j->n < 2 || j->n > WIRE_QPS_MAX) {
+		*why = "JOIN names a QP count outside 2..8";
+		return 1;
+	}
+	if (j->index < 1 || j->index >= j->n) {
+		*why = "JOIN names a QP index outside 1..n-1";
+		return 1;
+	}
+	return 0;
+}
+
 size_t wire_rej_encode(void *buf, size_t cap, const struct wire_rej *r,
 		       const char *text)
 {
@@ -149,6 +187,7 @@ const char *wire_rej_reason_str(uint32_t reason)
 	case WIRE_REJ_RESOURCES: return "destination out of resources";
 	case WIRE_REJ_AUTH: return "authentication required";
 	case WIRE_REJ_NOT_ALLOWED: return "source address not allowed";
+	case WIRE_REJ_JOIN: return "data QP join refused";
 	}
 	return "unknown reason";
 }
@@ -167,6 +206,10 @@ static const char *const type_names[WIRE_TYPE_MAX + 1] = {
 	[WIRE_UNREG_REQ] = "UNREGISTER_REQUEST",
 	[WIRE_UNREG_FINISHED] = "UNREGISTER_FINISHED",
 	[WIRE_AUTH] = "AUTH",
+	[WIRE_QPS_REQ] = "QPS_REQUEST",
+	[WIRE_QPS_RES] = "QPS_RESULT",
+	[WIRE_BARRIER] = "BARRIER",
+	[WIRE_BARRIER_RES] = "BARRIER_RESULT",
 };
 
 const char *wire_type_name(uint32_t type)
@@ -291,6 +334,25 @@ int wire_msg_check(const void *buf, size_t len, struct wire_hdr *h,
 	case WIRE_AUTH:
 		if (h->length != WIRE_AUTH_LEN) {
 			*why = "bad AUTH length";
+			return -1;
+		}
+		break;
+	case WIRE_QPS_REQ:
+		if (h->length != WIRE_QPS_REQ_LEN) {
+			*why = "bad QPS_REQUEST length";
+			return -1;
+		}
+		break;
+	case WIRE_QPS_RES:
+		if (h->length != WIRE_QPS_RES_LEN) {
+			*why = "bad QPS_RESULT length";
+			return -1;
+		}
+		break;
+	case WIRE_BARRIER:
+	case WIRE_BARRIER_RES:
+		if (h->length != WIRE_BARRIER_LEN) {
+			*why = "bad BARRIER length";
 			return -1;
 		}
 		break;

@@ -26,8 +26,16 @@
 #define WIRE_CAP_PIN_ALL	(1u << 0)	/* destination pins blocks up front */
 #define WIRE_CAP_ZERO_RANGE	(1u << 1)	/* COMPRESS carries zero ranges */
 #define WIRE_CAP_AUTH		(1u << 2)	/* challenge-response (protocol.md) */
+#define WIRE_CAP_QPS		(1u << 3)	/* QPS_REQ/RES, data QPs join (protocol.md) */
 #define WIRE_CAPS_KNOWN		(WIRE_CAP_PIN_ALL | WIRE_CAP_ZERO_RANGE | \
-				 WIRE_CAP_AUTH)
+				 WIRE_CAP_AUTH | WIRE_CAP_QPS)
+/*
+ * The caps word of a JOIN record (a data QP's connect request), never
+ * offered with the others: a destination that does not know it reads
+ * the record's index as a chunk size and refuses it (reason 2), and one
+ * that knows it never takes a JOIN for a migration's first QP.
+ */
+#define WIRE_CAP_JOIN		(1u << 31)
 
 /* Connection private data, request and accept alike: 24 bytes. */
 #define WIRE_PD_LEN		24
@@ -48,6 +56,28 @@ struct wire_pd {
 #define WIRE_PD_AUTH_REQ_LEN	(WIRE_PD_LEN + WIRE_NONCE_LEN)
 #define WIRE_PD_AUTH_ACC_LEN	(WIRE_PD_LEN + WIRE_NONCE_LEN + WIRE_MAC_LEN)
 
+/*
+ * JOIN record, the private data of data QP @index of @n (protocol.md,
+ * "Several QPs"): be32 version, be32 caps = WIRE_CAP_JOIN, be32 index,
+ * be32 n, token[32] = HMAC-SHA256(join_key, "rdmig-join-v1" || be32
+ * index || be32 n): 48 bytes, within RDMA_PS_TCP's 56.
+ */
+#define WIRE_QPS_MAX		8
+#define WIRE_JOIN_KEY_LEN	32
+#define WIRE_JOIN_LEN		(16 + WIRE_MAC_LEN)
+struct wire_join {
+	uint32_t index, n;
+	uint8_t token[WIRE_MAC_LEN];
+};
+void wire_join_encode(void *buf, const struct wire_join *j);
+/*
+ * -1 if @buf is not a JOIN record (its version and caps words say so);
+ * 0 for a well-formed one; 1 with @why for a malformed one (too short,
+ * n outside 2..WIRE_QPS_MAX, index outside 1..n-1).
+ */
+int wire_join_decode(const void *buf, size_t len, struct wire_join *j,
+		     const char **why);
+
 /* Reject private data: 16 bytes, then up to 64 bytes of text. */
 #define WIRE_REJ_LEN		16
 enum wire_rej_reason {
@@ -58,6 +88,7 @@ enum wire_rej_reason {
 	WIRE_REJ_RESOURCES = 5,	/* could not set up the QP */
 	WIRE_REJ_AUTH = 6,	/* authentication required, not offered */
 	WIRE_REJ_NOT_ALLOWED = 7,/* source address not on the allow-list */
+	WIRE_REJ_JOIN = 8,	/* a data QP's JOIN refused (text: why) */
 };
 #define WIRE_REJ_MAGIC		0x72646d67u	/* "rdmg" */
 struct wire_rej {
@@ -84,8 +115,13 @@ enum wire_type {
 	WIRE_UNREG_REQ = 11,
 	WIRE_UNREG_FINISHED = 12,
 	WIRE_AUTH = 13,
+	/* Only with WIRE_CAP_QPS negotiated (protocol.md, "Several QPs"). */
+	WIRE_QPS_REQ = 14,
+	WIRE_QPS_RES = 15,
+	WIRE_BARRIER = 16,
+	WIRE_BARRIER_RES = 17,
 };
-#define WIRE_TYPE_MAX		13
+#define WIRE_TYPE_MAX		17
 
 struct wire_hdr {
 	uint32_t length;
@@ -106,6 +142,9 @@ struct wire_hdr {
 #define WIRE_ERROR_MIN		4	/* be32 code, then text */
 #define WIRE_ERROR_TEXT_MAX	1024
 #define WIRE_AUTH_LEN		WIRE_MAC_LEN	/* the source's proof */
+#define WIRE_QPS_REQ_LEN	4	/* be32 QPs asked, 2..WIRE_QPS_MAX */
+#define WIRE_QPS_RES_LEN	(4 + WIRE_JOIN_KEY_LEN)	/* be32 granted, key */
+#define WIRE_BARRIER_LEN	8	/* be64 token, echoed by BARRIER_RES */
 
 /* Largest data portion: a full REG_RES (also the QEMU File payload cap). */
 #define WIRE_MAX_DATA		(WIRE_MAX_REPEAT * WIRE_REG_RES_LEN)
