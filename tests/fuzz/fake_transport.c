@@ -624,6 +624,43 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	return 0;
 }
 
+/* No data QP joins in the harness: the engines' QP 0 is all there is. */
+int conn_join_accept(struct conn *dq, struct rdma_cm_id *id,
+		     const struct wire_pd *local)
+{
+	(void)id;
+	(void)local;
+	return conn_fail(dq, "no data QPs in the fuzz harness");
+}
+
+void conn_reject_id(struct rdma_cm_id *id, uint32_t reason, const char *text)
+{
+	(void)id;
+	(void)reason;
+	(void)text;
+}
+
+void conn_poll_cm(struct conn *c)
+{
+	(void)c;
+}
+
+void conn_disconnect(struct conn *c)
+{
+	c->peer_gone = true;
+}
+
+/* Never asked for: the harness's agents have one QP. */
+int auth_join_token(const uint8_t key[AUTH_JOIN_KEY_LEN], uint32_t index,
+		    uint32_t n, uint8_t out[AUTH_MAC_LEN])
+{
+	(void)key;
+	(void)index;
+	(void)n;
+	memset(out, 0, AUTH_MAC_LEN);
+	return -1;
+}
+
 void conn_stop(struct conn *c)
 {
 	/* The QP is destroyed: no work request touches memory any more. */

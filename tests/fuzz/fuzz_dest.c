@@ -72,7 +72,7 @@ static int peer_connect(struct conn *c, uint8_t pd[WIRE_PD_LEN])
 	if (t.connects && (!t.second || !t.in.n || t.connects > 1))
 		return -1;
 	if (t.connects)
-		p.caps = in_u8(&t.in) & 7;
+		p.caps = in_u8(&t.in) & 15;
 	t.connects++;
 	wire_pd_encode(pd, &p);
 	return 0;
@@ -82,7 +82,7 @@ static int peer_connect(struct conn *c, uint8_t pd[WIRE_PD_LEN])
 static size_t generate(struct conn *c, uint8_t *m)
 {
 	uint8_t *d = m + WIRE_HDR_LEN;
-	uint32_t type = in_u8(&t.in) % 9, n = 1, i, b, ch;
+	uint32_t type = in_u8(&t.in) % 11, n = 1, i, b, ch;
 	size_t len = 0;
 
 	switch (type) {
@@ -158,6 +158,17 @@ static size_t generate(struct conn *c, uint8_t *m)
 		type = WIRE_READY;
 		wire_put32(d, in_u8(&t.in) % (c->peer_credits_max + 2));
 		len = WIRE_READY_LEN;
+		break;
+	case 9:
+		/* 0..9 QPs asked: 0, 1 and 9 are refused; no join follows here */
+		type = WIRE_QPS_REQ;
+		wire_put32(d, in_u8(&t.in) % 10);
+		len = WIRE_QPS_REQ_LEN;
+		break;
+	case 10:
+		type = WIRE_BARRIER;
+		wire_put64(d, in_u8(&t.in));
+		len = WIRE_BARRIER_LEN;
 		break;
 	}
 	wire_hdr_encode(m, type, n, (uint32_t)len);
@@ -269,7 +280,13 @@ static void peer_sent(struct conn *c, const struct wire_hdr *h, const uint8_t *d
 		break;
 	case WIRE_UNREG_FINISHED:
 		break;
+	case WIRE_QPS_RES:
+		/* The harness's destination has --qps 1: one QP, no join. */
+		FAKE_CHECK((c->caps & WIRE_CAP_QPS) && wire_get32(d) == 1,
+			   "QPS_RESULT granting %u", wire_get32(d));
+		break;
 	default:
+		/* BARRIER_RESULT included: a BARRIER without data QPs is refused. */
 		FAKE_CHECK(0, "the destination sent %s", wire_type_name(h->type));
 	}
 }
@@ -346,7 +363,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(a.secret.key, 0x11, 16);
 	}
 	a.auth_required = hdr[7] & 2;
-	t.caps = hdr[6] & 7;
+	t.caps = hdr[6] & 15;
 	t.credits = 2 + hdr[8] % 31;
 	t.second = hdr[7] & 8;
 	fake_peer = &peer;

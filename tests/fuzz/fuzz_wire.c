@@ -148,6 +148,16 @@ static void message(const uint8_t *data, size_t size)
 	case WIRE_REG_FINISHED:
 		CHECK(h.length == WIRE_FINISHED_LEN);
 		break;
+	case WIRE_QPS_REQ:
+		CHECK(h.length == WIRE_QPS_REQ_LEN);
+		break;
+	case WIRE_QPS_RES:
+		CHECK(h.length == WIRE_QPS_RES_LEN);
+		break;
+	case WIRE_BARRIER:
+	case WIRE_BARRIER_RES:
+		CHECK(h.length == WIRE_BARRIER_LEN);
+		break;
 	}
 	entries(&h, data);
 }
@@ -172,6 +182,27 @@ static void private_data(const uint8_t *data, size_t size)
 	wire_pd_encode(enc, &pd);
 	CHECK(!wire_pd_decode(enc, sizeof(enc), &back, &why));
 	CHECK(!memcmp(&pd, &back, sizeof(pd)));
+}
+
+/* The same bytes as a data QP's JOIN record (dest.c's join check). */
+static void join_record(const uint8_t *data, size_t size)
+{
+	struct wire_join j, back;
+	const char *why = NULL;
+	uint8_t enc[WIRE_JOIN_LEN];
+	int rc = wire_join_decode(size ? data : NULL, size, &j, &why);
+
+	if (rc < 0)
+		return;
+	if (rc) {
+		CHECK(rc == 1 && why && *why);
+		return;
+	}
+	CHECK(size >= WIRE_JOIN_LEN);
+	CHECK(j.n >= 2 && j.n <= WIRE_QPS_MAX && j.index >= 1 && j.index < j.n);
+	wire_join_encode(enc, &j);
+	CHECK(!wire_join_decode(enc, sizeof(enc), &back, &why));
+	CHECK(!memcmp(&j, &back, sizeof(j)));
 }
 
 static void reject(const uint8_t *data, size_t size)
@@ -219,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(m, data, size);
 	message(m, size);
 	private_data(m, size);
+	join_record(m, size);
 	reject(m, size);
 	free(m);
 	return 0;

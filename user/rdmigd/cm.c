@@ -118,7 +118,10 @@ static int create_qp(struct conn *c, struct rdma_cm_id *id)
 {
 	struct ibv_qp_init_attr qa = { 0 };
 
-	c->pd = ibv_alloc_pd(id->verbs);
+	/* Keys of QP 0's MRs are valid only on its own device. */
+	if (c->shared_pd && c->shared_pd->context != id->verbs)
+		return conn_fail(c, "the data QP resolved to another RDMA device than QP 0");
+	c->pd = c->shared_pd ? c->shared_pd : ibv_alloc_pd(id->verbs);
 	if (!c->pd)
 		return conn_fail(c, "ibv_alloc_pd: %s", strerror(errno));
 	c->cc = ibv_create_comp_channel(id->verbs);
@@ -133,13 +136,16 @@ static int create_qp(struct conn *c, struct rdma_cm_id *id)
 	qa.recv_cq = c->cq;
 	qa.qp_type = IBV_QPT_RC;
 	qa.cap.max_send_wr = CONN_SQ_DEPTH;
-	qa.cap.max_recv_wr = CONN_RECV_DEPTH;
+	/* A data QP takes no SEND: one receive slot, never posted. */
+	qa.cap.max_recv_wr = c->data_only ? 1 : CONN_RECV_DEPTH;
 	qa.cap.max_send_sge = 1;
 	qa.cap.max_recv_sge = 1;
 	if (rdma_create_qp(id, c->pd, &qa))
 		return conn_fail(c, "rdma_create_qp: %s", strerror(errno));
 	c->qp_created = true;
 	c->id = id;
+	if (c->data_only)
+		return 0;
 	if (conn_setup_buffers(c) || conn_post_initial_recvs(c))
 		return -1;
 	return 0;
@@ -176,6 +182,38 @@ static void reject(struct rdma_cm_id *id, uint32_t reason, uint32_t detail,
 
 	if (rdma_reject(id, buf, (uint8_t)n))
 		log_err("rdma_reject: %s", strerror(errno));
+}
+
+void conn_reject_id(struct rdma_cm_id *id, uint32_t reason, const char *text)
+{
+	reject(id, reason, 0, text ? text : "");
+	rdma_destroy_id(id);
+}
+
+int conn_join_accept(struct conn *dq, struct rdma_cm_id *id,
+		     const struct wire_pd *local)
+{
+	struct rdma_conn_param cp = { 0 };
+	uint8_t pd[WIRE_PD_LEN];
+
+	dq->local = *local;
+	if (create_qp(dq, id)) {
+		if (dq->qp_created)
+			rdma_destroy_qp(id);
+		dq->qp_created = false;
+		dq->id = NULL;
+		conn_reject_id(id, WIRE_REJ_RESOURCES, "cannot create the data QP");
+		return -1;
+	}
+	wire_pd_encode(pd, local);
+	cp.private_data = pd;
+	cp.private_data_len = WIRE_PD_LEN;
+	cp.responder_resources = 1;
+	cp.initiator_depth = 1;
+	cp.rnr_retry_count = 7;
+	if (rdma_accept(id, &cp))
+		return conn_fail(dq, "rdma_accept of a data QP: %s", strerror(errno));
+	return 0;
 }
 
 static const char *peer_name(struct rdma_cm_id *id, char *buf, size_t len)
@@ -333,6 +371,16 @@ static int accept_one(struct conn *c, const struct wire_pd *local,
 		return refuse(c, &r, true, WIRE_REJ_NOT_ALLOWED, 0,
 			      "source address not allowed",
 			      "refused %s: its address is not on the --allow list", who);
+	{
+		struct wire_join j;
+
+		/* A data QP joins a running migration, never starts one. */
+		if (wire_join_decode(r.pd, r.pd_len, &j, &why) >= 0)
+			return refuse(c, &r, true, WIRE_REJ_JOIN, 0,
+				      "no migration is taking data QPs",
+				      "refused a data QP join from %s: no migration is taking data QPs",
+				      who);
+	}
 	rc = wire_pd_decode(r.pd, r.pd_len, &peer, &why);
 	if (rc == WIRE_REJ_VERSION)
 		return refuse(c, &r, keep, rc, WIRE_VERSION, "protocol version mismatch",
@@ -482,7 +530,7 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	struct sockaddr_storage dst, src;
 	struct rdma_conn_param cp = { 0 };
 	struct rdma_cm_event *ev;
-	uint8_t pd[WIRE_PD_AUTH_REQ_LEN];
+	uint8_t pd[WIRE_PD_AUTH_REQ_LEN > WIRE_JOIN_LEN ? WIRE_PD_AUTH_REQ_LEN : WIRE_JOIN_LEN];
 	char err[256];
 	uint64_t t0 = conn_now_us();
 	int rc, tmo;
@@ -543,7 +591,11 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	wire_pd_encode(pd, local);
 	cp.private_data_len = WIRE_PD_LEN;
 	memcpy(c->at.req_pd, pd, WIRE_PD_LEN);
-	if (local->caps & WIRE_CAP_AUTH) {
+	if (c->data_only) {
+		/* A data QP asks with its JOIN record, nothing else. */
+		memcpy(pd, c->join_pd, WIRE_JOIN_LEN);
+		cp.private_data_len = WIRE_JOIN_LEN;
+	} else if (local->caps & WIRE_CAP_AUTH) {
 		/* The source's nonce rides in the connect request. */
 		if (auth_nonce(c->at.ns))
 			return conn_fail(c, "cannot draw a random nonce (RAND_bytes failed)");
@@ -603,6 +655,12 @@ int conn_connect(struct conn *c, const char *addr, const char *port,
 	return 0;
 }
 
+void conn_disconnect(struct conn *c)
+{
+	if (c->id && c->connected)
+		rdma_disconnect(c->id);
+}
+
 void conn_stop(struct conn *c)
 {
 	if (c->id && c->connected)
@@ -630,6 +688,7 @@ void conn_drop_peer(struct conn *c)
 	c->on_msg = keep.on_msg;
 	c->arg = keep.arg;
 	c->get_key = keep.get_key;
+	c->on_cm = keep.on_cm;
 	c->allow = keep.allow;
 	c->nallow = keep.nallow;
 	memcpy(c->pending, keep.pending, sizeof(c->pending));
@@ -665,7 +724,7 @@ void conn_destroy(struct conn *c)
 		ibv_destroy_cq(c->cq);
 	if (c->cc)
 		ibv_destroy_comp_channel(c->cc);
-	if (c->pd)
+	if (c->pd && c->pd != c->shared_pd)
 		ibv_dealloc_pd(c->pd);
 	c->cq = NULL;
 	c->cc = NULL;
@@ -675,7 +734,7 @@ void conn_destroy(struct conn *c)
 	if (c->listen_id)
 		rdma_destroy_id(c->listen_id);
 	c->id = c->listen_id = NULL;
-	if (c->ec)
+	if (c->ec && !c->shared_ec)
 		rdma_destroy_event_channel(c->ec);
 	c->ec = NULL;
 }

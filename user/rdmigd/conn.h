@@ -187,6 +187,29 @@ struct conn {
 	struct conn_request pending[CONN_MAX_PENDING];
 	uint32_t npending;
 	char who[64];			/* the connected peer's address */
+
+	/*
+	 * Several QPs (protocol.md, "Several QPs"): a data QP carries only
+	 * RDMA WRITEs. It posts no receive and sends no message, so no
+	 * keepalive either: its silence check watches completions only.
+	 * It shares the first QP's protection domain (@shared_pd, so every
+	 * MR's keys are valid on it) and, on the destination, its event
+	 * channel (@shared_ec: the listener's, where the join arrived).
+	 */
+	bool data_only;
+	struct ibv_pd *shared_pd;	/* not this connection's to free */
+	bool shared_ec;			/* not this connection's to destroy */
+	uint8_t join_pd[WIRE_JOIN_LEN];	/* source: the JOIN record it sends */
+	/*
+	 * Destination: called by the event loop, the event already
+	 * acknowledged, for a CONNECT_REQUEST while connected (with its
+	 * first @pd_len <= WIRE_JOIN_LEN bytes of private data) and for
+	 * every event of an id that is not this connection's (@pd_len 0);
+	 * returns true if it took it (a request it did not take is turned
+	 * away busy, as before).
+	 */
+	bool (*on_cm)(struct conn *c, enum rdma_cm_event_type t, const char *name,
+		      struct rdma_cm_id *id, const uint8_t *pd, uint32_t pd_len);
 };
 
 #define CONN_DEFAULT_TIMEOUT_MS	30000
@@ -219,6 +242,20 @@ void conn_drop_peer(struct conn *c);
 void conn_save_request(struct conn_request *r, const struct rdma_cm_event *ev);
 /* Destination: turns away every held connect request (busy). */
 void conn_refuse_pending(struct conn *c);
+/*
+ * Destination: accepts a data QP's join on @id (its CONNECT_REQUEST
+ * already acknowledged) into @dq, set up by the caller with data_only,
+ * shared_pd and the first QP's event channel (shared_ec); @local's caps
+ * are WIRE_CAP_JOIN. ESTABLISHED arrives later, through on_cm.
+ */
+int conn_join_accept(struct conn *dq, struct rdma_cm_id *id,
+		     const struct wire_pd *local);
+/* Turns a connect request away with @reason and @text; destroys @id. */
+void conn_reject_id(struct rdma_cm_id *id, uint32_t reason, const char *text);
+/* Source: disconnects (a test fault point's loss of one data QP). */
+void conn_disconnect(struct conn *c);
+/* Handles the CM events already queued (a data QP's DISCONNECTED). */
+void conn_poll_cm(struct conn *c);
 /* Disconnects and destroys the QP: no WR can touch memory afterwards. */
 void conn_stop(struct conn *c);
 void conn_destroy(struct conn *c);

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include <linux/rdmig.h>
 #include <rdmig/librdmig.h>
 
@@ -28,6 +31,18 @@
 struct dst {
 	struct agent *a;
 	struct conn c;
+	/*
+	 * Several QPs (protocol.md, "Several QPs"): @nqp granted; the data
+	 * QPs dq[1..nqp-1] join while @joining (until @join_deadline_us),
+	 * each index once, with a token under @join_key. Nothing is posted
+	 * on them here: they only let the source WRITE.
+	 */
+	uint32_t nqp;
+	struct conn dq[WIRE_QPS_MAX];
+	uint8_t join_key[WIRE_JOIN_KEY_LEN];
+	bool qps_asked, joining, qps_closing;
+	uint32_t established;
+	uint64_t join_deadline_us;
 	struct region r[MAX_REGIONS];
 	uint32_t nb;
 	struct chunk_layout L;
@@ -139,6 +154,20 @@ static void pool_stop(struct dst *d)
 		free(r);
 	}
 	d->pend_tail = NULL;
+}
+
+/*
+ * Disconnects and destroys every data QP, before any chunk MR goes: no
+ * WRITE can land after. Their DISCONNECTED events are expected now.
+ */
+static void data_stop(struct dst *d)
+{
+	uint32_t i;
+
+	d->qps_closing = true;
+	d->joining = false;
+	for (i = 1; i < WIRE_QPS_MAX; i++)
+		conn_stop(&d->dq[i]);
 }
 
 static void release_all(struct dst *d)
@@ -616,6 +645,8 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	d->a->stats.iterations = f.iteration;
 	d->a->stats.state_bytes = d->state_len;
 	pthread_mutex_unlock(&d->a->lock);
+	/* The source flushed them before LAST: nothing more comes on them. */
+	data_stop(d);
 	release_all(d);
 	/* The VMM drains the state as it comes; the source hears from us meanwhile. */
 	conn_busy_begin(&d->c);
@@ -632,6 +663,115 @@ static int on_finished(struct dst *d, const uint8_t *data)
 		return -1;
 	d->finished = true;
 	return 0;
+}
+
+#define JOIN_TIMEOUT_MS	10000
+
+/* QPS_REQUEST: grants min(asked, --qps) and hands out the join key. */
+static int on_qps_req(struct dst *d, const uint8_t *data)
+{
+	uint32_t n = wire_get32(data), max = d->a->qps ? d->a->qps : 1, g;
+	uint8_t b[WIRE_QPS_RES_LEN] = { 0 };
+
+	if (!(d->c.caps & WIRE_CAP_QPS) || d->qps_asked || d->blocks_done)
+		return proto_err(d, WIRE_E_PROTO, "unexpected QPS_REQUEST");
+	if (n < 2 || n > WIRE_QPS_MAX)
+		return proto_err(d, WIRE_E_PROTO, "QPS_REQUEST asks for %u QPs, not 2..%d",
+				 n, WIRE_QPS_MAX);
+	d->qps_asked = true;
+	g = n < max ? n : max;
+	if (g > 1) {
+		if (RAND_bytes(d->join_key, sizeof(d->join_key)) != 1)
+			return proto_err(d, WIRE_E_INTERNAL, "cannot draw the join key (RAND_bytes failed)");
+		memcpy(b + 4, d->join_key, WIRE_JOIN_KEY_LEN);
+		d->joining = true;
+		d->join_deadline_us = now_us() + JOIN_TIMEOUT_MS * 1000ull;
+	}
+	d->nqp = g;
+	pthread_mutex_lock(&d->a->lock);
+	d->a->stats.qps = g;
+	pthread_mutex_unlock(&d->a->lock);
+	log_info("source asked for %u QPs, granted %u", n, g);
+	wire_put32(b, g);
+	return conn_send(&d->c, WIRE_QPS_RES, 1, b, sizeof(b));
+}
+
+/*
+ * The CM events of the data QPs (conn.h, on_cm). A join is taken only
+ * while joining, for an index not joined yet, on QP 0's device, with the
+ * right token (compared in constant time); any other is refused on its
+ * own and the migration goes on. A data QP that disconnects or fails
+ * fails the migration, naming it.
+ */
+static bool dst_cm(struct conn *c, enum rdma_cm_event_type t, const char *name,
+		   struct rdma_cm_id *id, const uint8_t *pd, uint32_t pd_len)
+{
+	struct dst *d = c->arg;
+	uint32_t i;
+
+	if (t == RDMA_CM_EVENT_CONNECT_REQUEST) {
+		uint8_t tok[WIRE_MAC_LEN];
+		const char *why = NULL;
+		struct wire_join j;
+		struct wire_pd local;
+		struct conn *q;
+		int rc = wire_join_decode(pd, pd_len, &j, &why);
+
+		if (rc < 0)
+			return false;	/* a second source: busy, as ever */
+		if (!rc && !d->joining)
+			why = "no data QP join is expected now";
+		else if (!rc && j.n != d->nqp)
+			why = "the JOIN names another QP count than granted";
+		else if (!rc && d->dq[j.index].id)
+			why = "that data QP index has already joined";
+		else if (!rc && (!d->c.id || id->verbs != d->c.id->verbs))
+			why = "the join arrived on another RDMA device than QP 0";
+		else if (!rc && (auth_join_token(d->join_key, j.index, j.n, tok) ||
+				 CRYPTO_memcmp(tok, j.token, WIRE_MAC_LEN)))
+			why = "the JOIN token does not match";
+		if (why) {
+			log_err("refused a data QP join (index %u of %u): %s; the migration goes on",
+				j.index, j.n, why);
+			conn_reject_id(id, WIRE_REJ_JOIN, why);
+			c->refused++;
+			return true;
+		}
+		q = &d->dq[j.index];
+		conn_init(q, &d->a->cancel, 0, NULL, d);
+		q->data_only = true;
+		q->shared_pd = d->c.pd;
+		q->shared_ec = true;
+		q->ec = d->c.ec;
+		local = d->c.local;
+		local.caps = WIRE_CAP_JOIN;
+		if (conn_join_accept(q, id, &local))
+			proto_err(d, WIRE_E_RESOURCES, "accepting data QP %u of %u: %s",
+				  j.index, j.n, q->err);
+		else
+			log_dbg("data QP %u of %u accepted", j.index, j.n);
+		return true;
+	}
+	for (i = 1; i < WIRE_QPS_MAX; i++)
+		if (d->dq[i].id && id == d->dq[i].id)
+			break;
+	if (i == WIRE_QPS_MAX)
+		return false;
+	if (t == RDMA_CM_EVENT_ESTABLISHED) {
+		conn_established(&d->dq[i]);
+		if (++d->established == d->nqp - 1) {
+			d->joining = false;
+			OPENSSL_cleanse(d->join_key, sizeof(d->join_key));
+			log_info("%u data QPs joined", d->established);
+		}
+		return true;
+	}
+	if (d->qps_closing)
+		return true;
+	d->dq[i].connected = false;
+	proto_err(d, WIRE_E_RESOURCES, "data QP %u of %u %s", i, d->nqp,
+		  t == RDMA_CM_EVENT_DISCONNECTED ? "disconnected" : name);
+	return true;
 }
 
 static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
@@ -686,6 +826,13 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		return on_state(d, h, data);
 	case WIRE_REG_FINISHED:
 		return on_finished(d, data);
+	case WIRE_QPS_REQ:
+		return on_qps_req(d, data);
+	case WIRE_BARRIER:
+		/* In order on QP 0: everything before it has been handled. */
+		if (!(d->c.caps & WIRE_CAP_QPS) || d->nqp < 2)
+			return proto_err(d, WIRE_E_PROTO, "BARRIER without data QPs");
+		return conn_send(&d->c, WIRE_BARRIER_RES, 1, data, WIRE_BARRIER_LEN);
 	}
 	return proto_err(d, WIRE_E_PROTO, "unexpected %s from the source",
 			 wire_type_name(h->type));
@@ -755,6 +902,10 @@ static int serve(struct dst *d)
 			return -1;
 		if (d->use_pool && !d->finished && answer(d))
 			return -1;
+		if (d->joining && now_us() > d->join_deadline_us)
+			return proto_err(d, WIRE_E_PROTO,
+					 "%u of %u data QPs joined within %d ms",
+					 d->established, d->nqp - 1, JOIN_TIMEOUT_MS);
 		if (!d->trusted && d->c.auth &&
 		    conn_now_us() - d->c.accepted_us > AUTH_TIMEOUT_MS * 1000ull)
 			return proto_err(d, WIRE_E_AUTH,
@@ -809,6 +960,9 @@ void *dest_main(void *arg)
 	pd.chunk_size = (uint32_t)a->defaults.chunk_size;
 	pd.pin_budget = a->defaults.pin_budget;
 	d->c.get_key = dst_key;
+	d->c.on_cm = dst_cm;
+	d->nqp = 1;
+	a->stats.qps = 1;
 	d->c.allow = a->allow;
 	d->c.nallow = a->nallow;
 	if (setup(d) || conn_listen(&d->c, a->addr, a->port))
@@ -825,6 +979,7 @@ out:
 		conn_send_error(&d->c, atomic_load(&a->cancel) ? WIRE_E_CANCELLED :
 				d->err_code ? d->err_code : WIRE_E_INTERNAL,
 				d->c.err);
+	data_stop(d);
 	if (!ok)
 		conn_stop(&d->c);
 	release_all(d);
@@ -842,6 +997,9 @@ out:
 	if (ok)
 		engine_report(a, true, NULL);
 	snprintf(reason, sizeof(reason), "%s", d->c.err[0] ? d->c.err : "failed");
+	/* Before QP 0's: they use its protection domain and event channel. */
+	for (i = 1; i < WIRE_QPS_MAX; i++)
+		conn_destroy(&d->dq[i]);
 	conn_destroy(&d->c);
 	if (ok) {
 		/* A failure to mark only costs a later migration onwards its

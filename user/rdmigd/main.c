@@ -38,6 +38,9 @@ static void usage(FILE *f)
 "  --max-inflight BYTES   source: RDMA WRITE bytes in flight at most, so messages\n"
 "                         do not queue behind them (default 16 MiB, at least\n"
 "                         4 MiB); 0 = no limit\n"
+"  --qps N                RC QPs per migration, 1..8 (default 1): with 2 or more,\n"
+"                         QP 0 carries the messages and the others the RDMA\n"
+"                         WRITEs; the source asks, the destination grants at most N\n"
 "  --pin-threads N        destination: pin requested chunks on N worker threads and\n"
 "                         answer each as it is pinned (default 2, at most 16);\n"
 "                         0 = pin in the dispatch loop, one answer per request\n"
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_CONNECT, O_BIND, O_REGION, O_CONTROL, O_CPATH,
 	       O_STATE, O_CHUNK, O_BUDGET, O_PINALL, O_TIMEOUT, O_PTIMEOUT, O_ZSCAN, O_SECRET, O_SECRET_CLI, O_REQAUTH,
-	       O_ALLOW, O_STALL, O_PTHREADS, O_WRLIST, O_INFLIGHT, O_HELP, O_VERSION };
+	       O_ALLOW, O_STALL, O_PTHREADS, O_WRLIST, O_INFLIGHT, O_QPS, O_HELP, O_VERSION };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "connect", required_argument, NULL, O_CONNECT },
@@ -114,6 +117,7 @@ int main(int argc, char **argv)
 		{ "pin-threads", required_argument, NULL, O_PTHREADS },
 		{ "wr-list", required_argument, NULL, O_WRLIST },
 		{ "max-inflight", required_argument, NULL, O_INFLIGHT },
+		{ "qps", required_argument, NULL, O_QPS },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "zero-scan", no_argument, NULL, O_ZSCAN },
 		{ "pause-timeout-ms", required_argument, NULL, O_PTIMEOUT },
@@ -139,6 +143,7 @@ int main(int argc, char **argv)
 	a.pin_threads = PIN_THREADS_DEFAULT;
 	a.wr_list = CONN_WR_LIST_DEFAULT;
 	a.max_inflight = CONN_MAX_INFLIGHT_DEFAULT;
+	a.qps = 1;
 	a.defaults = (struct mig_params){
 		.downtime_ms = 300, .max_iterations = 30, .chunk_size = 1 << 20,
 		.pause_timeout_ms = DEFAULT_PAUSE_TIMEOUT_MS,
@@ -212,6 +217,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			a.max_inflight = v;
+			break;
+		}
+		case O_QPS: {
+			uint64_t v;
+
+			if (rdmig_parse_u64(optarg, &v) || !v || v > WIRE_QPS_MAX) {
+				fprintf(stderr, "rdmigd: --qps: '%s' is not a number from 1 to %d\n",
+					optarg, WIRE_QPS_MAX);
+				return 2;
+			}
+			a.qps = (uint32_t)v;
 			break;
 		}
 		case O_ZSCAN: a.zero_scan = true; break;

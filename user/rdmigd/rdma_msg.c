@@ -200,10 +200,11 @@ static int send_now(struct conn *c, uint32_t type, uint32_t repeat,
 static void maybe_send_ready(struct conn *c)
 {
 	uint8_t d[WIRE_READY_LEN];
-	bool keepalive = c->connected && c->timeout_ms &&
+	bool keepalive = !c->data_only && c->connected && c->timeout_ms &&
 		conn_now_us() - c->last_tx_us >= (uint64_t)c->timeout_ms * 250;
 
-	if (c->failed || (!keepalive && c->to_return < CONN_RECV_DEPTH / 4) ||
+	if (c->failed || c->data_only ||
+	    (!keepalive && c->to_return < CONN_RECV_DEPTH / 4) ||
 	    c->credits < 1 || !c->nsfree || sq_room(c) < 2)
 		return;
 	wire_put32(d, c->to_return);
@@ -350,6 +351,30 @@ static void check_cm(struct conn *c)
 			log_info("holding a connect request until the connected source authenticates");
 			continue;
 		}
+		/*
+		 * A data QP's join, or an event of one: dest.c decides, on a
+		 * copy (the event is acknowledged first, so that the hook may
+		 * destroy the id). What it does not take is as before.
+		 */
+		if ((t == RDMA_CM_EVENT_CONNECT_REQUEST || !ours) && c->on_cm) {
+			uint8_t pd[WIRE_JOIN_LEN];
+			uint32_t n = ev->param.conn.private_data_len;
+			struct rdma_cm_id *id = ev->id;
+
+			if (t != RDMA_CM_EVENT_CONNECT_REQUEST || !ev->param.conn.private_data)
+				n = 0;
+			if (n > sizeof(pd))
+				n = sizeof(pd);
+			if (n)
+				memcpy(pd, ev->param.conn.private_data, n);
+			rdma_ack_cm_event(ev);
+			if (c->on_cm(c, t, rdma_event_str(t), id, pd, n) ||
+			    t != RDMA_CM_EVENT_CONNECT_REQUEST)
+				continue;
+			conn_reject_id(id, WIRE_REJ_BUSY, NULL);
+			c->refused++;
+			continue;
+		}
 		if (t == RDMA_CM_EVENT_CONNECT_REQUEST) {
 			/* One migration per agent: a second source is turned away. */
 			uint8_t buf[WIRE_REJ_LEN];
@@ -391,6 +416,12 @@ static void check_cm(struct conn *c)
 			c->connected = false;
 		}
 	}
+}
+
+void conn_poll_cm(struct conn *c)
+{
+	if (c->ec)
+		check_cm(c);
 }
 
 /* Waits up to @timeout_ms for a completion or a CM event. */
@@ -435,7 +466,8 @@ static int check_silence(struct conn *c)
 
 	if (!c->connected || !c->timeout_ms || c->failed)
 		return 0;
-	if (now - c->last_rx_us > lim)
+	/* A data QP's peer never sends on it: only completions count. */
+	if (!c->data_only && now - c->last_rx_us > lim)
 		return conn_fail(c, "the peer sent nothing for %u ms (timeout): it is stuck or gone",
 				 c->timeout_ms);
 	if (c->done < c->last_signaled && now - c->last_done_us > lim)

@@ -108,6 +108,7 @@ struct mig_stats {
 	/* source: RDMA WRITEs, and the ibv_post_send calls that posted them */
 	uint64_t writes, write_posts;
 	uint64_t inflight_waits;	/* WRITEs that waited for --max-inflight */
+	uint64_t qps;		/* RC QPs of the migration, as granted (--qps) */
 	uint64_t unregistrations;
 	uint64_t throughput_mbps;
 	uint64_t peak_pinned_bytes;
@@ -132,6 +133,7 @@ struct agent {
 	uint32_t pin_threads;	/* destination: pin workers, 0 = none (pinpool.h) */
 	uint32_t wr_list;	/* source: WRITEs per ibv_post_send (conn.h) */
 	uint64_t max_inflight;	/* source: WRITE bytes in flight, 0 = no limit */
+	uint32_t qps;		/* --qps: source asks, destination grants at most */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -214,6 +216,8 @@ struct conn;
 int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len);
 int engine_stall(struct agent *a, struct conn *c, const char *point);
 int engine_stall_round(struct agent *a, struct conn *c, uint32_t iteration);
+/* A fault point that is not a hold (dataqp1): true if it was asked for. */
+bool engine_fault(const char *point);
 /* Ends the engine's current wait (the VMM paused, the state ended). */
 void engine_wake(struct agent *a);
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <linux/rdmig.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <rdmig/librdmig.h>
 
@@ -80,6 +81,18 @@ struct src {
 	struct agent *a;
 	struct mig_params p;
 	struct conn c;
+	/*
+	 * Several QPs (protocol.md, "Several QPs"): @nqp granted; with 2 or
+	 * more, c is QP 0 (messages only) and dq[1..nqp-1] carry the WRITEs,
+	 * chunk g's all on dq[1 + g % (nqp - 1)] (wconn()).
+	 */
+	uint32_t nqp;
+	struct conn dq[WIRE_QPS_MAX];
+	uint8_t join_key[WIRE_JOIN_KEY_LEN];
+	bool qps_asked, qps_done;
+	bool comp_unfenced;	/* a COMPRESS went since the last BARRIER */
+	bool fault_done;	/* the dataqp1 fault point has fired */
+	uint64_t barrier_sent, barrier_done;	/* tokens */
 	struct region r[MAX_REGIONS];
 	uint32_t nb;
 	struct rdmig_nl *nl;	/* the module's netlink family, bound to r[] */
@@ -93,7 +106,7 @@ struct src {
 	uint32_t rkey[MAX_REGIONS];
 	/* local registrations of the transfer view */
 	struct ibv_mr **lmr;
-	uint64_t *lseq;		/* last WR that reads the chunk */
+	uint64_t *lseq;		/* last WR that reads the chunk, on wconn(s, g) */
 	struct chunk_lru llru;
 	struct ibv_mr *bmr[MAX_REGIONS];
 	uint8_t *inwin;		/* in the pipeline window: not evictable */
@@ -404,6 +417,20 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 	}
 	case WIRE_REG_FINISHED:
 		return on_ack(s, data);
+	case WIRE_QPS_RES:
+		i = wire_get32(data);
+		if (!s->qps_asked || s->qps_done || i < 1 || i > s->a->qps)
+			return proto_err(s, WIRE_E_PROTO, "unexpected QPS_RESULT (%u QPs granted)", i);
+		s->nqp = i;
+		memcpy(s->join_key, data + 4, WIRE_JOIN_KEY_LEN);
+		s->qps_done = true;
+		return 0;
+	case WIRE_BARRIER_RES:
+		if (s->barrier_done == s->barrier_sent ||
+		    wire_get64(data) != s->barrier_sent)
+			return proto_err(s, WIRE_E_PROTO, "BARRIER_RESULT answers no BARRIER sent");
+		s->barrier_done = s->barrier_sent;
+		return 0;
 	}
 	return proto_err(s, WIRE_E_PROTO, "unexpected %s from the destination",
 			 wire_type_name(h->type));
@@ -452,9 +479,12 @@ static int flush_comp(struct src *s)
 		wire_put_range(s->compbuf, s->ncomp++, &s->pend);
 		s->have_pend = false;
 	}
-	if (s->ncomp)
+	if (s->ncomp) {
 		rc = conn_send(&s->c, WIRE_COMPRESS, s->ncomp, s->compbuf,
 			       s->ncomp * WIRE_RANGE_LEN);
+		/* See fence_compress(): no WRITE before this is applied. */
+		s->comp_unfenced = s->nqp > 1;
+	}
 	s->ncomp = 0;
 	return rc;
 }
@@ -481,6 +511,149 @@ static int add_zero_page(struct src *s, uint32_t b, uint64_t page)
 	return 0;
 }
 
+/* ---- several QPs (protocol.md, "Several QPs") ------------------------- */
+
+/* The QP that carries chunk @g's WRITEs: always the same one. */
+static struct conn *wconn(struct src *s, uint32_t g)
+{
+	return s->nqp > 1 ? &s->dq[1 + g % (s->nqp - 1)] : &s->c;
+}
+
+/*
+ * A data QP's failure fails the migration, its text naming the QP: the
+ * reason the VMM and the operator see is QP 0's.
+ */
+static int data_check(struct src *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < s->nqp; i++)
+		if (s->dq[i].failed)
+			return conn_fail(&s->c, "data QP %u of %u failed: %s", i, s->nqp,
+					 s->dq[i].err);
+	return s->c.failed ? -1 : 0;
+}
+
+/*
+ * Posts what the data QPs hold in their WR lists and takes their
+ * completions and CM events (a DISCONNECTED), without waiting.
+ */
+static int data_poll(struct src *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < s->nqp; i++) {
+		conn_poll_cm(&s->dq[i]);
+		conn_progress(&s->dq[i], 0);
+	}
+	return data_check(s);
+}
+
+/* A data QP operation failed: the migration fails with its reason. */
+static int data_fail(struct src *s)
+{
+	data_check(s);
+	return -1;
+}
+
+/* Waits until chunk @g's last WRITE has completed (its QP's lseq). */
+static int wait_chunk(struct src *s, uint32_t g)
+{
+	if (conn_wait_seq(wconn(s, g), s->lseq[g]))
+		return data_fail(s);
+	return 0;
+}
+
+/* Every WRITE posted so far, on every QP, has completed. */
+static int flush_data(struct src *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < s->nqp; i++)
+		if (conn_flush(&s->dq[i]))
+			return data_fail(s);
+	return conn_flush(&s->c);
+}
+
+/*
+ * A zero range is applied when the destination handles the COMPRESS,
+ * which on QP 0 may be after a later WRITE of the same page on a data
+ * QP has landed: it would zero that newer page. So after a COMPRESS, no
+ * WRITE goes before the destination said it handled everything before
+ * a BARRIER (it answers in order).
+ */
+static int fence_compress(struct src *s)
+{
+	uint8_t b[WIRE_BARRIER_LEN];
+
+	if (!s->comp_unfenced)
+		return 0;
+	s->comp_unfenced = false;
+	wire_put64(b, ++s->barrier_sent);
+	if (conn_send(&s->c, WIRE_BARRIER, 1, b, sizeof(b)))
+		return -1;
+	while (s->barrier_done != s->barrier_sent)
+		if (conn_progress(&s->c, 100))
+			return -1;
+	return 0;
+}
+
+/*
+ * After authentication: asks for a->qps QPs, and connects the granted
+ * data QPs to the same address, port and bind address, each with its
+ * JOIN record, sharing QP 0's protection domain (every MR's keys are
+ * valid on it).
+ */
+static int join_qps(struct src *s)
+{
+	struct agent *a = s->a;
+	struct wire_pd pd = s->c.local;
+	uint8_t b[WIRE_QPS_REQ_LEN];
+	uint32_t i;
+
+	s->nqp = 1;
+	if (a->qps < 2 || !(s->c.caps & WIRE_CAP_QPS))
+		return 0;
+	wire_put32(b, a->qps);
+	s->qps_asked = true;
+	if (conn_send(&s->c, WIRE_QPS_REQ, 1, b, sizeof(b)))
+		return -1;
+	while (!s->qps_done)
+		if (conn_progress(&s->c, 100))
+			return -1;
+	log_info("destination granted %u of %u QPs", s->nqp, a->qps);
+	pd.caps = WIRE_CAP_JOIN;
+	for (i = 1; i < s->nqp; i++) {
+		struct conn *d = &s->dq[i];
+		struct wire_join j = { .index = i, .n = s->nqp };
+
+		conn_init(d, &a->cancel, a->timeout_ms, NULL, s);
+		d->data_only = true;
+		d->shared_pd = s->c.pd;
+		d->wr_list = a->wr_list;
+		d->max_inflight = a->max_inflight;
+		if (auth_join_token(s->join_key, i, s->nqp, j.token))
+			return conn_fail(&s->c, "JOIN token: HMAC-SHA256 failed");
+		wire_join_encode(d->join_pd, &j);
+		if (conn_connect(d, a->addr, a->port, a->bind, &pd))
+			return conn_fail(&s->c, "connecting data QP %u of %u: %s", i, s->nqp,
+					 d->err);
+	}
+	OPENSSL_cleanse(s->join_key, sizeof(s->join_key));
+	if (s->nqp > 1)
+		log_info("%u data QPs joined", s->nqp - 1);
+	return 0;
+}
+
+/* Disconnects and destroys every data QP: nothing reads memory after. */
+static void data_stop(struct src *s)
+{
+	uint32_t i;
+
+	for (i = 1; i < WIRE_QPS_MAX; i++)
+		conn_stop(&s->dq[i]);
+}
+
 /* ---- registrations ---------------------------------------------------- */
 
 static bool busy_win(uint32_t i, void *arg)
@@ -501,6 +674,13 @@ static int unpin_remote(struct src *s, uint32_t g)
 	 * has already dropped, and chunk_unpin() would refuse the state.
 	 */
 	if (s->rm.state[g] == CHUNK_NO_RKEY && wait_rkey(s, g))
+		return -1;
+	/*
+	 * On another QP than QP 0 a WRITE to the chunk may still be on the
+	 * link when the UNREGISTER_REQUEST arrives: the destination would
+	 * deregister under it. On one QP the order does it.
+	 */
+	if (s->nqp > 1 && s->lseq[g] && wait_chunk(s, g))
 		return -1;
 	e.block = chunk_block_of(&s->L, g, &e.chunk);
 	chunk_unpin(&s->rm, g);
@@ -582,7 +762,7 @@ static bool local_busy(uint32_t v, void *arg)
 {
 	struct src *s = arg;
 
-	return s->inwin[v] || s->lpend[v] || s->lseq[v] > s->c.done;
+	return s->inwin[v] || s->lpend[v] || s->lseq[v] > wconn(s, v)->done;
 }
 
 static void drop_local(struct src *s, uint32_t v)
@@ -724,7 +904,7 @@ static int wait_rkey(struct src *s, uint32_t g)
 	if (s->rm.state[g] == CHUNK_RKEY)
 		return 0;
 	t0 = now_us();
-	if (conn_signal_all(&s->c))
+	if (conn_signal_all(&s->c) || data_poll(s))
 		return -1;
 	while (s->rm.state[g] != CHUNK_RKEY) {
 		if (!idle_from && s->c.done >= s->c.posted)
@@ -774,7 +954,7 @@ static int local_mr(struct src *s, uint32_t g, uint32_t b, struct ibv_mr **out)
 			return proto_err(s, WIRE_E_RESOURCES, "source pin budget cannot hold one chunk");
 		/* The NIC may still be reading it. */
 		prev = ph_switch(s, PH_CQ_WAIT);
-		if (conn_wait_seq(&s->c, s->lseq[v]))
+		if (wait_chunk(s, v))
 			return -1;
 		ph_switch(s, PH_REGISTER);
 		ibv_dereg_mr(s->lmr[v]);
@@ -992,8 +1172,17 @@ static int write_chunk(struct src *s, uint32_t g)
 	uint64_t p0 = off0 / PAGE, n = chunk_bytes(&s->L, g) / PAGE, i = 0;
 	struct ibv_mr *mr = NULL;
 	uint64_t raddr, seq = 0, pages = 0;
+	struct conn *wc = wconn(s, g);
 	uint32_t rkey;
 
+	if (fence_compress(s))
+		return -1;
+	if (s->nqp > 1 && s->iteration == 1 && !s->fault_done &&
+	    engine_fault("dataqp1")) {
+		s->fault_done = true;
+		log_info("debug fault: disconnecting data QP 1");
+		conn_disconnect(&s->dq[1]);
+	}
 	if (local_mr(s, g, b, &mr))
 		return -1;
 	if (s->pin_all) {
@@ -1021,16 +1210,19 @@ static int write_chunk(struct src *s, uint32_t g)
 			set_bit(s->sent[b], p0 + j);
 		}
 		s->ntodo -= j - i;
-		seq = conn_write(&s->c, s->r[b].mem + (p0 + i) * PAGE,
+		seq = conn_write(wc, s->r[b].mem + (p0 + i) * PAGE,
 				 (uint32_t)((j - i) * PAGE), mr->lkey,
 				 raddr + i * PAGE, rkey);
 		if (!seq)
-			return -1;
+			return data_fail(s);
 		pages += j - i;
 		i = j;
 	}
 	if (!s->pin_all)
 		s->lseq[g] = seq;
+	/* A data QP's list goes now, and the others' completions are taken. */
+	if (s->nqp > 1 && data_poll(s))
+		return -1;
 	pthread_mutex_lock(&s->a->lock);
 	s->a->stats.pages_sent += pages;
 	s->a->stats.sent_bytes += pages * PAGE;
@@ -1160,7 +1352,7 @@ static int send_round(struct src *s, bool until_paused)
 	if (flush_comp(s))
 		return -1;
 	ph_switch(s, PH_CQ_WAIT);
-	rc = conn_flush(&s->c);
+	rc = flush_data(s);
 	ph_switch(s, prev);
 	return rc;
 }
@@ -1416,6 +1608,12 @@ static int send_state_and_finish(struct src *s)
 		if (conn_send(&s->c, WIRE_QEMU_FILE, 1, a->state_buf + off, (uint32_t)n))
 			return -1;
 	}
+	/*
+	 * On several QPs the SEND on QP 0 is not ordered after the WRITEs:
+	 * all of them complete first (protocol.md, "Several QPs").
+	 */
+	if (flush_data(s))
+		return -1;
 	wire_put_finished(fb, &f);
 	s->last = f;
 	s->sent_last = true;
@@ -1432,7 +1630,8 @@ static int migrate(struct src *s, uint64_t t_start)
 	struct agent *a = s->a;
 	struct wire_pd pd = {
 		.version = WIRE_VERSION,
-		.caps = WIRE_CAP_ZERO_RANGE | (s->p.pin_all ? WIRE_CAP_PIN_ALL : 0),
+		.caps = WIRE_CAP_ZERO_RANGE | (s->p.pin_all ? WIRE_CAP_PIN_ALL : 0) |
+			(s->a->qps > 1 ? WIRE_CAP_QPS : 0),
 		.chunk_size = (uint32_t)s->p.chunk_size,
 		.credits = CONN_RECV_DEPTH,
 		.pin_budget = s->p.pin_budget,
@@ -1456,6 +1655,11 @@ static int migrate(struct src *s, uint64_t t_start)
 		s->err_code = WIRE_E_AUTH;
 		return -1;
 	}
+	if (join_qps(s))
+		return -1;
+	pthread_mutex_lock(&a->lock);
+	a->stats.qps = s->nqp;
+	pthread_mutex_unlock(&a->lock);
 	pthread_mutex_lock(&a->lock);
 	a->stats.connect_ms = (now_us() - t_start) / 1000;
 	pthread_mutex_unlock(&a->lock);
@@ -1624,6 +1828,11 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->stats.writes = s->c.writes;
 	a->stats.write_posts = s->c.write_posts;
 	a->stats.inflight_waits = s->c.inflight_waits;
+	for (b = 1; b < s->nqp; b++) {
+		a->stats.writes += s->dq[b].writes;
+		a->stats.write_posts += s->dq[b].write_posts;
+		a->stats.inflight_waits += s->dq[b].inflight_waits;
+	}
 	memcpy(a->stats.phase_us, s->ph_us, sizeof(s->ph_us));
 	a->stats.phase_us[PH_SETUP] = t_active - t_start;
 	a->stats.phase_us[PH_SWITCHOVER] = t - t_freeze;
@@ -1648,7 +1857,13 @@ void *source_main(void *arg)
 		return NULL;
 	}
 	s->a = a;
+	s->nqp = 1;
+	for (b = 1; b < WIRE_QPS_MAX; b++) {
+		conn_init(&s->dq[b], &a->cancel, a->timeout_ms, NULL, s);
+		s->dq[b].data_only = true;
+	}
 	pthread_mutex_lock(&a->lock);
+	a->stats.qps = 1;
 	s->p = a->params;
 	a->status = ST_SETUP;
 	pthread_mutex_unlock(&a->lock);
@@ -1666,6 +1881,8 @@ void *source_main(void *arg)
 	 * Every local pin goes before the QP; the destination drops its own
 	 * when the connection ends, and the source VM simply keeps running.
 	 */
+	/* The data QPs go with QP 0 (or before it), before any MR. */
+	data_stop(s);
 	if (!ok)
 		conn_stop(&s->c);
 	release_local(s);
@@ -1679,6 +1896,9 @@ void *source_main(void *arg)
 		a->stats.total_ms = (now_us() - t_start) / 1000;
 	pthread_mutex_unlock(&a->lock);
 	snprintf(reason, sizeof(reason), "%s", s->c.err[0] ? s->c.err : "failed");
+	/* Before QP 0's: they use its protection domain. */
+	for (b = 1; b < WIRE_QPS_MAX; b++)
+		conn_destroy(&s->dq[b]);
 	conn_destroy(&s->c);
 	if (s->nl)
 		rdmig_nl_close(s->nl);
