@@ -16,3 +16,9 @@ $(B)/asan/rdmigd: $(ASAN_RDMIGD_OBJS)
 
 .PHONY: san
 san: $(B)/asan/rdmigd
+
+# A data QP join without the join key (tests/guest/47-qps.sh).
+GUEST_BINS += $(B)/tests/guest/join_peer
+$(B)/tests/guest/join_peer: $(B)/tests/guest/join_peer.o $(B)/user/rdmigd/wire.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -lrdmacm -libverbs $(CRYPTO_LIBS)

@@ -324,6 +324,7 @@ static const struct {
 	bool source;	/* the role that passes this point */
 } stall_points[] = {
 	{ "connect", true },	/* regions open; before the connect request */
+	{ "join", true },	/* --qps 3 or more: data QP 1 joined, before the next joins */
 	{ "setup", true },	/* connected, RAM blocks agreed, tracking on; before iteration 0 */
 	{ "iteration0", true },	/* iteration 0 under way: its first chunk written */
 	{ "iteration3", true },	/* a later round (iteration 3): its first chunk written */
@@ -361,7 +362,7 @@ int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len
 		stall_ms = (unsigned int)ms;
 		return 0;
 	}
-	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT connect, setup, iteration0, iteration3, device, dataqp1 (source) or completion (destination), got '%s'",
+	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT connect, join, setup, iteration0, iteration3, device, dataqp1 (source) or completion (destination), got '%s'",
 		 arg);
 	return -1;
 }

@@ -638,6 +638,9 @@ static int join_qps(struct src *s)
 		if (conn_connect(d, a->addr, a->port, a->bind, &pd))
 			return conn_fail(&s->c, "connecting data QP %u of %u: %s", i, s->nqp,
 					 d->err);
+		/* A test's window: a hostile join while the others are due. */
+		if (i == 1 && s->nqp > 2 && engine_stall(a, &s->c, "join"))
+			return -1;
 	}
 	OPENSSL_cleanse(s->join_key, sizeof(s->join_key));
 	if (s->nqp > 1)
