@@ -1035,7 +1035,10 @@ static const struct hcase cases[] = {
 /* types */
 { "d-type-0", 'd', PD_OK, 0, 0, S_MSG, 0, 1, 4, 4, .agent = "unknown message type", .peer = "unknown message type" },
 { "d-type-unused", 'd', PD_OK, 0, 0, S_MSG, WIRE_UNUSED, 1, 4, 4, .agent = "unknown message type", .peer = "unknown" },
-{ "d-type-14", 'd', PD_OK, 0, 0, S_MSG, 14, 1, 4, 4, .agent = "unknown message type", .peer = "unknown" },
+{ "d-type-18", 'd', PD_OK, 0, 0, S_MSG, 18, 1, 4, 4, .agent = "unknown message type", .peer = "unknown" },
+/* several QPs: nothing of it without the QPS capability (protocol.md) */
+{ "d-qps-uncapped", 'd', PD_OK, 0, 0, S_MSG, WIRE_QPS_REQ, 1, 4, 4, .agent = "unexpected QPS_REQUEST", .peer = "unexpected" },
+{ "d-barrier-one-qp", 'd', PD_OK, 0, 0, S_MSG, WIRE_BARRIER, 1, 8, 8, .agent = "BARRIER without data QPs", .peer = "BARRIER" },
 { "d-type-huge", 'd', PD_OK, 0, 0, S_MSG, 0xffffffffu, 1, 4, 4, .agent = "unknown message type", .peer = "unknown" },
 { "d-type-blocks-result", 'd', PD_OK, 0, 0, S_MSG, WIRE_RAM_BLOCKS_RES, 1, 16, 16, .agent = "unexpected RAM_BLOCKS_RESULT", .peer = "unexpected" },
 { "d-type-reg-result", 'd', PD_OK, PRE_BLOCKS, 0, S_MSG, WIRE_REG_RES, 1, 24, 24, .agent = "unexpected REGISTER_RESULT", .peer = "unexpected" },
