@@ -556,6 +556,26 @@ static int data_fail(struct src *s)
 	return -1;
 }
 
+/*
+ * True if no WRITE is in flight on any QP that carries them; @last is
+ * then when the last of them completed.
+ */
+static bool writes_idle(const struct src *s, uint64_t *last)
+{
+	uint32_t i = s->nqp > 1 ? 1 : 0;
+
+	*last = 0;
+	for (; i < s->nqp; i++) {
+		const struct conn *c = i ? &s->dq[i] : &s->c;
+
+		if (c->done < c->posted)
+			return false;
+		if (c->last_done_us > *last)
+			*last = c->last_done_us;
+	}
+	return true;
+}
+
 /* Waits until chunk @g's last WRITE has completed (its QP's lseq). */
 static int wait_chunk(struct src *s, uint32_t g)
 {
@@ -910,14 +930,14 @@ static int wait_rkey(struct src *s, uint32_t g)
 	if (conn_signal_all(&s->c) || data_poll(s))
 		return -1;
 	while (s->rm.state[g] != CHUNK_RKEY) {
-		if (!idle_from && s->c.done >= s->c.posted)
-			idle_from = s->c.last_done_us > t0 ? s->c.last_done_us : t0;
-		if (conn_progress(&s->c, 100))
+		if (!idle_from && writes_idle(s, &t))
+			idle_from = t > t0 ? t : t0;
+		if (conn_progress(&s->c, 100) || (s->nqp > 1 && data_poll(s)))
 			return -1;
 	}
 	t = now_us();
-	if (!idle_from && s->c.done >= s->c.posted)
-		idle_from = s->c.last_done_us > t0 ? s->c.last_done_us : t0;
+	if (!idle_from && writes_idle(s, &t))
+		idle_from = t > t0 ? t : t0;
 	if (idle_from && t > idle_from)
 		s->a->stats.registration_wait_us += t - idle_from;
 	return 0;
