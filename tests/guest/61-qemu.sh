@@ -52,7 +52,9 @@ t "idle: no page is pinned any more" wait_for 60 no_pins
 qemu_image abtest "$D/abtest.img"
 # Its destination's rdmig-qemu becomes the source of the broken migration
 # below: RDMIG_QEMU_TEST_FAULT acts only when it migrates the guest on.
-QMIG_DST_ENV=RDMIG_QEMU_TEST_FAULT=continue-early \
+# Both rdmig-qemu run with --qps 4: an unmodified QEMU migrates over
+# rdmigd's several QPs (QP 0 the messages, three data QPs the WRITEs).
+QMIG_RQ_ARGS="--qps 4" QMIG_DST_ENV=RDMIG_QEMU_TEST_FAULT=continue-early \
 	t "abtest: source and destination up, RAM in two memory-backend-ram (-numa)" \
 	qmig ab "$D/abtest.img" exact -m 64M \
 	-object memory-backend-ram,id=m0,size=32M -object memory-backend-ram,id=m1,size=32M \
@@ -66,6 +68,8 @@ t "abtest: report completed, verified, rdmigd and QEMU figures" \
 	jq_ok "$D/ab/mig.json" '.result == "completed" and .verified == true and .ram_bytes == 67108864 and .rdmig.iterations >= 1 and .sent_bytes > 0 and .qemu.status == "completed" and (.downtime_ms | type) == "number"'
 t "abtest: at resume the destination's RAM is exactly where its vCPU is" \
 	jq_ok "$D/ab/resume.json" '.result == "ok"'
+t "abtest: rdmig-qemu --qps 4 on both sides: rdmigd migrated on 4 QPs" \
+	jq_ok "$D/ab/mig.json" '.rdmig.qps == 4'
 t "abtest: the source rdmig-qemu exited 0" proc_exit "$D/ab/src.pid"
 t "abtest: after the resume the guest goes on, in order" qemu_check moving ab-d --ms 1000
 t "abtest: no page is pinned any more" wait_for 60 no_pins

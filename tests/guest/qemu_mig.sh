@@ -62,6 +62,7 @@ _qmig_cmd() { # IMG [QEMU MEMORY ARGS...]: sets q, the QEMU command line
 
 # qmig_dst NAME IMG CHECK [ARGS...]: only the destination (NAME-d), for a
 # source that is already running; QMIG_DST_ENV: its environment.
+# QMIG_RQ_ARGS: options of both sides' rdmig-qemu run/incoming (--qps N).
 qmig_dst() { _qmig_dst_start "$@" && _qmig_dst_up "$1"; }
 
 _qmig_dst_start() {
@@ -76,7 +77,7 @@ _qmig_dst_start() {
 	echo "$p" >"$d/port"
 	_qmig_cmd "$img" "$@"
 	# shellcheck disable=SC2086
-	env ${QMIG_DST_ENV:-} "$QMIG_RQ" incoming --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
+	env ${QMIG_DST_ENV:-} "$QMIG_RQ" incoming ${QMIG_RQ_ARGS:-} --listen "$QMIG_DST:$p" --device "$QMIG_DST:$((p + 1))" --name "$name-d" \
 		--report "$d/dst.json" --pidfile "$d/dst.qpid" --agent-pidfile "$d/dst.agent" \
 		--timeout-ms 300000 \
 		--qmp-socket "$QEMU_RUN/$name-d.ctl" \
@@ -101,7 +102,7 @@ qmig_src() {
 	shift 3
 	_qmig_cmd "$img" "$@"
 	# shellcheck disable=SC2086
-	env ${QMIG_SRC_ENV:-} "$QMIG_RQ" run --name "$name-s" --qmp-socket "$QEMU_RUN/$name-s.ctl" --pidfile "$d/src.qpid" \
+	env ${QMIG_SRC_ENV:-} "$QMIG_RQ" run ${QMIG_RQ_ARGS:-} --name "$name-s" --qmp-socket "$QEMU_RUN/$name-s.ctl" --pidfile "$d/src.qpid" \
 		--agent-pidfile "$d/src.agent" \
 		-- "${q[@]}" -serial "file:$QEMU_RUN/$name-s.serial" \
 		-qmp "unix:$QEMU_RUN/$name-s.qmp2,server=on,wait=off" \

@@ -32,6 +32,8 @@ static const char usage[] =
 "  --agent-pidfile FILE   write rdmigd's pid to FILE\n"
 "  --chunk-size BYTES     rdmigd --chunk-size (equal on both sides)\n"
 "  --pin-budget BYTES     rdmigd --pin-budget\n"
+"  --qps N                rdmigd --qps: RC QPs, 1..8 (the source asks, the\n"
+"                         destination grants at most its own; default 1)\n"
 "  --secret-file PATH     rdmigd --secret-file (the per-migration secret, mode 0600)\n"
 "  --report FILE          also write the JSON report to FILE\n"
 "  --cgroup BASE          the vCPU throttle's cgroups go under BASE (default: our\n"
@@ -108,7 +110,7 @@ enum {
 	O_CONTROL = 256, O_NAME, O_PIDFILE, O_RDMIGD, O_AGENT_PIDFILE, O_CHUNK,
 	O_BUDGET, O_SECRET, O_REPORT, O_LISTEN, O_DEVICE, O_TIMEOUT, O_PAUSE_AT,
 	O_TO, O_BIND, O_DOWNTIME, O_MAXBW, O_MAXITER, O_ONMAX, O_PAUSE_TIMEOUT,
-	O_PIN_ALL, O_DEADLINE, O_DEST_REPORT, O_CGROUP,
+	O_PIN_ALL, O_DEADLINE, O_DEST_REPORT, O_CGROUP, O_QPS,
 };
 
 static int num(const char *opt, const char *s, uint64_t *v)
@@ -135,6 +137,7 @@ int parse_opts(int argc, char **argv, struct opts *o)
 		{ "agent-pidfile", required_argument, NULL, O_AGENT_PIDFILE },
 		{ "chunk-size", required_argument, NULL, O_CHUNK },
 		{ "pin-budget", required_argument, NULL, O_BUDGET },
+		{ "qps", required_argument, NULL, O_QPS },
 		{ "secret-file", required_argument, NULL, O_SECRET },
 		{ "report", required_argument, NULL, O_REPORT },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -199,6 +202,15 @@ int parse_opts(int argc, char **argv, struct opts *o)
 			param_int(o, "pin-budget", o->pin_budget);
 			break;
 		case O_SECRET: o->secret_file = optarg; break;
+		case O_QPS:
+			if (num("--qps", optarg, &v))
+				return -1;
+			if (v < 1 || v > 8) {
+				fprintf(stderr, "rdmig-qemu: --qps: 1..8, not %s\n", optarg);
+				return -1;
+			}
+			o->qps = optarg;
+			break;
 		case O_REPORT: o->report = optarg; break;
 		case O_LISTEN: o->listen = optarg; break;
 		case O_DEVICE: o->device = optarg; break;
@@ -265,6 +277,10 @@ int parse_opts(int argc, char **argv, struct opts *o)
 	if (o->secret_file) {
 		o->agent.extra[o->agent.nr_extra++] = "--secret-file";
 		o->agent.extra[o->agent.nr_extra++] = o->secret_file;
+	}
+	if (o->qps) {
+		o->agent.extra[o->agent.nr_extra++] = "--qps";
+		o->agent.extra[o->agent.nr_extra++] = o->qps;
 	}
 	if (!strcmp(o->cmd, "migrate")) {
 		o->control = socket_arg;

@@ -33,6 +33,7 @@ struct opts {
 	const char *dest_report;	/* migrate: the destination's report */
 	const char *pause_at_resume;	/* incoming: sh -c CMD before cont */
 	const char *secret_file;
+	const char *qps;		/* rdmigd --qps, as given (checked 1..8) */
 	const char *name;
 	const char *pidfile;		/* QEMU's pid */
 	const char *agent_pidfile;	/* rdmigd's pid */

@@ -189,7 +189,15 @@ static enum mig_phase ph_switch(struct src *s, enum mig_phase to)
 	uint64_t t = now_us(), cur[3] = { s->c.post_us, s->c.inflight_wait_us, s->c.sq_wait_us };
 	uint64_t dt = t - s->ph_t, inner = 0;
 	enum mig_phase prev = s->ph_cur;
+	uint32_t q;
 	int i;
+
+	/* The data QPs' conn_write() runs on this thread too: its time is ours. */
+	for (q = 1; q < s->nqp; q++) {
+		cur[0] += s->dq[q].post_us;
+		cur[1] += s->dq[q].inflight_wait_us;
+		cur[2] += s->dq[q].sq_wait_us;
+	}
 
 	for (i = 0; i < 3; i++) {
 		uint64_t d = cur[i] - s->ph_conn[i];
