@@ -864,6 +864,24 @@ static int wait_local(struct src *s, uint32_t g)
 static int classify_upto(struct src *s, uint32_t want, uint32_t *scan_budget);
 
 /*
+ * Makes work[@i] exist if the round has one more chunk to write (its
+ * time is classify's): 1 if it does, 0 if not (yet, with @scan_budget),
+ * -1 on failure.
+ */
+static int have_work(struct src *s, uint32_t i, uint32_t *scan_budget)
+{
+	enum mig_phase prev;
+	int rc;
+
+	if (i < s->nwork)
+		return 1;
+	prev = ph_switch(s, PH_CLASSIFY);
+	rc = classify_upto(s, i + 1, scan_budget);
+	ph_switch(s, prev);
+	return rc ? -1 : i < s->nwork;
+}
+
+/*
  * Requests registration of work[*next...] up to the window ahead of @w,
  * evicting least recently used chunks outside the window when the
  * destination's budget is reached. Called once per chunk written, so
@@ -877,18 +895,14 @@ static int request_ahead(struct src *s, uint32_t w, uint32_t *next)
 
 	for (k = *next; k < w + win; k++) {
 		uint32_t g;
+		int rc;
 		uint64_t bytes;
 
-		if (k >= s->nwork) {
-			enum mig_phase prev = ph_switch(s, PH_CLASSIFY);
-			int rc = classify_upto(s, k + 1, &scan_budget);
-
-			ph_switch(s, prev);
-			if (rc)
-				return -1;
-			if (k >= s->nwork)
-				break;
-		}
+		rc = have_work(s, k, &scan_budget);
+		if (rc < 0)
+			return -1;
+		if (!rc)
+			break;
 		g = s->work[k];
 		bytes = chunk_bytes(&s->L, g);
 		if (s->rm.state[g] == CHUNK_RKEY || s->rm.state[g] == CHUNK_NO_RKEY) {
@@ -1336,15 +1350,11 @@ static int send_round(struct src *s, bool until_paused)
 	for (w = 0;; w++) {
 		uint32_t g;
 
-		if (w >= s->nwork) {
-			ph_switch(s, PH_CLASSIFY);
-			rc = classify_upto(s, w + 1, NULL);
-			ph_switch(s, PH_OTHER);
-			if (rc)
-				return -1;
-			if (w >= s->nwork)
-				break;
-		}
+		rc = have_work(s, w, NULL);
+		if (rc < 0)
+			return -1;
+		if (!rc)
+			break;
 		g = s->work[w];
 		if (atomic_load(&s->a->cancel))
 			return conn_fail(&s->c, "migration cancelled");
