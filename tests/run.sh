@@ -8,7 +8,8 @@
 # or leaves a kernel warning counts as one more failure. Each suite's
 # result line has its wall-clock seconds; $RDMIG_RESULTS/times keeps them
 # ("SECONDS NAME", one suite a line) and the run ends with the ten slowest,
-# then "N passed, M failed".
+# then every failed assertion again (a log's tail shows them), then
+# "N passed, M failed".
 #
 #   tests/run.sh [PATTERN...]   run only suites whose name contains PATTERN
 set -uo pipefail
@@ -47,13 +48,13 @@ tally() {
 	f=$(grep -cE '^not ok\b' "$tap" 2>/dev/null)
 	p=${p:-0}
 	f=${f:-0}
-	grep -E '^not ok\b' "$tap" 2>/dev/null | sed "s|^|  $name: |"
+	grep -E '^not ok\b' "$tap" 2>/dev/null | sed "s|^|  $name: |" | tee -a "$res/failures"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "  $name: not ok - suite exited $rc"
+		echo "  $name: not ok - suite exited $rc" | tee -a "$res/failures"
 		f=1
 	fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
-		echo "  $name: not ok - suite ran no test"
+		echo "  $name: not ok - suite ran no test" | tee -a "$res/failures"
 		f=1
 	fi
 	printf '%-28s %3d passed, %d failed %7ss\n' "$name" "$p" "$f" "$secs"
@@ -129,6 +130,11 @@ done
 if [ -s "$res/times" ]; then
 	echo "slowest suites (seconds):"
 	sort -rn "$res/times" | head -n 10 | sed 's/^/  /'
+fi
+# The failures once more at the very end: CI's log may keep only its tail.
+if [ -s "$res/failures" ]; then
+	echo "failed assertions:"
+	head -n 40 "$res/failures"
 fi
 echo "all tests took $(( $(date +%s) - t0 ))s"
 echo "$passed passed, $failed failed"
