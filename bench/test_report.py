@@ -125,6 +125,16 @@ class ReportTest(unittest.TestCase):
         info = target(self.js, '(info) get-and-clear 1000 scattered pages: 64 GiB')
         self.assertEqual(info['ratio'], '1.50 (<= 1.2)')
 
+    def test_clear_target_splits_size_from_spread(self):
+        recs = [r for r in base_records() if r.get('scenario') != 'clear-65536m']
+        recs.append(module('clear-65536m', 'new', **{'clear_words.scattered_us': 11100,
+                                                     'clear_words.scattered_us_per_page': 11.1,
+                                                     'clear_words.first256m_us': 6300}))
+        _, _, js, _ = run_report(recs)
+        t = target(js, 'get-and-clear 1000 scattered pages: 64 GiB')
+        self.assertEqual(t['verdict'], 'not met')  # 11100 / 6000
+        self.assertIn('in the 64 GiB region 6300 us: size 1.05, spread 1.76', t['limit'])
+
     def test_writer_target_shows_floor(self):
         t = target(self.js, 'get-and-clear per page, 1000 dense pages, writer')
         self.assertEqual(t['verdict'], 'not met')  # 5000 / 2000
