@@ -1132,7 +1132,12 @@ static const struct hcase cases[] = {
 { "s-ready-too-many", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_READY, 1, 4, 4, .fill = F_READY, .p = { 100000 }, .agent = "more than it could owe", .peer = "more than it could owe" },
 { "s-flood-ready", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_FLOOD, WIRE_READY, 1, 4, 4, .fill = F_READY, .agent = "without a credit", .peer = "ERROR_OR_DISCONNECT" },
 { "s-unreg-unsolicited", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_UNREG_FINISHED, 1, 8, 8, .fill = F_CHUNKS, .agent = "unsolicited unregister result", .peer = "unsolicited" },
-{ "s-reg-unsolicited", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .agent = "with no register request outstanding", .peer = "no register request" },
+/*
+ * Instead of the blocks result: the source has asked for no chunk yet.
+ * After it, a result may meet a request legitimately outstanding, as the
+ * source asks for its first chunks before tracking is on.
+ */
+{ "s-reg-unsolicited", 's', PD_OK, 0, AT_BLOCKS, S_MSG, WIRE_REG_RES, 1, 24, 24, .fill = F_REGRES, .agent = "with no register request outstanding", .peer = "no register request" },
 /* issue 14: an early acknowledgement aborts at once, never completes */
 { "s-ack-early", 's', PD_OK, X_ANSWER, AT_BLOCKS, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 0, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = "before the source's final round" },
 { "s-ack-early-then-play", 's', PD_OK, X_ANSWER | X_CONTINUE, AT_BLOCKS, S_MSG, WIRE_REG_FINISHED, 1, 24, 24, .fill = F_FIN, .p = { 0, WIRE_FIN_ACK }, .agent = "before the source's final round", .peer = NULL },
