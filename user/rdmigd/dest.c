@@ -507,6 +507,13 @@ static int on_compress(struct dst *d, const struct wire_hdr *h, const uint8_t *d
 	if (!(d->c.caps & WIRE_CAP_ZERO_RANGE) || !d->blocks_done)
 		return proto_err(d, WIRE_E_PROTO, "zero range %s",
 				 d->blocks_done ? "not negotiated" : "before RAM blocks");
+	/*
+	 * --debug-stall compress: the zero ranges are applied late, as by a
+	 * busy destination, while WRITEs keep landing (protocol.md, "Several
+	 * QPs", rule 2).
+	 */
+	if (engine_stall(d->a, &d->c, "compress"))
+		return -1;
 	for (i = 0; i < h->repeat; i++) {
 		struct wire_range e;
 

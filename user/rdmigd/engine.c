@@ -331,6 +331,12 @@ static const struct {
 	{ "device", true },	/* VMM paused, last round sent; before the device state */
 	{ "completion", false },/* all RAM and state here, pins released; before the ACK */
 	/*
+	 * Each COMPRESS, before its zero ranges are applied: a slow
+	 * destination, so that with several QPs a later WRITE of the same
+	 * pages lands on a data QP first unless the source fences (BARRIER).
+	 */
+	{ "compress", false },
+	/*
 	 * Not a hold: at iteration 1's first chunk the source disconnects
 	 * data QP 1 (--qps 2 or more), the loss of one QP (MS unused).
 	 */
@@ -362,7 +368,7 @@ int engine_debug_stall_parse(const char *arg, bool source, char *err, size_t len
 		stall_ms = (unsigned int)ms;
 		return 0;
 	}
-	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT connect, join, setup, iteration0, iteration3, device, dataqp1 (source) or completion (destination), got '%s'",
+	snprintf(err, len, "--debug-stall: expected POINT:MS with POINT connect, join, setup, iteration0, iteration3, device, dataqp1 (source) or completion, compress (destination), got '%s'",
 		 arg);
 	return -1;
 }

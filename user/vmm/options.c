@@ -22,7 +22,8 @@ static const char usage_text[] =
 "VM:\n"
 "  --ram SIZE[,SIZE...]   regions (RAM blocks), e.g. 48M,16M (default 64M)\n"
 "  --vcpus N              vCPU threads (default 2)\n"
-"  --workload KIND        abtest | random | idle (default abtest)\n"
+"  --workload KIND        abtest | random | idle | zerotoggle (default abtest;\n"
+"                         zerotoggle: whole pages, zero and non-zero by turns)\n"
 "  --rate PAGES           page writes per second for the VM (0 = unlimited)\n"
 "  --touch SIZE           the workload uses only the first SIZE bytes\n"
 "  --seed N               pattern and random seed (default 1)\n"
@@ -236,7 +237,7 @@ int opts_parse(int argc, char **argv, struct vmm_opts *o)
 			break;
 		case O_WORKLOAD:
 			if (wl_kind_parse(optarg, &o->workload)) {
-				fprintf(stderr, "rdmig-vmm: --workload: abtest, random or idle\n");
+				fprintf(stderr, "rdmig-vmm: --workload: abtest, random, idle or zerotoggle\n");
 				return -EINVAL;
 			}
 			break;

@@ -64,7 +64,7 @@ int ram_pagemap(const struct vmm_ram *ram, uint64_t g, uint64_t n,
 
 /* ---- workloads (workload.c) -------------------------------------------- */
 
-enum wl_kind { WL_IDLE, WL_ABTEST, WL_RANDOM };
+enum wl_kind { WL_IDLE, WL_ABTEST, WL_RANDOM, WL_ZEROTOGGLE };
 
 /*
  * What a vCPU is doing, and all of what moves with the VM as device state:
@@ -72,8 +72,8 @@ enum wl_kind { WL_IDLE, WL_ABTEST, WL_RANDOM };
  */
 struct wl_vcpu {
 	uint64_t start, end;	/* guest pages [start, end) of its slice */
-	uint64_t pos;		/* abtest: next page to increment */
-	uint64_t passes;	/* abtest: completed passes over the slice */
+	uint64_t pos;		/* abtest, zerotoggle: next page to write */
+	uint64_t passes;	/* abtest, zerotoggle: completed passes over the slice */
 	uint64_t rng;		/* random: xorshift64 state, never 0 */
 	uint64_t writes;	/* pages written since boot */
 };

@@ -6,6 +6,13 @@
  *  abtest: QEMU's migration test: increment the first byte of every page
  *          of the vCPU's slice in order, forever;
  *  random: the pattern, then 8-byte writes into random pages of the slice.
+ *  zerotoggle: the pattern, then whole pages of the slice in order, pass
+ *          after pass: even passes write zeroes, odd ones a non-zero
+ *          page. A page the source sent is then all zero in one round
+ *          (a zero range) and written again in a later one, the case
+ *          of protocol.md's BARRIER rule ("Several QPs", rule 2); and
+ *          the pages of the pass in progress and those of the one before
+ *          it differ, so part of the slice is non-zero at a pause.
  *
  * Everything a vCPU needs to continue lives in struct wl_vcpu, so a
  * destination resumes the exact sequence the source would have run.
@@ -27,18 +34,21 @@ static const char *const kind_names[] = {
 	[WL_IDLE] = "idle",
 	[WL_ABTEST] = "abtest",
 	[WL_RANDOM] = "random",
+	[WL_ZEROTOGGLE] = "zerotoggle",
 };
+
+#define WL_KINDS	(sizeof(kind_names) / sizeof(kind_names[0]))
 
 const char *wl_kind_name(enum wl_kind k)
 {
-	return (unsigned int)k < 3 ? kind_names[k] : "?";
+	return (unsigned int)k < WL_KINDS ? kind_names[k] : "?";
 }
 
 int wl_kind_parse(const char *s, enum wl_kind *k)
 {
 	unsigned int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < WL_KINDS; i++) {
 		if (!strcmp(s, kind_names[i])) {
 			*k = i;
 			return 0;
@@ -116,6 +126,23 @@ uint64_t wl_step(const struct wl_state *st, struct wl_vcpu *v,
 			volatile uint8_t *b = page(ctx, v->pos);
 
 			*b = *b + 1;
+			if (++v->pos == v->end) {
+				v->pos = v->start;
+				v->passes++;
+			}
+		} else if (st->kind == WL_ZEROTOGGLE) {
+			volatile uint64_t *p = (uint64_t *)page(ctx, v->pos);
+			unsigned int w;
+
+			/*
+			 * Every word: the source looks at the whole page to
+			 * find it zero, and one stale word would keep it from
+			 * being a zero range. The non-zero content differs
+			 * per pass (word 0 never 0), so a write of pass p+2
+			 * lost on the way shows in the hashes too.
+			 */
+			for (w = 0; w < VMM_PAGE_SIZE / 8; w++)
+				p[w] = v->passes % 2 ? wl_pattern(st->seed ^ v->passes, v->pos, w) | !w : 0;
 			if (++v->pos == v->end) {
 				v->pos = v->start;
 				v->passes++;
