@@ -197,6 +197,18 @@ struct conn {
 	 * channel (@shared_ec: the listener's, where the join arrived).
 	 */
 	bool data_only;
+	/*
+	 * Source with several QPs: the migration's other QPs (QP 0 and the
+	 * data QPs). A wait on this one also ends at their completions and
+	 * CM events, and takes them (one poll() over every channel): what
+	 * a wait is for may come on any QP (a data QP's last completion
+	 * while QP 0 waits for a message, a REGISTER_RESULT while a data
+	 * QP waits for room), and a wait on one channel slept through the
+	 * others until its timeout. Not while @busy (the keepalive thread
+	 * owns only this connection).
+	 */
+	struct conn *group[WIRE_QPS_MAX];
+	uint32_t ngroup;
 	struct ibv_pd *shared_pd;	/* not this connection's to free */
 	bool shared_ec;			/* not this connection's to destroy */
 	uint8_t join_pd[WIRE_JOIN_LEN];	/* source: the JOIN record it sends */

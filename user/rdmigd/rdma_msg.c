@@ -424,18 +424,35 @@ void conn_poll_cm(struct conn *c)
 		check_cm(c);
 }
 
-/* Waits up to @timeout_ms for a completion or a CM event. */
+static void drain_cc(struct ibv_comp_channel *cc)
+{
+	struct ibv_cq *cq;
+	void *ctx;
+
+	while (ibv_get_cq_event(cc, &cq, &ctx) == 0)
+		ibv_ack_cq_events(cq, 1);
+}
+
+/* @c's group (conn.h) as a wait on @c sees it: none while busy. */
+static uint32_t group_n(const struct conn *c)
+{
+	return c->busy ? 0 : c->ngroup;
+}
+
+/*
+ * Waits up to @timeout_ms for a completion or a CM event, on @c or on a
+ * QP of its group (whose completions it then takes).
+ */
 static int wait_event(struct conn *c, int timeout_ms)
 {
-	struct pollfd p[4] = {
+	struct pollfd p[4 + 2 * WIRE_QPS_MAX] = {
 		{ .fd = c->cc->fd, .events = POLLIN },
 		{ .fd = c->ec->fd, .events = POLLIN },
 		{ .fd = c->wake_fd, .events = POLLIN },
 		{ .fd = c->busy ? c->busy_fd : -1, .events = POLLIN },
 	};
-	struct ibv_cq *cq;
+	uint32_t ng = group_n(c), n = 4, g;
 	uint64_t v;
-	void *ctx;
 	int rc, i;
 
 	if (ibv_req_notify_cq(c->cq, 0))
@@ -443,19 +460,51 @@ static int wait_event(struct conn *c, int timeout_ms)
 	rc = poll_cq(c);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	rc = poll(p, 4, timeout_ms);
+	/* Armed, then polled: a completion after the poll raises an event. */
+	for (g = 0; g < ng; g++) {
+		struct conn *o = c->group[g];
+
+		if (!o->cq || o->busy)
+			continue;
+		if (ibv_req_notify_cq(o->cq, 0))
+			return conn_fail(o, "ibv_req_notify_cq failed");
+		if (poll_cq(o) != 0)
+			return 0;	/* o's failure is its own: its owner looks */
+	}
+	for (g = 0; g < ng; g++) {
+		struct conn *o = c->group[g];
+
+		p[n++] = (struct pollfd){
+			.fd = o->cq && !o->busy ? o->cc->fd : -1, .events = POLLIN,
+		};
+		/* A data QP's DISCONNECTED (the destination's share one channel). */
+		p[n++] = (struct pollfd){
+			.fd = o->ec && o->ec != c->ec ? o->ec->fd : -1, .events = POLLIN,
+		};
+	}
+	rc = poll(p, n, timeout_ms);
 	if (rc < 0 && errno != EINTR)
 		return conn_fail(c, "poll: %s", strerror(errno));
-	if (p[0].revents & POLLIN) {
-		while (ibv_get_cq_event(c->cc, &cq, &ctx) == 0)
-			ibv_ack_cq_events(cq, 1);
-	}
+	if (p[0].revents & POLLIN)
+		drain_cc(c->cc);
 	if (p[1].revents & POLLIN)
 		check_cm(c);
 	/* Wake-ups only end the wait; the caller looks at what changed. */
 	for (i = 2; i < 4; i++)
 		if (p[i].revents & POLLIN && read(p[i].fd, &v, sizeof(v)) < 0)
 			log_dbg("wake fd: %s", strerror(errno));
+	for (g = 0; g < ng; g++) {
+		struct conn *o = c->group[g];
+
+		if (o->busy)
+			continue;
+		if (p[4 + 2 * g].revents & POLLIN)
+			drain_cc(o->cc);
+		if (p[5 + 2 * g].revents & POLLIN)
+			check_cm(o);
+		if (o->cq)
+			poll_cq(o);
+	}
 	return 0;
 }
 

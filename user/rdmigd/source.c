@@ -137,6 +137,14 @@ struct src {
 	uint32_t err_code;
 	uint64_t last_progress_us;
 	uint64_t bw_bps;	/* bytes per second, estimate */
+	/*
+	 * A round's fixed cost (us, once @fixed_known): its time beyond its
+	 * bytes at @bw_bps (flushing the QPs, BARRIER and registration round
+	 * trips, the dirty get-and-clear), which the last round in the
+	 * downtime pays too however few pages it has (converged()).
+	 */
+	uint64_t fixed_us;
+	bool fixed_known;
 	uint64_t rate_t0, rate_b0;
 	uint32_t iteration;
 	uint64_t t_first_req;	/* first REGISTER_REQUEST sent */
@@ -434,10 +442,11 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		s->qps_done = true;
 		return 0;
 	case WIRE_BARRIER_RES:
+		/* Several may be out (flush_comp()); QP 0 answers them in order. */
 		if (s->barrier_done == s->barrier_sent ||
-		    wire_get64(data) != s->barrier_sent)
+		    wire_get64(data) != s->barrier_done + 1)
 			return proto_err(s, WIRE_E_PROTO, "BARRIER_RESULT answers no BARRIER sent");
-		s->barrier_done = s->barrier_sent;
+		s->barrier_done++;
 		return 0;
 	}
 	return proto_err(s, WIRE_E_PROTO, "unexpected %s from the destination",
@@ -490,8 +499,20 @@ static int flush_comp(struct src *s)
 	if (s->ncomp) {
 		rc = conn_send(&s->c, WIRE_COMPRESS, s->ncomp, s->compbuf,
 			       s->ncomp * WIRE_RANGE_LEN);
-		/* See fence_compress(): no WRITE before this is applied. */
-		s->comp_unfenced = s->nqp > 1;
+		/*
+		 * See fence_compress(): no WRITE before this is applied. The
+		 * BARRIER goes at once, so its round trip overlaps the round's
+		 * flush and the next round's start (a COMPRESS ends every
+		 * round of the first pass): the next WRITE waits only for
+		 * what is left of it.
+		 */
+		if (!rc && s->nqp > 1) {
+			uint8_t b[WIRE_BARRIER_LEN];
+
+			wire_put64(b, ++s->barrier_sent);
+			rc = conn_send(&s->c, WIRE_BARRIER, 1, b, sizeof(b));
+			s->comp_unfenced = true;
+		}
 	}
 	s->ncomp = 0;
 	return rc;
@@ -592,11 +613,18 @@ static int wait_chunk(struct src *s, uint32_t g)
 	return 0;
 }
 
-/* Every WRITE posted so far, on every QP, has completed. */
+/*
+ * Every WRITE posted so far, on every QP, has completed. Each data QP's
+ * closing signaled WR goes before the first wait, so the QPs drain
+ * together: one round trip, not one per QP after the one before.
+ */
 static int flush_data(struct src *s)
 {
 	uint32_t i;
 
+	for (i = 1; i < s->nqp; i++)
+		if (conn_signal_all(&s->dq[i]))
+			return data_fail(s);
 	for (i = 1; i < s->nqp; i++)
 		if (conn_flush(&s->dq[i]))
 			return data_fail(s);
@@ -608,21 +636,17 @@ static int flush_data(struct src *s)
  * which on QP 0 may be after a later WRITE of the same page on a data
  * QP has landed: it would zero that newer page. So after a COMPRESS, no
  * WRITE goes before the destination said it handled everything before
- * a BARRIER (it answers in order).
+ * a BARRIER (it answers in order), the BARRIER sent right after the
+ * COMPRESS (flush_comp()).
  */
 static int fence_compress(struct src *s)
 {
-	uint8_t b[WIRE_BARRIER_LEN];
-
 	if (!s->comp_unfenced)
 		return 0;
-	s->comp_unfenced = false;
-	wire_put64(b, ++s->barrier_sent);
-	if (conn_send(&s->c, WIRE_BARRIER, 1, b, sizeof(b)))
-		return -1;
 	while (s->barrier_done != s->barrier_sent)
 		if (conn_progress(&s->c, 100))
 			return -1;
+	s->comp_unfenced = false;
 	return 0;
 }
 
@@ -673,6 +697,16 @@ static int join_qps(struct src *s)
 	OPENSSL_cleanse(s->join_key, sizeof(s->join_key));
 	if (s->nqp > 1)
 		log_info("%u data QPs joined", s->nqp - 1);
+	/* A wait on any QP wakes at the first event on any (conn.h, group). */
+	for (i = 0; i < s->nqp; i++) {
+		struct conn *c = i ? &s->dq[i] : &s->c;
+		uint32_t j;
+
+		c->ngroup = 0;
+		for (j = 0; j < s->nqp; j++)
+			if (j != i)
+				c->group[c->ngroup++] = j ? &s->dq[j] : &s->c;
+	}
 	return 0;
 }
 
@@ -681,8 +715,11 @@ static void data_stop(struct src *s)
 {
 	uint32_t i;
 
-	for (i = 1; i < WIRE_QPS_MAX; i++)
+	s->c.ngroup = 0;
+	for (i = 1; i < WIRE_QPS_MAX; i++) {
+		s->dq[i].ngroup = 0;
 		conn_stop(&s->dq[i]);
+	}
 }
 
 /* ---- registrations ---------------------------------------------------- */
@@ -1666,6 +1703,46 @@ static int send_state_and_finish(struct src *s)
 	return 0;
 }
 
+/*
+ * A round of @bytes took @round_us (sent and collected): what it took
+ * beyond its bytes at the bandwidth known before it (@bw, B/s; 0 = none
+ * yet: the round that measured it has no remainder by construction) is
+ * its fixed cost. An EWMA of 1/4: one round slowed by a busy CPU does
+ * not decide alone, and the estimate follows a lasting change in a few
+ * rounds.
+ */
+static void add_fixed_cost(struct src *s, uint64_t bw, uint64_t bytes, uint64_t round_us)
+{
+	uint64_t xfer, f;
+
+	if (!bw)
+		return;
+	xfer = bytes * 1000000 / bw;
+	f = round_us > xfer ? round_us - xfer : 0;
+	s->fixed_us = s->fixed_known ? (3 * s->fixed_us + f) / 4 : f;
+	s->fixed_known = true;
+}
+
+/*
+ * Whether the last round fits the downtime asked: its fixed cost plus
+ * @dirty pages at the bandwidth. Until a round measured the fixed cost
+ * it is not known to fit, unless nothing is dirty (no further round
+ * would make the last one cheaper). *@est_us: the estimate.
+ */
+static bool converged(const struct src *s, uint64_t dirty, uint64_t *est_us)
+{
+	if (!dirty) {
+		*est_us = s->fixed_us;	/* 0 until measured */
+		return true;
+	}
+	if (!s->bw_bps) {
+		*est_us = UINT64_MAX;
+		return false;
+	}
+	*est_us = dirty * PAGE * 1000000 / s->bw_bps + s->fixed_us;
+	return s->fixed_known && *est_us <= s->p.downtime_ms * 1000;
+}
+
 static int migrate(struct src *s, uint64_t t_start)
 {
 	struct agent *a = s->a;
@@ -1782,8 +1859,8 @@ static int migrate(struct src *s, uint64_t t_start)
 	t_active = s->ph_t;
 	for (;;) {
 		uint64_t t0 = now_us(), b0 = a->stats.sent_bytes, dt, bytes, est_us;
-		uint64_t dirty_pps;
-		bool converged, throttle;
+		uint64_t dirty_pps, bw0 = s->bw_bps;
+		bool conv, throttle;
 
 		if (send_round(s, false))
 			return -1;
@@ -1796,21 +1873,28 @@ static int migrate(struct src *s, uint64_t t_start)
 		dirty = collect_dirty(s);
 		if (dirty < 0)
 			return -1;
+		/* The last round collects too: its time is part of the fixed cost. */
+		add_fixed_cost(s, bw0, bytes, now_us() - t0);
 		add_round(s, t_start, bytes, (uint64_t)dirty);
 		dirty_pps = dt ? (uint64_t)dirty * 1000000 / dt : 0;
-		est_us = !dirty ? 0 : s->bw_bps ? (uint64_t)dirty * PAGE * 1000000 / s->bw_bps
-					       : UINT64_MAX;
-		converged = est_us <= s->p.downtime_ms * 1000;
+		conv = converged(s, (uint64_t)dirty, &est_us);
 		/* Not shrinking, or dirtying faster than half the link. */
-		throttle = !converged && ((uint64_t)dirty >= prev_dirty ||
-					  dirty_pps * PAGE * 2 >= s->bw_bps);
+		throttle = !conv && ((uint64_t)dirty >= prev_dirty ||
+				     dirty_pps * PAGE * 2 >= s->bw_bps);
 		prev_dirty = (uint64_t)dirty;
 		emit_progress(s, (uint64_t)dirty, dirty_pps, throttle);
-		log_dbg("iteration %u: %llu dirty, %llu B/s, estimate %llu us", s->iteration,
-			(unsigned long long)dirty, (unsigned long long)s->bw_bps,
+		log_dbg("iteration %u: %llu dirty, %llu B/s, fixed %llu us%s, estimate %llu us",
+			s->iteration, (unsigned long long)dirty, (unsigned long long)s->bw_bps,
+			(unsigned long long)s->fixed_us, s->fixed_known ? "" : " (not yet measured)",
 			(unsigned long long)est_us);
-		if (converged)
+		if (conv) {
+			log_info("converged after iteration %u: estimate %llu us = fixed %llu us + %lld pages at %llu B/s, limit %llu us",
+				 s->iteration, (unsigned long long)est_us,
+				 (unsigned long long)s->fixed_us, (long long)dirty,
+				 (unsigned long long)s->bw_bps,
+				 (unsigned long long)s->p.downtime_ms * 1000);
 			break;
+		}
 		if (s->iteration >= s->p.max_iterations) {
 			if (s->p.fail_on_max)
 				return proto_err(s, WIRE_E_CANCELLED,
