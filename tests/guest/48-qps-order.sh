@@ -8,7 +8,8 @@
 # again in a later round, every round; the destination holds each
 # COMPRESS before applying it (--debug-stall compress), as a busy one
 # would. Without the BARRIER the later WRITEs land on the data QPs first
-# and the late zero range clears them: the hashes differ.
+# and the late zero range clears them: the hashes differ. (b) The same
+# hazard on one QP (see there).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/migrate-lib.sh"
 
@@ -34,6 +35,17 @@ t "(a) the rounds after the first wrote pages (the toggled ones: nothing else ch
 t "(a) the destination held at COMPRESS in several rounds" \
 	bash -c "[ \$(grep -c 'debug stall: holding at compress' '$MIG_DIR/z4/dst.err') -ge 4 ]"
 mig_summary z4
+
+# (b) The same on one QP: a WRITE after a SEND is placed after the SEND's
+# data, not after the destination's CPU applied it, so rule 2 holds
+# there too (WIRE_CAP_FENCE). Without it this run's hashes differed.
+mig_run z1 "$zt" "" "--agent-arg=--debug-stall=compress:150"
+t "(b) zerotoggle on 1 QP, each COMPRESS applied 150 ms late: migrates and verifies" mig_ok z1
+t "(b) pages sent before went as zero ranges, more of them than the workload's $zt_pages pages" \
+	jf z1 src ".compressed_pages > $zt_pages and .qps == 1"
+t "(b) the destination held at COMPRESS in several rounds" \
+	bash -c "[ \$(grep -c 'debug stall: holding at compress' '$MIG_DIR/z1/dst.err') -ge 4 ]"
+mig_summary z1
 
 t "no VMM or agent left running" bash -c '! pgrep -x rdmigd && ! pgrep -x rdmig-vmm'
 t "dmesg has no warning, bug or oops" dmesg_clean

@@ -257,6 +257,7 @@ static void test_qps_messages(void **st)
 	assert_int_equal(check(b, WIRE_HDR_LEN + 8, &h, &why), -1);
 	free(b);
 	assert_true(WIRE_CAPS_KNOWN & WIRE_CAP_QPS);
+	assert_true(WIRE_CAPS_KNOWN & WIRE_CAP_FENCE);
 	/* never offered or granted on a first QP */
 	assert_false(WIRE_CAPS_KNOWN & WIRE_CAP_JOIN);
 	assert_string_equal(wire_rej_reason_str(WIRE_REJ_JOIN), "data QP join refused");

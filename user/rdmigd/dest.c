@@ -837,8 +837,8 @@ static int on_msg(struct conn *c, const struct wire_hdr *h, const uint8_t *data,
 		return on_qps_req(d, data);
 	case WIRE_BARRIER:
 		/* In order on QP 0: everything before it has been handled. */
-		if (!(d->c.caps & WIRE_CAP_QPS) || d->nqp < 2)
-			return proto_err(d, WIRE_E_PROTO, "BARRIER without data QPs");
+		if (!(d->c.caps & WIRE_CAP_FENCE) && !((d->c.caps & WIRE_CAP_QPS) && d->nqp > 1))
+			return proto_err(d, WIRE_E_PROTO, "BARRIER without data QPs or WIRE_CAP_FENCE");
 		return conn_send(&d->c, WIRE_BARRIER_RES, 1, data, WIRE_BARRIER_LEN);
 	}
 	return proto_err(d, WIRE_E_PROTO, "unexpected %s from the source",

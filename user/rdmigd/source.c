@@ -506,7 +506,7 @@ static int flush_comp(struct src *s)
 		 * round of the first pass): the next WRITE waits only for
 		 * what is left of it.
 		 */
-		if (!rc && s->nqp > 1) {
+		if (!rc) {
 			uint8_t b[WIRE_BARRIER_LEN];
 
 			wire_put64(b, ++s->barrier_sent);
@@ -633,8 +633,11 @@ static int flush_data(struct src *s)
 
 /*
  * A zero range is applied when the destination handles the COMPRESS,
- * which on QP 0 may be after a later WRITE of the same page on a data
- * QP has landed: it would zero that newer page. So after a COMPRESS, no
+ * which may be after a later WRITE of the same page has landed: on a
+ * data QP, and on one QP too, as RC orders a WRITE's placement after
+ * the SEND's data, not after the destination's CPU handled it. It would
+ * zero that newer page (48-qps-order shows both with --debug-stall
+ * compress). So after a COMPRESS, no
  * WRITE goes before the destination said it handled everything before
  * a BARRIER (it answers in order), the BARRIER sent right after the
  * COMPRESS (flush_comp()).
@@ -1748,7 +1751,8 @@ static int migrate(struct src *s, uint64_t t_start)
 	struct agent *a = s->a;
 	struct wire_pd pd = {
 		.version = WIRE_VERSION,
-		.caps = WIRE_CAP_ZERO_RANGE | (s->p.pin_all ? WIRE_CAP_PIN_ALL : 0) |
+		.caps = WIRE_CAP_ZERO_RANGE | WIRE_CAP_FENCE |
+			(s->p.pin_all ? WIRE_CAP_PIN_ALL : 0) |
 			(s->a->qps > 1 ? WIRE_CAP_QPS : 0),
 		.chunk_size = (uint32_t)s->p.chunk_size,
 		.credits = CONN_RECV_DEPTH,
@@ -1785,7 +1789,15 @@ static int migrate(struct src *s, uint64_t t_start)
 	s->pin_all = s->c.caps & WIRE_CAP_PIN_ALL;
 	if (s->p.pin_all && !s->pin_all)
 		return proto_err(s, WIRE_E_PROTO, "destination does not support pin-all");
-	s->zero_range = s->c.caps & WIRE_CAP_ZERO_RANGE;
+	/*
+	 * A zero range is applied by the destination's CPU, a later WRITE
+	 * by its NIC: even on one in-order QP the WRITE may land first, so
+	 * zero ranges go only to a destination that answers a BARRIER
+	 * (fence_compress()). An older one without WIRE_CAP_FENCE, on one
+	 * QP, gets the zero pages written instead.
+	 */
+	s->zero_range = (s->c.caps & WIRE_CAP_ZERO_RANGE) &&
+			((s->c.caps & WIRE_CAP_FENCE) || s->nqp > 1);
 	s->rlru.budget = s->c.peer.pin_budget;
 	if (s->rlru.budget && s->rlru.budget < s->p.chunk_size)
 		return proto_err(s, WIRE_E_RESOURCES, "destination pin budget %llu is smaller than a chunk",

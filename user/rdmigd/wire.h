@@ -27,8 +27,9 @@
 #define WIRE_CAP_ZERO_RANGE	(1u << 1)	/* COMPRESS carries zero ranges */
 #define WIRE_CAP_AUTH		(1u << 2)	/* challenge-response (protocol.md) */
 #define WIRE_CAP_QPS		(1u << 3)	/* QPS_REQ/RES, data QPs join (protocol.md) */
+#define WIRE_CAP_FENCE		(1u << 4)	/* BARRIER on one QP too (protocol.md) */
 #define WIRE_CAPS_KNOWN		(WIRE_CAP_PIN_ALL | WIRE_CAP_ZERO_RANGE | \
-				 WIRE_CAP_AUTH | WIRE_CAP_QPS)
+				 WIRE_CAP_AUTH | WIRE_CAP_QPS | WIRE_CAP_FENCE)
 /*
  * The caps word of a JOIN record (a data QP's connect request), never
  * offered with the others: a destination that does not know it reads
