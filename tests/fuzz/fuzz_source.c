@@ -112,11 +112,14 @@ static void on_wake(struct agent *a)
 		pause_vmm(a);
 }
 
+/* What the fake destination may grant (hdr[6]); 0x80 makes it lie. */
+#define GRANTABLE (WIRE_CAP_PIN_ALL | WIRE_CAP_ZERO_RANGE | WIRE_CAP_AUTH | WIRE_CAP_FENCE)
+
 static int peer_connect(struct conn *c, uint8_t pd[WIRE_PD_LEN])
 {
 	struct wire_pd p = {
 		.version = WIRE_VERSION,
-		.caps = (t.caps & 0x80) ? t.caps & 7 : t.caps & c->local.caps & 7,
+		.caps = (t.caps & 0x80) ? t.caps & GRANTABLE : t.caps & c->local.caps & GRANTABLE,
 		.chunk_size = (uint32_t)t.chunk, .credits = t.credits,
 		.pin_budget = t.budget,
 	};
@@ -233,6 +236,13 @@ static void peer_sent(struct conn *c, const struct wire_hdr *h, const uint8_t *d
 			FAKE_CHECK(!wire_check_range(&l, &e, &why), "zero range: %s", why);
 			memset(t.dmem[e.block] + e.offset, 0, e.length);
 		}
+		break;
+	case WIRE_BARRIER:
+		/* Everything before it is handled: answer at once, in order. */
+		FAKE_CHECK(c->caps & WIRE_CAP_FENCE, "BARRIER on one QP without FENCE");
+		wire_hdr_encode(out, WIRE_BARRIER_RES, 1, WIRE_BARRIER_LEN);
+		memcpy(od, d, WIRE_BARRIER_LEN);
+		answer(out, WIRE_HDR_LEN + WIRE_BARRIER_LEN);
 		break;
 	case WIRE_QEMU_FILE: {
 		uint8_t *p = realloc(t.state, t.state_len + h->length);
@@ -455,8 +465,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		t.dmem[i] = calloc(1, t.pages[i] * WIRE_PAGE_SIZE);
 		FAKE_CHECK(t.dmem[i], "out of memory");
-		/* With zero ranges the destination's VMM may have left data there. */
-		if ((hdr[6] & WIRE_CAP_ZERO_RANGE))
+		/*
+		 * With zero ranges (the source uses them only with FENCE on
+		 * one QP) the destination's VMM may have left data there.
+		 */
+		if ((hdr[6] & WIRE_CAP_ZERO_RANGE) && (hdr[6] & WIRE_CAP_FENCE))
 			memset(t.dmem[i], 0xee, t.pages[i] * WIRE_PAGE_SIZE);
 		a.region_fds[i] = FAKE_FD_BASE + (int)i;
 	}
