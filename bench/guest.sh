@@ -99,9 +99,84 @@ sampler() { # OUTFILE PIDFILE...
 	done
 }
 
+# Where the rest goes: every task's utime+stime (by command, digits
+# folded: "kworker/u4:2-rxe_wq" and "kworker/u4:0-rxe_wq" are one), and
+# the busy ticks' split (user, system, irq+softirq). Ticks, not wall time:
+# lost ticks (above) scale them all alike, so shares compare, seconds
+# only roughly.
+task_ticks() { # prints "COMMAND TID TICKS" of every task
+	# cat, not awk FILES: a task that exits meanwhile is skipped, where
+	# mawk would stop at the file it cannot open.
+	cat /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null |
+		awk '{ i = index($0, "("); j = match($0, /\) [A-Z] /)
+		       if (!i || !j) next
+		       c = substr($0, i + 1, j - i - 1); gsub(/[0-9]+/, "N", c); gsub(/[ "\\]/, "_", c)
+		       split(substr($0, j + 2), f, " ")
+		       print c, $1, f[12] + f[13] }'
+}
+
+stat_split() { # "USER SYSTEM IRQ+SOFTIRQ" ticks of the whole guest
+	local cpu u n s i w q sq st
+	read -r cpu u n s i w q sq st _ </proc/stat
+	echo "$((u + n)) $s $((q + sq))"
+}
+
+# soft-RoCE's hw_counters, summed over rxe0 and rxe1: retries and
+# out-of-sequence packets are where a link that carries less than
+# ib_write_bw's figure would lose it, beside CPU; and the veth's drops.
+RXE_CTRS="sent_pkts rcvd_pkts duplicate_request out_of_seq_request rcvd_seq_err completer_retry_err retry_exceeded_err send_rnr_err rcvd_rnr_err ack_deferred"
+rxe_snap() { # "NAME VALUE" lines
+	local c f v t
+	for c in $RXE_CTRS; do
+		t=0
+		for f in /sys/class/infiniband/*/ports/1/hw_counters/$c; do
+			[ -r "$f" ] && read -r v <"$f" 2>/dev/null && t=$((t + v))
+		done
+		echo "$c $t"
+	done
+	t=0
+	while read -r _ v _; do t=$((t + 0x$v)); done </proc/net/softnet_stat 2>/dev/null
+	echo "softnet_dropped $t"
+}
+
+# DIR: the split, the top 8 commands and the counters since split_begin,
+# as JSON members (no braces).
+split_begin() { task_ticks >"$1/tasks.0"; stat_split >"$1/split.0"; rxe_snap >"$1/rxe.0"; }
+split_end() {
+	local d=$1
+	task_ticks >"$d/tasks.1"
+	stat_split >"$d/split.1"
+	rxe_snap >"$d/rxe.1"
+	awk -v hz="$HZ_TCK" '
+		FILENAME ~ /split.0$/ { for (i = 1; i <= 3; i++) a[i] = $i; next }
+		FILENAME ~ /split.1$/ { for (i = 1; i <= 3; i++) b[i] = $i - a[i]; next }
+		FILENAME ~ /tasks.0$/ { t0[$2] = $3; next }
+		FILENAME ~ /tasks.1$/ { dt = $3 - t0[$2]; if (dt > 0) by[$1] += dt; next }
+		FILENAME ~ /rxe.0$/ { r0[$1] = $2; next }
+		FILENAME ~ /rxe.1$/ { r[$1] = $2 - r0[$1]; next }
+		END {
+			tot = b[1] + b[2] + b[3]
+			printf "\"ticks_share\":{\"user\":%.3f,\"system\":%.3f,\"irq\":%.3f},\"ticks_s\":%.2f,", \
+				tot ? b[1] / tot : 0, tot ? b[2] / tot : 0, tot ? b[3] / tot : 0, tot / hz
+			printf "\"top_tasks_s\":{"
+			for (n = 0; n < 8; n++) {
+				best = ""; bv = 0
+				for (k in by) if (by[k] > bv) { bv = by[k]; best = k }
+				if (best == "") break
+				printf "%s\"%s\":%.2f", n ? "," : "", best, bv / hz
+				delete by[best]
+			}
+			printf "},\"rxe\":{"
+			s = ""
+			for (k in r) if (r[k]) { printf "%s\"%s\":%d", s, k, r[k]; s = "," }
+			printf "}"
+		}' "$d/split.0" "$d/split.1" "$d/tasks.0" "$d/tasks.1" "$d/rxe.0" "$d/rxe.1" 2>/dev/null
+}
+
 cpu_begin() { # DIR PIDFILE...: starts the sampler
 	local d=$1
 	shift
+	split_begin "$d"
 	rm -f "$d/cpu.procs" "$d/cpu.procs.stop"
 	# Processes that already ran (QEMU booting its guest) count from now.
 	local f p v
@@ -116,13 +191,14 @@ cpu_begin() { # DIR PIDFILE...: starts the sampler
 	CPU_SAMPLER=$!
 }
 
-cpu_end() { # DIR: prints {"system_cpu_s":..,"procs":{name: s}}
-	local d=$1 sys1 t1
+cpu_end() { # DIR: prints {"system_cpu_s":..,"procs":{name: s},"ticks_share":..,"top_tasks_s":..,"rxe":..}
+	local d=$1 sys1 t1 sp
 	sys1=$(sys_cpu)
 	t1=$(date +%s%N)
 	touch "$d/cpu.procs.stop"
 	wait "$CPU_SAMPLER" 2>/dev/null
-	awk -v hz="$HZ_TCK" -v ncpu="$NCPU" -v s0="$CPU_SYS0" -v s1="$sys1" \
+	sp=$(split_end "$d")
+	awk -v hz="$HZ_TCK" -v ncpu="$NCPU" -v s0="$CPU_SYS0" -v s1="$sys1" -v sp="$sp" \
 		-v wall=$(((t1 - CPU_T0) / 1000000)) '
 		FILENAME ~ /base$/ { base[$1] = $2; next }
 		{ n = $1; sub(/\.pid$/, "_rdmig-qemu", n); sub(/\.qpid$/, "_qemu", n)
@@ -131,7 +207,7 @@ cpu_end() { # DIR: prints {"system_cpu_s":..,"procs":{name: s}}
 		END { split(s0, a); split(s1, b)
 		      busy = ncpu * wall / 1000 - (b[2] - a[2]) / hz
 		      if (busy < 0) busy = 0
-		      printf "{\"wall_ms\":%d,\"system_cpu_s\":%.3f,\"system_cpu_ticks_s\":%.3f,\"procs\":{", wall, busy, (b[1] - a[1]) / hz
+		      printf "{%s\"wall_ms\":%d,\"system_cpu_s\":%.3f,\"system_cpu_ticks_s\":%.3f,\"procs\":{", sp ? sp "," : "", wall, busy, (b[1] - a[1]) / hz
 		      s = ""; for (k in t) { printf "%s\"%s\":%.3f", s, k, t[k]; s = "," }
 		      print "}}" }' "$d/cpu.base" "$d/cpu.procs" 2>/dev/null ||
 		echo '{"system_cpu_s":null,"procs":{}}'
@@ -149,6 +225,9 @@ link_case() { # SIZE QPS
 	[ $n -lt 128 ] && tx=$n
 	[[ "$name $scen" =~ $FILTER ]] || return 0
 	case_start
+	local cd=$O/$scen.cpu cpu
+	mkdir -p "$cd"
+	cpu_begin "$cd"
 	ib_write_bw -d rxe1 -x 1 -s "$sz" -q "$qps" -n "$n" -t "$tx" --report_gbits -F -p $port \
 		>"$O/$scen.server.log" 2>&1 &
 	local srv=$!
@@ -156,13 +235,14 @@ link_case() { # SIZE QPS
 	ib_write_bw -d rxe0 -x 1 -s "$sz" -q "$qps" -n "$n" -t "$tx" --report_gbits -F -p $port \
 		198.18.0.2 >"$O/$scen.log" 2>&1
 	wait $srv
+	cpu=$(cpu_end "$cd")
 	bw=$(awk -v s="$sz" '$1 == s { print $4 }' "$O/$scen.log" | tail -n 1)
 	if [ -z "$bw" ]; then
 		failed "$name" "$scen" "no result line: $(tail -n 2 "$O/$scen.log" | tr '\n' ' ')"
 		return
 	fi
-	record "$(jq -n --arg c "$scen" --argjson g "$bw" --argjson s "$sz" --argjson q "$qps" \
-		'{system: "ib_write_bw", scenario: $c, result: "completed", gbps: $g, msg_bytes: $s, qps: $q}')"
+	record "$(jq -n --arg c "$scen" --argjson g "$bw" --argjson s "$sz" --argjson q "$qps" --argjson cpu "$cpu" \
+		'{system: "ib_write_bw", scenario: $c, result: "completed", gbps: $g, msg_bytes: $s, qps: $q} + $cpu')"
 	said "ib_write_bw $scen: $bw Gb/s"
 }
 
@@ -425,6 +505,7 @@ rdmig_case() { # SYS SCEN
 		result: (if $rc == 0 then .result else "failed" end), reason, verified, ram_bytes, total_ms,
 		downtime_ms: (if $st == 1 then null else .downtime_ms end), guest_stopped: ($st == 1),
 		downtime_limit_ms: $dl, setup_ms, sent_bytes, iterations,
+		rdmig_downtime_ms, source_downtime_ms,
 		zero_pages: .zero_pages_skipped, mbps: .throughput_mbps,
 		pin_budget_bytes: ($b | tonumber),
 		dst_peak_pinned_bytes: ($dj.rdmig.peak_pinned_bytes // $dj.peak_pinned_bytes),

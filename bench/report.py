@@ -173,7 +173,7 @@ def target(name, num, den, limit, cmp='<=', why='', old=None, limit_of=None):
 # without them gives "-" (the contract: Documentation/bench.md).
 SRC_PHASES = ['setup', 'classify', 'register', 'request', 'rkey_wait', 'post', 'cq_wait', 'inflight_wait',
               'sync', 'switchover', 'other']
-DST_PHASES = ['pin', 'answer']
+DST_PHASES = ['pin', 'answer', 'release']
 
 
 def phases(r):
@@ -201,6 +201,74 @@ def phase_limit(sys_, scen):
     return f
 
 
+# ---- where the guest's CPU goes (bench/guest.sh cpu_end): CPUs busy over
+# the case, the busy ticks' split, the busiest tasks and soft-RoCE's
+# counters. Under TCG the link is the CPU: a case that moves its bytes
+# slower than ib_write_bw shows here what else ran.
+RXE_RETRY = ('duplicate_request', 'out_of_seq_request', 'rcvd_seq_err', 'completer_retry_err',
+             'retry_exceeded_err', 'send_rnr_err', 'rcvd_rnr_err')
+
+
+def cpus_busy(r):
+    c, w = (r or {}).get('system_cpu_s'), (r or {}).get('wall_ms')
+    return c / (w / 1000) if isinstance(c, (int, float)) and w else None
+
+
+def rxe_retries(r):
+    x = (r or {}).get('rxe')
+    return sum(int(x.get(k, 0)) for k in RXE_RETRY) if isinstance(x, dict) else None
+
+
+def cpu_cell(r):
+    """'1.71 CPUs busy, irq 38 % system 40 % user 22 %, rxe retries 0', or None."""
+    parts = []
+    b = cpus_busy(r)
+    if b is not None:
+        parts.append(f'{b:.2f} CPUs busy')
+    ts = (r or {}).get('ticks_share')
+    if isinstance(ts, dict) and all(isinstance(ts.get(k), (int, float)) for k in ('irq', 'system', 'user')):
+        parts.append(f"irq {100 * ts['irq']:.0f} % system {100 * ts['system']:.0f} % user {100 * ts['user']:.0f} %")
+    n = rxe_retries(r)
+    if n is not None:
+        parts.append(f'rxe retries {n}')
+    return ', '.join(parts) or None
+
+
+def rate_limit(sys_, scen):
+    """limit_of for the data-rate targets: the largest phase, then what the
+    guest's CPUs did in this case, in ib_write_bw's and in QEMU RDMA's."""
+    def f(verdict):
+        if verdict != 'not met':
+            return None
+        out = phase_limit(sys_, scen)(verdict)
+        for who, r in ((sys_, get(sys_, scen)), ('ib_write_bw', get('ib_write_bw', 'link-1024k-1qp')),
+                       ('qemu-rdma', get('qemu-rdma', scen))):
+            c = cpu_cell(r) if ok(r) else None
+            if c:
+                out += f'; {who}: {c}'
+        return out
+    return f
+
+
+def downtime_limit(sys_, scen):
+    """limit_of for the downtime target: the downtime split into rdmigd's
+    part (pause to its acknowledgement, the destination's unpinning in it)
+    and QEMU's (its device state, then the destination's resume)."""
+    def f(verdict):
+        if verdict != 'not met':
+            return None
+        r = get(sys_, scen) or {}
+        rd, src, tot = r.get('rdmig_downtime_ms'), r.get('source_downtime_ms'), r.get('downtime_ms')
+        rel = (r.get('dst_phases_ms') or {}).get('release')
+        if not all(isinstance(x, (int, float)) for x in (rd, src, tot)):
+            sw = phases(r).get('switchover')
+            return f'switchover {sw} ms' if sw is not None else largest_phase(r)
+        return (f'rdmigd {rd} ms (pause to its ack' +
+                (f'; destination unpinning {rel} ms' if rel is not None else '') +
+                f'), QEMU device state {src - rd} ms, completed to resume {tot - src} ms')
+    return f
+
+
 def val(sys_, scen, key):
     r = get(sys_, scen)
     return r.get(key) if ok(r) else None
@@ -211,7 +279,7 @@ ibg = ib.get('gbps') if ok(ib) else None
 target('rdmig dynamic data rate >= 0.95 x ib_write_bw 1 MiB 1 QP, (a)',
        val('rdmig', 'a', 'data_gbps'), ibg, 0.95, '>=',
        'data phase (total less setup); overall: %s Gb/s' % fmt(val('rdmig', 'a', 'gbps'), 3),
-       limit_of=phase_limit('rdmig', 'a'))
+       limit_of=rate_limit('rdmig', 'a'))
 target('rdmig dynamic total <= 1.0 x rdmig pin-all, (a)',
        val('rdmig', 'a', 'total_ms'), val('rdmig-pinall', 'a', 'total_ms'), 1.0,
        limit_of=phase_limit('rdmig', 'a'))
@@ -220,7 +288,7 @@ target('rdmig dynamic total < rdmig pin-all, (b)',
        limit_of=phase_limit('rdmig', 'b'))
 target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (a)',
        val('rdmig', 'a', 'total_ms'), val('qemu-rdma', 'a', 'total_ms'), 0.5,
-       limit_of=phase_limit('rdmig', 'a'))
+       limit_of=rate_limit('rdmig', 'a'))
 target('rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (b)',
        val('rdmig', 'b', 'total_ms'), val('qemu-rdma', 'b', 'total_ms'), 0.5,
        limit_of=phase_limit('rdmig', 'b'))
@@ -291,9 +359,7 @@ target('tracking on for 1 GiB with a writer thread < 1 s (ratio: seconds)',
        old=(t64 * 16 if t64 is not None else None, 1000.0))
 target('rdmig dynamic downtime on (d) <= the limit asked',
        val('rdmig', 'd', 'downtime_ms'), val('rdmig', 'd', 'downtime_limit_ms'), 1.0,
-       limit_of=lambda v: None if v != 'not met' else
-       (f"switchover {phases(get('rdmig', 'd')).get('switchover')} ms"
-        if phases(get('rdmig', 'd')).get('switchover') is not None else largest_phase(get('rdmig', 'd'))))
+       limit_of=downtime_limit('rdmig', 'd'))
 target('(info) get-and-clear 1000 scattered pages: 64 GiB <= 1.2 x 256 MiB region (bitmap ioctl)',
        mget('clear-65536m', 'new', 'clear.scattered_us'), mget('clear-256m', 'new', 'clear.scattered_us'), 1.2,
        why='RDMIG_GET_DIRTY bitmap: walks the whole range',
@@ -330,6 +396,24 @@ for r in recs:
                    [phase_cell(dp.get(k) if isinstance(dp, dict) else None, None) for k in DST_PHASES])
 
 
+# "Where the guest's CPU goes": every case with the split (bench/guest.sh).
+cpu_head = ['system', 'scenario', 'wall s', 'CPUs busy', 'user %', 'system %', 'irq %',
+            'rxe pkts', 'rxe retries', 'softnet drops', 'busiest tasks (s of ticks)']
+cpu_rows = []
+for r in recs:
+    ts = r.get('ticks_share')
+    if not isinstance(ts, dict) or r.get('result') != 'completed':
+        continue
+    x = r.get('rxe') if isinstance(r.get('rxe'), dict) else {}
+    top = r.get('top_tasks_s') if isinstance(r.get('top_tasks_s'), dict) else {}
+    b = cpus_busy(r)
+    cpu_rows.append([r['system'], r['scenario'], fmt(r['wall_ms'] / 1000 if r.get('wall_ms') else None, 1),
+                     fmt(b, 2)] + [fmt(100 * ts[k] if isinstance(ts.get(k), (int, float)) else None)
+                                   for k in ('user', 'system', 'irq')] +
+                    [fmt(x.get('sent_pkts')), fmt(rxe_retries(r)), fmt(x.get('softnet_dropped', 0)),
+                     ', '.join(f'{k} {v}' for k, v in list(top.items())[:4]) or '-'])
+
+
 def table(h, rs):
     w = [max(len(str(x)) for x in col) for col in zip(h, *rs)] if rs else [len(x) for x in h]
     out = ['  '.join(str(x).ljust(n) for x, n in zip(h, w))]
@@ -356,6 +440,7 @@ text = (f'make bench, {date} (`{command}`)\n\nmigrations\n' + table(head, rows) 
         '\n\nlink (ib_write_bw rxe0 -> rxe1, ~64 MiB a case)\n' + table(['case', 'result', 'Gb/s'], link) +
         '\n\nmodule (scenario e)\n' + table(mh, mod) +
         "\n\nwhere rdmig's time goes (ms, share of total; rdmigd's phases_ms)\n" + table(ph_head, ph_rows) +
+        "\n\nwhere the guest's CPU goes\n" + table(cpu_head, cpu_rows) +
         '\n\ntargets (issues 12, 13)\n' + table(th, targets) +
         '\n\nwall time per case (s)' + walls + '\n' + table(['system', 'scenario', 'result', 's'], times) + '\n')
 body = ('Scenarios and columns: Documentation/bench.md.\n\n### Migrations\n\n' + md(head, rows) +
@@ -364,6 +449,10 @@ body = ('Scenarios and columns: Documentation/bench.md.\n\n### Migrations\n\n' +
         "\n\n### Where rdmig's time goes (ms, share of total)\n\n"
         "rdmigd's `phases_ms` (source; `dst` columns: the destination's); "
         "`-`: that rdmigd does not report it.\n\n" + md(ph_head, ph_rows) +
+        "\n\n### Where the guest's CPU goes\n\n"
+        "Each case's CPUs busy (wall x CPUs less idle, over its wall time), its busy ticks' split "
+        "(irq: soft-RoCE's softirq work among it), soft-RoCE's packets and retries (both devices) "
+        "and the busiest tasks, commands' digits folded (Documentation/bench.md).\n\n" + md(cpu_head, cpu_rows) +
         '\n\n### Targets (issues 12, 13)\n\n' + md(th, targets) +
         '\n\n### Wall time per case (s)\n\n' + walls.strip() + ('\n\n' if walls else '') +
         md(['system', 'scenario', 'result', 's'], times) + '\n')

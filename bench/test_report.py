@@ -38,9 +38,14 @@ ROUNDS_D = [{'t_ms': 1000, 'sent_bytes': 128 * MIB, 'dirty_bytes': 4 * MIB, 'rem
 
 def base_records(floor=True):
     recs = [
-        {'system': 'ib_write_bw', 'scenario': 'link-1024k-1qp', 'result': 'completed', 'gbps': 0.4, 'case_s': 5},
+        {'system': 'ib_write_bw', 'scenario': 'link-1024k-1qp', 'result': 'completed', 'gbps': 0.4, 'case_s': 5,
+         'wall_ms': 4000, 'system_cpu_s': 4.4, 'ticks_share': {'user': 0.1, 'system': 0.3, 'irq': 0.6},
+         'rxe': {'sent_pkts': 65536}, 'top_tasks_s': {'ib_write_bw': 1.5}},
         # (a): 13.2 s, slower than pin-all: not met, cq_wait the largest phase.
-        rdmig('rdmig', 'a', 13200, phases_ms=PH_A, dst_phases_ms={'pin': 900, 'answer': 120}),
+        rdmig('rdmig', 'a', 13200, phases_ms=PH_A, dst_phases_ms={'pin': 900, 'answer': 120},
+              wall_ms=14000, system_cpu_s=25.2, ticks_share={'user': 0.2, 'system': 0.5, 'irq': 0.3},
+              rxe={'sent_pkts': 300000, 'duplicate_request': 7, 'completer_retry_err': 5, 'softnet_dropped': 2},
+              top_tasks_s={'rdmigd': 5.0, 'kworker/uN:N-rxe_wq': 3.5, 'qemu-system-xN_N': 1.0}),
         rdmig('rdmig-pinall', 'a', 10000),  # an old rdmigd: no phases at all
         rdmig('rdmig', 'd', 1700, ram_bytes=128 * MIB, downtime_ms=200, rounds=ROUNDS_D),
         module('clear-256m', 'new', **{'clear.scattered_us': 8000, 'clear.dense_us': 2000,
@@ -100,17 +105,45 @@ class ReportTest(unittest.TestCase):
         row = self.phase_row('rdmig', 'a')
         self.assertEqual(row[2], '13200')
         self.assertEqual(row[3 + 6], '8052 (61%)')  # cq_wait
-        self.assertEqual(row[-2:], ['900', '120'])  # dst pin, answer
+        self.assertEqual(row[-3:], ['900', '120', '-'])  # dst pin, answer, release (absent)
 
     def test_phases_absent_prints_dash(self):
         row = self.phase_row('rdmig-pinall', 'a')
-        self.assertEqual(row[3:], ['-'] * 13)
+        self.assertEqual(row[3:], ['-'] * 14)
 
     def test_limit_column_largest_phase(self):
         t = target(self.js, 'rdmig dynamic total <= 1.0 x rdmig pin-all, (a)')
         self.assertEqual(t['verdict'], 'not met')
         self.assertEqual(t['limit'], 'cq_wait 61 % of 13.2 s')
         self.assertIn('limit (measured)', self.md)
+
+    def test_rate_limit_shows_the_guests_cpu(self):
+        t = target(self.js, 'rdmig dynamic data rate >= 0.95 x ib_write_bw')
+        self.assertEqual(t['verdict'], 'not met')  # 256 MiB in 13.1 s against 0.4 Gb/s
+        self.assertEqual(t['limit'], 'cq_wait 61 % of 13.2 s; rdmig: 1.80 CPUs busy, irq 30 % system 50 % '
+                                     'user 20 %, rxe retries 12; ib_write_bw: 1.10 CPUs busy, irq 60 % '
+                                     'system 30 % user 10 %, rxe retries 0')
+
+    def test_cpu_table(self):
+        self.assertIn("### Where the guest's CPU goes", self.md)
+        rows = [line for line in self.md.splitlines() if line.startswith('| rdmig | a | 14.0 |')]
+        self.assertEqual(len(rows), 1, self.md)
+        self.assertEqual([c.strip() for c in rows[0].strip('|').split('|')][3:],
+                         ['1.80', '20', '50', '30', '300000', '12', '2',
+                          'rdmigd 5.0, kworker/uN:N-rxe_wq 3.5, qemu-system-xN_N 1.0'])
+        # a record without the split (an old bench) has no row
+        self.assertFalse([line for line in self.md.splitlines() if line.startswith('| rdmig-pinall | a | ')
+                          and 'CPUs' in line])
+
+    def test_downtime_limit_splits_rdmigd_from_qemu(self):
+        recs = [r for r in base_records() if not (r['system'] == 'rdmig' and r['scenario'] == 'd')]
+        recs.append(rdmig('rdmig', 'd', 1357, downtime_ms=527, rdmig_downtime_ms=244, source_downtime_ms=421,
+                          dst_phases_ms={'pin': 348, 'answer': 11, 'release': 60}))
+        _, _, js, _ = run_report(recs)
+        t = target(js, 'rdmig dynamic downtime on (d)')
+        self.assertEqual(t['verdict'], 'not met')
+        self.assertEqual(t['limit'], 'rdmigd 244 ms (pause to its ack; destination unpinning 60 ms), '
+                                     'QEMU device state 177 ms, completed to resume 106 ms')
 
     def test_limit_column_met_is_dash(self):
         t = target(self.js, 'rdmig dynamic downtime on (d)')

@@ -123,9 +123,11 @@ struct conn {
 	uint64_t inflight_waits;	/* WRITEs that waited for the limit */
 	/*
 	 * conn_write()'s time (us), for the source's phases_ms: waiting for
-	 * the in-flight limit, waiting for SQ room, and in ibv_post_send().
+	 * the in-flight limit, waiting for SQ room (conn_send()'s wait for a
+	 * send buffer too), and in ibv_post_send(); conn_send()'s wait for
+	 * the peer's credits.
 	 */
-	uint64_t inflight_wait_us, sq_wait_us, post_us;
+	uint64_t inflight_wait_us, sq_wait_us, post_us, credit_wait_us;
 
 	struct wire_pd local, peer;
 	uint32_t caps;		/* intersection */

@@ -633,6 +633,7 @@ static int on_finished(struct dst *d, const uint8_t *data)
 {
 	struct wire_finished f, ack = { 0 };
 	uint8_t b[WIRE_FINISHED_LEN];
+	uint64_t t0;
 	int rc;
 
 	wire_get_finished(data, &f);
@@ -653,8 +654,12 @@ static int on_finished(struct dst *d, const uint8_t *data)
 	d->a->stats.state_bytes = d->state_len;
 	pthread_mutex_unlock(&d->a->lock);
 	/* The source flushed them before LAST: nothing more comes on them. */
+	t0 = now_us();
 	data_stop(d);
 	release_all(d);
+	pthread_mutex_lock(&d->a->lock);
+	d->a->stats.release_us = now_us() - t0;	/* inside the downtime */
+	pthread_mutex_unlock(&d->a->lock);
 	/* The VMM drains the state as it comes; the source hears from us meanwhile. */
 	conn_busy_begin(&d->c);
 	rc = write_state(d);
@@ -993,6 +998,7 @@ out:
 	pthread_mutex_lock(&a->lock);
 	a->stats.total_ms = (now_us() - d->t0) / 1000;
 	a->stats.peak_pinned_bytes = d->lru.peak;
+	a->stats.credit_wait_us = d->c.credit_wait_us;
 	pthread_mutex_unlock(&a->lock);
 	/*
 	 * The VMM may resume now: every pin is gone (release_all()), the

@@ -118,6 +118,7 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 		ADD_U64(o, "write_posts", s->write_posts);
 		ADD_U64(o, "inflight_waits", s->inflight_waits);
 	}
+	ADD_U64(o, "credit_wait_ms", s->credit_wait_us / 1000);
 	ADD_U64(o, "qps", s->qps);
 	ADD_U64(o, "unregistrations", s->unregistrations);
 	if (source)
@@ -133,6 +134,7 @@ json_object *stats_json(const struct mig_stats *s, bool source)
 
 		ADD_U64(ph, "pin", s->pin_us / 1000);
 		ADD_U64(ph, "answer", s->answer_us / 1000);
+		ADD_U64(ph, "release", s->release_us / 1000);
 		json_object_object_add(o, "phases_ms", ph);
 	}
 	return o;

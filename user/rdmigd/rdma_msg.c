@@ -592,12 +592,22 @@ int conn_send(struct conn *c, uint32_t type, uint32_t repeat,
 		return conn_fail(c, "internal: message of %u bytes too large", len);
 	c->depth++;
 	while (!c->failed && (c->credits < need || !c->nsfree || sq_room(c) < 2)) {
+		/*
+		 * Two different waits: for the peer to repost receives (a
+		 * credit), and for this side's earlier SENDs to complete (a
+		 * buffer, SQ room), which on the in-order QP means for every
+		 * WRITE posted before them: the link's time, not messaging's.
+		 */
+		uint64_t *waited = c->credits < need ? &c->credit_wait_us : &c->sq_wait_us;
+		uint64_t t0 = conn_now_us();
+
 		if (c->peer_gone) {
 			c->peer_error = true;
 			conn_fail(c, "peer disconnected");
 			break;
 		}
 		progress(c, 100);
+		*waited += conn_now_us() - t0;
 	}
 	c->depth--;
 	if (c->failed)

@@ -89,6 +89,7 @@ struct mig_stats {
 	struct mig_round rounds[MIG_ROUNDS_MAX];
 	/* destination: pinning (summed over pin workers) and answering, in us */
 	uint64_t pin_us, answer_us;
+	uint64_t release_us;	/* destination: unpinning all at REGISTER_FINISHED */
 	/* setup_ms in phases (Documentation/control.md) */
 	uint64_t connect_ms, ram_blocks_ms, tracking_on_ms, first_registration_ms;
 	uint64_t last_round_pages;	/* pages written after the pause */
@@ -108,6 +109,7 @@ struct mig_stats {
 	/* source: RDMA WRITEs, and the ibv_post_send calls that posted them */
 	uint64_t writes, write_posts;
 	uint64_t inflight_waits;	/* WRITEs that waited for --max-inflight */
+	uint64_t credit_wait_us;	/* messages that waited for the peer's credits */
 	uint64_t qps;		/* RC QPs of the migration, as granted (--qps) */
 	uint64_t unregistrations;
 	uint64_t throughput_mbps;

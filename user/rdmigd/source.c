@@ -1965,6 +1965,7 @@ static int migrate(struct src *s, uint64_t t_start)
 	a->stats.writes = s->c.writes;
 	a->stats.write_posts = s->c.write_posts;
 	a->stats.inflight_waits = s->c.inflight_waits;
+	a->stats.credit_wait_us = s->c.credit_wait_us;
 	for (b = 1; b < s->nqp; b++) {
 		a->stats.writes += s->dq[b].writes;
 		a->stats.write_posts += s->dq[b].write_posts;
