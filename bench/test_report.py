@@ -66,8 +66,11 @@ def base_records(floor=True):
     return recs
 
 
-def run_report(recs):
+def run_report(recs, files=None):
     d = tempfile.mkdtemp(prefix='rdmig-test-report.')
+    for name, content in (files or {}).items():
+        with open(os.path.join(d, name), 'w') as f:
+            f.write(content)
     with open(os.path.join(d, 'records.jsonl'), 'w') as f:
         for r in recs:
             f.write(json.dumps(r) + '\n')
@@ -144,6 +147,23 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(t['verdict'], 'not met')
         self.assertEqual(t['limit'], 'rdmigd 244 ms (pause to its ack; destination unpinning 60 ms), '
                                      'QEMU device state 177 ms, completed to resume 106 ms')
+
+    def test_module_profile_section(self):
+        prof = ('## bench_dirty clear 256 1000 60 (new path): samples under rdmig_get_dirty, by symbol\n'
+                '# Samples: 900  of event \'cpu-clock\'\n'
+                + ''.join(f'    {20 - i}.00%  [k] sym{i}\n' for i in range(12)) +
+                '## bench_dirty clear 65536 1000 60 (new path): samples under rdmig_get_dirty, by symbol\n'
+                '# Samples: 1500  of event \'cpu-clock\'\n'
+                '    40.00%  [k] xas_load\n')
+        _, _, _, mdtext = run_report(base_records(), {'profile-module.txt': prof})
+        sec = mdtext.split('### Profile: get-and-clear, 256 MiB against 64 GiB', 1)[1]
+        self.assertIn('bench_dirty clear 256 1000 60', sec)
+        self.assertIn('# Samples: 900', sec)
+        self.assertIn('sym9\n', sec)
+        self.assertNotIn('sym10', sec)  # ten symbols a size
+        self.assertIn('# Samples: 1500', sec)
+        self.assertIn('40.00%  [k] xas_load', sec)
+        self.assertNotIn('### Profile: get-and-clear', self.md)  # none without the file
 
     def test_limit_column_met_is_dash(self):
         t = target(self.js, 'rdmig dynamic downtime on (d)')
