@@ -127,6 +127,15 @@ class ReportTest(unittest.TestCase):
                                      'user 20 %, rxe retries 12; ib_write_bw: 1.10 CPUs busy, irq 60 % '
                                      'system 30 % user 10 %, rxe retries 0')
 
+    def test_qemu_rdma_target_shows_the_link_floor(self):
+        recs = base_records() + [dict(rdmig('qemu-rdma', 'a', 5000, setup_ms=100))]
+        _, _, js, _ = run_report(recs)
+        t = target(js, 'rdmig dynamic total <= 0.5 x QEMU RDMA dynamic, (a)')
+        self.assertEqual(t['verdict'], 'not met')  # 13200 / 5000
+        # 256 MiB in 4.9 s: 0.438 Gb/s against the link's 0.4
+        self.assertTrue(t['limit'].startswith('QEMU RDMA moves 1.10 x ib_write_bw 1 MiB 1 QP (0.438 / 0.4 Gb/s): '
+                                              'half its time needs 2.19 x the link; cq_wait 61 %'), t['limit'])
+
     def test_cpu_table(self):
         self.assertIn("### Where the guest's CPU goes", self.md)
         rows = [line for line in self.md.splitlines() if line.startswith('| rdmig | a | 14.0 |')]
