@@ -79,9 +79,17 @@ sys_cpu() { # "BUSY-TICKS IDLE+IOWAIT" of the whole guest, in jiffies
 }
 
 sampler() { # OUTFILE PIDFILE...
-	local out=$1 f p v
+	local out=$1 f p v t fifo=/dev/shm/bench-sampler.$BASHPID
 	shift
 	declare -A last=() name=()
+	# Its pause is a read with a timeout on a FIFO nobody writes, and its
+	# file is written once, at the end (cpu_end reads it after the
+	# sampler exits; it waits for the file, as it runs in a $(...) and
+	# cannot wait for the sampler): a sleep and an mv forked 4 times a second were 8 %
+	# of the guest's CPU in a profile of an rdmig case.
+	# In tmpfs: $d may be the host's directory over 9p.
+	rm -f "$fifo"
+	mkfifo "$fifo" && exec {t}<>"$fifo"
 	while :; do
 		for f in "$@"; do
 			[ -s "$f" ] || continue
@@ -91,12 +99,13 @@ sampler() { # OUTFILE PIDFILE...
 			last[$p]=$((v[13] + v[14]))
 			name[$p]=${f##*/}
 		done
-		: >"$out.tmp"
-		for p in "${!last[@]}"; do echo "${name[$p]} $p ${last[$p]}" >>"$out.tmp"; done
-		mv -f "$out.tmp" "$out"
 		[ -e "$out.stop" ] && break
-		sleep 0.25
+		if [ -n "$t" ]; then read -r -t 0.25 -u "$t" _; else sleep 0.25; fi
 	done
+	for p in "${!last[@]}"; do echo "${name[$p]} $p ${last[$p]}"; done >"$out.tmp"
+	mv -f "$out.tmp" "$out"
+	[ -n "$t" ] && exec {t}<&-
+	rm -f "$fifo"
 }
 
 # Where the rest goes: every task's utime+stime (by command, digits
@@ -192,11 +201,16 @@ cpu_begin() { # DIR PIDFILE...: starts the sampler
 }
 
 cpu_end() { # DIR: prints {"system_cpu_s":..,"procs":{name: s},"ticks_share":..,"top_tasks_s":..,"rxe":..}
-	local d=$1 sys1 t1 sp
+	local d=$1 sys1 t1 sp i
 	sys1=$(sys_cpu)
 	t1=$(date +%s%N)
 	touch "$d/cpu.procs.stop"
-	wait "$CPU_SAMPLER" 2>/dev/null
+	# A $(cpu_end) subshell cannot wait for the sampler, its sibling: the
+	# file it writes as it exits says it is done (within 0.25 s).
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$d/cpu.procs" ] && break
+		sleep 0.05
+	done
 	sp=$(split_end "$d")
 	awk -v hz="$HZ_TCK" -v ncpu="$NCPU" -v s0="$CPU_SYS0" -v s1="$sys1" -v sp="$sp" \
 		-v wall=$(((t1 - CPU_T0) / 1000000)) '
@@ -471,15 +485,13 @@ rdmig_case() { # SYS SCEN
 	cpu_begin "$d" "$d/src.pid" "$d/dst.pid" "$d/src.qpid" "$d/dst.qpid" "$d/src.agent" "$d/dst.agent"
 	# Progress lines with a time stamp: the rdmig timeline.
 	: >"$d/mig.err"
-	(tail -n +1 -F "$d/mig.err" 2>/dev/null | while read -r l; do echo "$(date +%s.%N) $l"; done >"$d/progress.txt") &
+	# $EPOCHREALTIME, not $(date): a fork per line was 5 % of the guest's CPU.
+	(tail -n +1 -F "$d/mig.err" 2>/dev/null | while read -r l; do echo "$EPOCHREALTIME $l"; done >"$d/progress.txt") &
 	local follow=$!
 	# perf's file in the guest's tmpfs: $O is the host's, over 9p, slow.
 	[ "$sys $scen" = "rdmig[profile] a" ] && perf=/dev/shm/bench-perf.data
 	PERF_PID=
-	if [ -n "$perf" ]; then
-		profile_agent "$d/src.agent" "$perf" &
-		PERF_PID=$!
-	fi
+	[ -n "$perf" ] && profile_start "$perf"
 	migrate "$name" --downtime-limit $DOWNTIME "${opts[@]}"
 	rc=$?
 	cpu=$(cpu_end "$d")
@@ -520,51 +532,45 @@ rdmig_case() { # SYS SCEN
 	said "$sys $scen: $(tail -n 1 "$REC" | jq -r '"\(.result) \(.total_ms) ms, downtime \(.downtime_ms // "-") ms, verified \(.verified)\(if .reason then ": " + .reason else "" end)"')"
 }
 
-# BENCH_PROFILE=1: perf record -g of the source rdmigd during rdmig[profile]
-# on a (where its thread spends the CPU; its waits are its own counters,
-# rdmigd_waits). cpu-clock: TCG has no hardware counters.
-profile_agent() { # AGENT-PIDFILE OUT
-	local i
-	for ((i = 0; i < 600; i++)); do
-		[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && break
-		sleep 0.05
-	done
-	[ -s "$1" ] || { echo "profile: no rdmigd" >"$2.log"; return; }
-	# System-wide (-a), not -p: perf -p opens one event per thread of
-	# /proc/PID/task, and rdmigd's short-lived threads (keepalive, pin
-	# workers) failed every attempt with ESRCH in the guest. -a also shows
-	# soft-RoCE's own kernel threads, which move the bytes; the report
-	# splits by command.
-	for ((i = 0; i < 5; i++)); do
-		kill -0 "$(cat "$1")" 2>/dev/null || break
-		perf record -q -a -g -e cpu-clock -F 199 -o "$2" >>"$2.log" 2>&1 &
-		PERF_CHILD=$!
-		PERF_STOP=
-		# TERM: an asynchronous list has SIGINT ignored; perf's own
-		# SIGINT handler stops it cleanly.
-		trap 'PERF_STOP=1; kill -INT $PERF_CHILD 2>/dev/null' TERM
-		wait $PERF_CHILD
-		# Stopped by profile_report: let perf finish writing its file.
-		[ -n "$PERF_STOP" ] && { wait $PERF_CHILD; return; }
-		[ -s "$2" ] && return
-		sleep 0.2
-	done
+# BENCH_PROFILE=1: perf record -g of the whole guest during rdmig[profile]
+# on a (where rdmigd's threads and soft-RoCE spend the CPU; rdmigd's waits
+# are its own counters, rdmigd_waits). cpu-clock: TCG has no hardware
+# counters. System-wide (-a), not -p: perf -p opens one event per thread
+# of /proc/PID/task, and rdmigd's short-lived threads (keepalive, pin
+# workers) failed every attempt with ESRCH in the guest.
+#
+# perf's own set-up (synthesizing every task's maps) takes seconds under
+# TCG: started with the migration, it recorded only the last quarter
+# second (51 samples, no rdmigd in them, in the run of 2026-12-03). So it
+# starts disabled (-D -1) before the migration, and the migration waits
+# for the acknowledgement of its "enable" on the control FIFO.
+profile_start() { # OUT
+	local ctl=/dev/shm/bench-perf.ctl ack=/dev/shm/bench-perf.ack
+	rm -f "$ctl" "$ack"
+	mkfifo "$ctl" "$ack" || { say "profile: mkfifo failed"; return 0; }
+	perf record -q -a -g -e cpu-clock -F 199 -D -1 --control "fifo:$ctl,$ack" -o "$1" >>"$1.log" 2>&1 &
+	PERF_PID=$!
+	if ! timeout 120 sh -c "echo enable >$ctl && head -c 3 <$ack" >/dev/null 2>&1; then
+		say "profile: perf did not acknowledge 'enable' within 120 s: $(tail -n 2 "$1.log" 2>/dev/null | tr '\n' ' ')"
+		kill -TERM "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID" 2>/dev/null
+		PERF_PID=
+	fi
+	rm -f "$ctl" "$ack"
 }
 
 profile_report() { # PERF-DATA: bench/profile.txt (perf report --stdio, top 40)
-	# perf stops by itself when rdmigd exits (the migration is over);
-	# else profile_agent gets TERM and stops it with SIGINT, so that it
-	# writes its file.
-	sleep 1
+	# SIGTERM: perf's handler stops the recording and writes its file.
+	[ -n "$PERF_PID" ] || return 0
 	kill -TERM "$PERF_PID" 2>/dev/null
 	wait "$PERF_PID" 2>/dev/null
 	if [ -s "$1" ]; then
 		{
-			echo "# perf record -a -g -e cpu-clock -F 199 of the whole test guest while the source rdmigd ran, rdmig dynamic on (a)"
+			echo "# perf record -a -g -e cpu-clock -F 199 of the whole test guest during the migration, rdmig dynamic on (a)"
 			echo "# on-CPU samples only: rdmigd's waits off the CPU are its own counters (the record's rdmigd_waits)"
 			echo "## CPU by command (whole guest)"
 			perf report -i "$1" --stdio --no-children -g none --sort comm 2>/dev/null |
-				grep -v '^#' | grep -v '^$' | head -n 15
+				grep -E '^# Samples|%' | head -n 16
 			echo "## top 40 symbols (self), every command"
 			perf report -i "$1" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null |
 				grep -v '^#' | grep -v '^$' | head -n 40
