@@ -21,8 +21,9 @@ PHASES_SUM='(.phases_ms | keys) == (["cq_wait","classify","inflight_wait","other
 ROUNDS_OK='(.rounds | length) == .iterations and (.rounds | last.remaining_bytes) == 0 and ([.rounds[].t_ms] | . == sort) and ([.rounds[].sent_bytes] | add) == .sent_bytes'
 t "abtest: the source's phases_ms are its eleven phases and sum to total_ms" jf abtest src "$PHASES_SUM"
 t "abtest: one entry per round in rounds, in time order, the last leaves nothing" jf abtest src "$ROUNDS_OK"
-t "abtest: the destination reports its pin and answer time" \
-	jf abtest dst '(.phases_ms.pin | type) == "number" and (.phases_ms.answer | type) == "number"'
+t "abtest: the destination reports its pin, answer and release time, both sides their credit waits" \
+	jf abtest dst '(.phases_ms.pin | type) == "number" and (.phases_ms.answer | type) == "number" and (.phases_ms.release | type) == "number" and (.credit_wait_ms | type) == "number"'
+t "abtest: the source reports its credit waits" jf abtest src '(.credit_wait_ms | type) == "number"'
 mig_summary abtest
 
 mig_run random "--ram 32M --workload random --vcpus 2 --rate 1000"
