@@ -115,7 +115,8 @@ static uint64_t inflight_bytes(const struct conn *c)
 static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
 {
 	struct ibv_send_wr *bad, *w;
-	uint64_t sig = 0;
+	uint64_t sig = 0, t0;
+	int rc;
 
 	for (w = wr; w; w = w->next)
 		if (w->send_flags & IBV_SEND_SIGNALED)
@@ -123,8 +124,17 @@ static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
 	/* A signaled WR with none outstanding starts the completion clock. */
 	if (sig && c->done >= c->posted_signaled)
 		c->last_done_us = conn_now_us();
-	if (ibv_post_send(c->id->qp, wr, &bad))
-		return conn_fail(c, "ibv_post_send of %u WRs: %s", n, strerror(errno));
+	/*
+	 * Timed for every WR, a message's too: soft-RoCE sends what the
+	 * QP has queued inside this call, so posting a REGISTER_REQUEST
+	 * behind WRITEs can take the WRITEs' packets' time (post, not the
+	 * caller's phase).
+	 */
+	t0 = conn_now_us();
+	rc = ibv_post_send(c->id->qp, wr, &bad);
+	c->post_us += conn_now_us() - t0;
+	if (rc)
+		return conn_fail(c, "ibv_post_send of %u WRs: %s", n, strerror(rc));
 	if (sig)
 		c->posted_signaled = sig;
 	return 0;
@@ -134,8 +144,6 @@ static int post_chain(struct conn *c, struct ibv_send_wr *wr, uint32_t n)
 static int post_write_list(struct conn *c)
 {
 	uint32_t n = c->wl_n, i;
-	uint64_t t0;
-	int rc;
 
 	if (!n || c->failed)
 		return c->failed ? -1 : 0;
@@ -144,10 +152,7 @@ static int post_write_list(struct conn *c)
 	c->wl_wr[n - 1].next = NULL;
 	c->wl_n = 0;
 	c->write_posts++;
-	t0 = conn_now_us();
-	rc = post_chain(c, c->wl_wr, n);
-	c->post_us += conn_now_us() - t0;
-	return rc;
+	return post_chain(c, c->wl_wr, n);
 }
 
 static int post_send_wr(struct conn *c, struct ibv_send_wr *wr)
